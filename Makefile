@@ -1,0 +1,69 @@
+# The local Mae Moh platform: `make run` serves it, `make test` tests it.
+# Ports: CKAN_PORT (5000), SOLR_PORT (8983), PG_PORT (5432), REDIS_PORT (6379).
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CKAN := $(VENV)/bin/ckan
+INI := var/ckan.ini
+export MAEMOH_VAR := $(CURDIR)/var
+export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
+export CKAN := $(CURDIR)/$(CKAN)
+SERVICES := deploy/services
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:$(CKAN_PORT)
+	deploy/worker.sh start $(INI)
+	deploy/serve.sh $(INI)
+
+test: install services test-db  ## the whole test suite against the real services
+	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs
+	$(VENV)/bin/pytest --ckan-ini=test.ini ckanext-maemoh
+
+stop:  ## stop every process `make run` or `make test` started
+	-deploy/serve.sh stop
+	-deploy/worker.sh stop
+	-$(SERVICES)/solr.sh stop
+	-$(SERVICES)/redis.sh stop
+	-$(SERVICES)/postgres.sh stop
+
+install: var/.system-packages $(VENV)/.installed  ## Debian packages and the virtualenv
+
+var/.system-packages: deploy/install-system-packages.sh
+	deploy/install-system-packages.sh
+	@mkdir -p var && touch $@
+
+$(VENV)/.installed: requirements.txt requirements-test.txt constraints.txt setup.py
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -c constraints.txt pip setuptools wheel
+	$(VENV)/bin/pip install -q -c constraints.txt \
+	    -r requirements.txt -r requirements-test.txt
+	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+services:  ## start PostgreSQL, Redis and Solr (no-op when running)
+	$(SERVICES)/postgres.sh start
+	$(SERVICES)/redis.sh start
+	$(SERVICES)/solr.sh start
+	deploy/setup-databases.sh
+
+init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
+	deploy/configure-ckan.sh
+	deploy/init-ckan.sh $(INI)
+	$(CKAN) -c $(INI) maemoh load-demo deploy/demo/data
+
+test-db:
+	deploy/init-ckan.sh test.ini --no-sysadmin
+
+constraints:  ## re-pin constraints.txt from a fresh virtualenv
+	rm -rf var/constraints-venv
+	$(PYTHON) -m venv var/constraints-venv
+	var/constraints-venv/bin/pip install -q -U pip setuptools wheel
+	var/constraints-venv/bin/pip install -q -r requirements.txt -r requirements-test.txt
+	deploy/write-constraints.sh var/constraints-venv > constraints.txt
+
+.PHONY: help run test stop install services init test-db constraints

@@ -1,0 +1,1 @@
+"""ckanext-maemoh: the Mae Moh City Data Platform."""

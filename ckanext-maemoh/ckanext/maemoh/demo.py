@@ -1,0 +1,165 @@
+"""The first demo: the district organisation, its boundaries and stations.
+
+Every step is an upsert, so loading twice changes nothing. Harvested data
+replaces this demo in later work.
+"""
+import csv
+import json
+import os
+
+from werkzeug.datastructures import FileStorage
+
+import ckan.plugins.toolkit as tk
+
+BOUNDARY_ATTRIBUTION = (
+    "Administrative boundaries: Royal Thai Survey Department / OCHA ROAP, "
+    "Thailand COD-AB (HDX cod-ab-tha), CC BY-IGO 3.0; modified (subset, "
+    "rounded coordinates, renamed attributes)."
+)
+STATION_ATTRIBUTION = "Pollution Control Department, Air4Thai."
+
+BOUNDARY_RESOURCES = [
+    ("maemoh_tambons.geojson", "Tambon boundaries (5 sub-districts)",
+     "ขอบเขตตำบล 5 ตำบล / the five sub-districts, EPSG:4326."),
+    ("maemoh_district.geojson", "District outline",
+     "ขอบเขตอำเภอแม่เมาะ / the district outline, EPSG:4326."),
+]
+
+
+REQUIRED_FILES = [
+    "maemoh_district.geojson", "maemoh_tambons.geojson", "air4thai_stations.csv",
+]
+
+
+class DemoDataError(Exception):
+    """The demo folder lacks a file it needs."""
+
+
+def load(data_dir):
+    """Upsert the demo content from ``data_dir``; yield one line per step.
+
+    Raises :class:`DemoDataError` before changing anything when a file is
+    missing.
+    """
+    missing = [name for name in REQUIRED_FILES
+               if not os.path.isfile(os.path.join(data_dir, name))]
+    if missing:
+        raise DemoDataError(f"{data_dir} lacks {', '.join(missing)}")
+    context = {
+        "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"],
+        "ignore_auth": True,
+    }
+    org_name = tk.config["ckanext.maemoh.organization"]
+    yield _upsert(context, "organization", {
+        "name": org_name,
+        "title": "อำเภอแม่เมาะ · Mae Moh District",
+        "description": (
+            "ข้อมูลพลังงานและสิ่งแวดล้อมของอำเภอแม่เมาะ จังหวัดลำปาง\n\n"
+            "Energy and environment data of Mae Moh district, Lampang."
+        ),
+    })
+    yield _upsert(context, "package", _boundary_dataset(data_dir, org_name))
+    yield from _upsert_resources(context, "maemoh-tambon-boundaries", data_dir)
+    for station in _read_stations(data_dir):
+        yield _upsert(context, "package", _station_dataset(station, org_name))
+
+
+def _upsert(context, kind, data):
+    """Create ``data`` as a ``kind`` ("package", "organization"), or patch
+    the existing one where it differs."""
+    try:
+        existing = tk.get_action(f"{kind}_show")(dict(context), {"id": data["name"]})
+    except tk.ObjectNotFound:
+        tk.get_action(f"{kind}_create")(dict(context), data)
+        return f"created {kind} {data['name']}"
+    if not _differs(existing, data):
+        return f"kept {kind} {data['name']}"
+    tk.get_action(f"{kind}_patch")(dict(context), dict(data, id=data["name"]))
+    return f"updated {kind} {data['name']}"
+
+
+def _differs(existing, data):
+    for key, value in data.items():
+        if key == "tags":
+            current = sorted(tag["name"] for tag in existing["tags"])
+            if current != sorted(tag["name"] for tag in value):
+                return True
+        elif key == "owner_org":
+            if existing["organization"]["name"] != value:
+                return True
+        elif existing.get(key) != value:
+            return True
+    return False
+
+
+def _boundary_dataset(data_dir, org_name):
+    with open(os.path.join(data_dir, "maemoh_district.geojson"),
+              encoding="utf-8") as f:
+        district = json.load(f)
+    return {
+        "name": "maemoh-tambon-boundaries",
+        "title": "Mae Moh sub-district boundaries",
+        "owner_org": org_name,
+        "notes": (
+            "ขอบเขตการปกครองระดับตำบลทั้ง 5 ตำบลของอำเภอแม่เมาะ จังหวัดลำปาง "
+            "(บ้านดง นาสัก จางเหนือ แม่เมาะ สบป้าด) และขอบเขตอำเภอ\n\n"
+            "Administrative boundaries of the five sub-districts (tambons) of "
+            "Mae Moh district, Lampang: Ban Dong, Na Sak, Chang Nuea, Mae Mo "
+            "and Sop Pat, and the district outline. Polygons in EPSG:4326.\n\n"
+            + BOUNDARY_ATTRIBUTION
+        ),
+        "license_id": "other-at",
+        "tags": [{"name": "boundaries"}, {"name": "tambon"}],
+        "spatial": json.dumps(_single_geometry(district)),
+    }
+
+
+def _single_geometry(feature_collection):
+    (feature,) = feature_collection["features"]
+    return feature["geometry"]
+
+
+def _upsert_resources(context, dataset_name, data_dir):
+    dataset = tk.get_action("package_show")(dict(context), {"id": dataset_name})
+    existing = {resource["name"] for resource in dataset["resources"]}
+    for filename, name, description in BOUNDARY_RESOURCES:
+        if name in existing:
+            yield f"kept resource {name}"
+            continue
+        with open(os.path.join(data_dir, filename), "rb") as stream:
+            tk.get_action("resource_create")(dict(context), {
+                "package_id": dataset_name,
+                "name": name,
+                "description": description,
+                "format": "GeoJSON",
+                "upload": FileStorage(stream=stream, filename=filename),
+            })
+        yield f"created resource {name}"
+
+
+def _read_stations(data_dir):
+    with open(os.path.join(data_dir, "air4thai_stations.csv"),
+              encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _station_dataset(station, org_name):
+    station_id = station["station_id"]
+    place = station["note"] or "Mae Moh district"
+    return {
+        "name": f"air4thai-station-{station_id}",
+        "title": f"Air4Thai station {station_id}: {station['name_en']}",
+        "owner_org": org_name,
+        "notes": (
+            f"สถานีตรวจวัดคุณภาพอากาศ {station_id} ของกรมควบคุมมลพิษ: "
+            f"{station['name_th']}\n\n"
+            f"Air-quality monitoring station {station_id} of the Pollution "
+            f"Control Department ({place}).\n\n" + STATION_ATTRIBUTION
+        ),
+        "license_id": "notspecified",
+        "tags": [{"name": "air"}, {"name": "air4thai"}],
+        "spatial": json.dumps({
+            "type": "Point",
+            "coordinates": [float(station["lon"]), float(station["lat"])],
+        }),
+    }

@@ -1,0 +1,43 @@
+"""Spatial search (ckanext-spatial, solr-spatial-field) finds polygons and points."""
+import json
+
+import pytest
+
+from ckan.tests import factories, helpers
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
+
+
+def _dataset(name, geometry):
+    return factories.Dataset(name=name, spatial=json.dumps(geometry))
+
+
+@pytest.fixture
+def datasets(demo_data):
+    with open(demo_data / "maemoh_tambons.geojson", encoding="utf-8") as f:
+        tambons = json.load(f)["features"]
+    sop_pat = next(t for t in tambons if t["properties"]["tambon_code"] == "520205")
+    _dataset("sop-pat-boundary", sop_pat["geometry"])
+    _dataset("station-40t", {"type": "Point", "coordinates": [99.659873, 18.282664]})
+    _dataset("bangkok-station", {"type": "Point", "coordinates": [100.5018, 13.7563]})
+
+
+def _found(bbox):
+    result = helpers.call_action("package_search", extras={"ext_bbox": bbox})
+    return sorted(d["name"] for d in result["results"])
+
+
+def test_bbox_over_mae_moh_finds_a_polygon_and_a_point(datasets):
+    assert _found(MAE_MOH_BBOX) == ["sop-pat-boundary", "station-40t"]
+
+
+def test_bbox_over_bangkok_finds_only_bangkok(datasets):
+    assert _found("100.3,13.5,100.9,14.0") == ["bangkok-station"]
+
+
+def test_a_bbox_that_is_not_four_numbers_is_rejected(datasets):
+    with pytest.raises(Exception) as error:
+        _found("99.62,18.19,100.06")
+    assert "bbox" in str(error.value).lower()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Writes $MAEMOH_VAR/ckan.ini: generated once by `ckan generate config` (so
+# each install has its own random secrets), then brought up to date with
+# deploy/ckan-options.ini and the ports on every run.
+set -euo pipefail
+source "$(dirname "$0")/services/common.sh"
+
+CKAN=${CKAN:-$REPO/.venv/bin/ckan}
+INI=$MAEMOH_VAR/ckan.ini
+PG_PORT=${PG_PORT:-5432}
+SOLR_PORT=${SOLR_PORT:-8983}
+REDIS_PORT=${REDIS_PORT:-6379}
+CKAN_PORT=${CKAN_PORT:-5000}
+SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
+
+if [ ! -f "$INI" ]; then
+  "$CKAN" generate config "$INI" >/dev/null
+  chmod 600 "$INI"
+  say "created $INI with new secrets"
+fi
+"$CKAN" config-tool "$INI" -f "$REPO/deploy/ckan-options.ini"
+"$CKAN" config-tool "$INI" \
+  "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
+  "sqlalchemy.url=postgresql://ckan_default@/ckan_default?$SOCKET" \
+  "ckan.datastore.write_url=postgresql://ckan_default@/datastore_default?$SOCKET" \
+  "ckan.datastore.read_url=postgresql://datastore_default@/datastore_default?$SOCKET" \
+  "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \
+  "ckan.redis.url=redis://127.0.0.1:$REDIS_PORT/0" \
+  "ckan.harvest.mq.hostname=127.0.0.1" \
+  "ckan.harvest.mq.port=$REDIS_PORT" \
+  "ckan.harvest.mq.redis_db=0" \
+  "ckan.devserver.host=127.0.0.1" \
+  "ckan.devserver.port=$CKAN_PORT"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Serves CKAN in the foreground on the address of CONFIG.ini's
+# ckan.devserver.host/port; `deploy/serve.sh stop` ends it from elsewhere.
+# Usage: deploy/serve.sh CONFIG.ini | stop
+set -euo pipefail
+source "$(dirname "$0")/services/common.sh"
+
+CKAN=${CKAN:-$REPO/.venv/bin/ckan}
+PIDFILE=$RUN_DIR/web.pid
+
+if [ "${1:-}" = stop ]; then
+  stop_pid web "$PIDFILE"
+  exit 0
+fi
+INI=${1:?usage: $0 CONFIG.ini | stop}
+pid_alive "$PIDFILE" && die "CKAN is already served (pid $(cat "$PIDFILE")); \
+run make stop first"
+port=$(sed -n 's/^ckan.devserver.port *= *//p' "$INI")
+port_taken "$port" && die "port $port is taken; set CKAN_PORT to a free port"
+echo $$ >"$PIDFILE"
+say "serving http://127.0.0.1:$port (Ctrl-C to stop; logs below)"
+exec "$CKAN" -c "$INI" run --disable-reloader --threaded

@@ -1,0 +1,53 @@
+# Shared helpers for the local service scripts; sourced, not run.
+# Every service keeps its state in $MAEMOH_VAR (git-ignored), its log in
+# $MAEMOH_VAR/log and its process id in $MAEMOH_VAR/run.
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+MAEMOH_VAR=${MAEMOH_VAR:-$REPO/var}
+LOG_DIR=$MAEMOH_VAR/log
+RUN_DIR=$MAEMOH_VAR/run
+mkdir -p "$LOG_DIR" "$RUN_DIR"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# pid_alive PIDFILE: true when the recorded process is running.
+pid_alive() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+# port_taken PORT: true when something listens on 127.0.0.1:PORT.
+port_taken() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: poll COMMAND once a second.
+wait_until() {
+  local seconds=$1 what=$2
+  shift 2
+  for _ in $(seq "$seconds"); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 1
+  done
+  say "$what was not ready after ${seconds}s"
+  return 1
+}
+
+# stop_pid NAME PIDFILE: TERM, wait up to 20 s, then KILL; no-op if stopped.
+stop_pid() {
+  local name=$1 pidfile=$2 pid
+  if ! pid_alive "$pidfile"; then
+    rm -f "$pidfile"
+    say "$name: not running"
+    return 0
+  fi
+  pid=$(cat "$pidfile")
+  kill "$pid"
+  for _ in $(seq 20); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  rm -f "$pidfile"
+  say "$name: stopped (pid $pid)"
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Apache Solr 9 for CKAN, run as a plain background java process (no Docker,
+# no system package): embedded Jetty (JettySolrRunner) on 127.0.0.1 only.
+#
+#   deploy/services/solr.sh start|stop|status
+#
+# Environment:
+#   MAEMOH_VAR   absolute path of the (git-ignored) state folder; default <repo>/var
+#   SOLR_PORT    port to listen on; default 8983
+#   CKAN_PYTHON  python of the virtualenv where ckan is installed (needed by
+#                start: CKAN's schema.xml is taken from the installed package)
+#   SOLR_JAVA_OPTS  extra JVM options (optional)
+#
+# State:
+#   $MAEMOH_VAR/solr/classpath.txt   jars resolved by Maven from deploy/solr/pom.xml
+#   $MAEMOH_VAR/solr/home/           solr home: solr.xml, ckan/, ckan_test/ (conf + data)
+#   $MAEMOH_VAR/log/solr.log         java stdout+stderr (appended)
+#   $MAEMOH_VAR/run/solr.pid         pid of the java process
+#
+# Exit status: 0 ok; 1 error; 3 (status only) not running.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+SRC=$REPO/deploy/solr
+
+MAEMOH_VAR=${MAEMOH_VAR:-$REPO/var}
+case $MAEMOH_VAR in /*) ;; *) MAEMOH_VAR=$PWD/$MAEMOH_VAR ;; esac
+SOLR_PORT=${SOLR_PORT:-8983}
+CORES=(ckan ckan_test)
+
+STATE=$MAEMOH_VAR/solr
+SOLR_HOME=$STATE/home
+CLASSPATH_FILE=$STATE/classpath.txt
+LOG_DIR=$MAEMOH_VAR/log
+LOG=$LOG_DIR/solr.log
+RUN_DIR=$MAEMOH_VAR/run
+PIDFILE=$RUN_DIR/solr.pid
+BASE_URL=http://127.0.0.1:$SOLR_PORT/solr
+READY_TIMEOUT=120   # seconds to wait for both cores
+STOP_TIMEOUT=20     # seconds between TERM and KILL
+
+say() { echo "solr: $*"; }
+die() { echo "solr: ERROR: $*" >&2; exit 1; }
+
+# --- process helpers --------------------------------------------------------
+
+# Pid from the pid file if that process is alive and is *our* Solr (guards
+# against a stale pid file whose pid was reused by something else).
+our_pid() {
+    local pid
+    [[ -f $PIDFILE ]] || return 1
+    pid=$(<"$PIDFILE")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "Launcher.java $SOLR_HOME " || return 1
+    echo "$pid"
+}
+
+# Something accepts TCP connections on 127.0.0.1:$SOLR_PORT?
+port_busy() {
+    timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SOLR_PORT" 2>/dev/null
+}
+
+http_code() {
+    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true
+}
+
+core_ok() {
+    [[ $(http_code "$BASE_URL/$1/select?q=*:*&rows=0&wt=json") == 200 ]]
+}
+
+all_cores_ok() {
+    local c
+    for c in "${CORES[@]}"; do core_ok "$c" || return 1; done
+}
+
+# Wait until every core answers; fail (stopping the process) otherwise.
+wait_ready() {
+    local pid=$1 deadline=$((SECONDS + READY_TIMEOUT))
+    while ((SECONDS < deadline)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            rm -f "$PIDFILE"
+            startup_failed "the java process (pid $pid) exited"
+        fi
+        all_cores_ok && return 0
+        sleep 1
+    done
+    startup_failed "cores not answering after ${READY_TIMEOUT}s"
+}
+
+startup_failed() {
+    echo "solr: ERROR: $1; last 40 lines of $LOG:" >&2
+    tail -n 40 "$LOG" >&2 || true
+    echo "solr: core status ($BASE_URL/admin/cores?action=STATUS):" >&2
+    curl -s --max-time 5 "$BASE_URL/admin/cores?action=STATUS&indexInfo=false&wt=json" >&2 ||
+        echo "(no answer)" >&2
+    echo >&2
+    if our_pid >/dev/null; then do_stop >&2; fi  # don't leave a half-started Solr
+    exit 1
+}
+
+# --- setup ------------------------------------------------------------------
+
+# Resolve the classpath with Maven, only if missing, older than pom.xml, or
+# pointing at jars that are gone / unreadable (e.g. another user's ~/.m2).
+ensure_classpath() {
+    local jar stale=
+    if [[ ! -s $CLASSPATH_FILE || $SRC/pom.xml -nt $CLASSPATH_FILE ]]; then
+        stale=1
+    else
+        local IFS=:
+        for jar in $(<"$CLASSPATH_FILE"); do
+            [[ -r $jar ]] || { stale=1; break; }
+        done
+    fi
+    [[ -n $stale ]] || return 0
+    command -v mvn >/dev/null || die "mvn not found (needed once to resolve Solr from Maven Central)"
+    say "resolving Solr jars with Maven (first start only) ..."
+    mvn -q -B -f "$SRC/pom.xml" dependency:build-classpath \
+        -Dmdep.outputFile="$CLASSPATH_FILE.tmp" >>"$LOG" 2>&1 ||
+        { tail -n 40 "$LOG" >&2; die "Maven could not resolve deploy/solr/pom.xml (see $LOG)"; }
+    mv -f "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
+}
+
+# (Re)write solr.xml and each core's conf/ from deploy/solr and the installed
+# CKAN; index data (<core>/data) is left alone.
+write_conf() {
+    [[ -n ${CKAN_PYTHON:-} ]] || die "CKAN_PYTHON is not set (path to the python of the virtualenv with ckan installed)"
+    [[ -x $CKAN_PYTHON ]] || die "CKAN_PYTHON=$CKAN_PYTHON is not an executable"
+    local ckan_schema core
+    ckan_schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
+        die "cannot import ckan with $CKAN_PYTHON"
+    [[ -f $ckan_schema ]] || die "CKAN schema not found: $ckan_schema"
+
+    mkdir -p "$SOLR_HOME"
+    cp -f "$SRC/solr.xml" "$SOLR_HOME/solr.xml"
+    for core in "${CORES[@]}"; do
+        mkdir -p "$SOLR_HOME/$core/conf"
+        printf 'name=%s\n' "$core" >"$SOLR_HOME/$core/core.properties"
+        "$CKAN_PYTHON" "$SRC/make_schema.py" "$ckan_schema" "$SOLR_HOME/$core/conf/schema.xml" >/dev/null
+        cp -f "$SRC/solrconfig.xml" "$SRC/protwords.txt" "$SRC/synonyms.txt" "$SOLR_HOME/$core/conf/"
+    done
+}
+
+# --- commands ---------------------------------------------------------------
+
+do_start() {
+    local pid
+    mkdir -p "$STATE" "$LOG_DIR" "$RUN_DIR"
+    if pid=$(our_pid); then
+        wait_ready "$pid"  # quick if up; waits if another start is in progress
+        say "already running (pid $pid) on $BASE_URL"
+        return 0
+    fi
+    rm -f "$PIDFILE"  # stale
+    if port_busy; then
+        die "port $SOLR_PORT on 127.0.0.1 is already in use by another process (not this Solr).
+Stop that process or choose another port, e.g.: SOLR_PORT=8984 $0 start
+(and point CKAN's solr_url at that port)."
+    fi
+    command -v java >/dev/null || die "java not found on PATH (Java 17 needed)"
+    command -v curl >/dev/null || die "curl not found on PATH"
+
+    ensure_classpath
+    write_conf
+
+    say "starting Solr on $BASE_URL (log: $LOG)"
+    echo "===== $(date -u '+%Y-%m-%dT%H:%M:%SZ') solr.sh start (port $SOLR_PORT) =====" >>"$LOG"
+    # shellcheck disable=SC2086  # SOLR_JAVA_OPTS is a list of options
+    setsid nohup java \
+        -Xms256m -Xmx1g -XX:+UseG1GC \
+        -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Duser.timezone=UTC \
+        -Djava.net.preferIPv4Stack=true \
+        -Dlog4j2.configurationFile="$SRC/log4j2.xml" \
+        -Dsolr.log.dir="$LOG_DIR" -Dsolr.install.dir="$STATE" -Djetty.port="$SOLR_PORT" \
+        ${SOLR_JAVA_OPTS:-} \
+        -cp "$(<"$CLASSPATH_FILE")" \
+        "$SRC/Launcher.java" "$SOLR_HOME" "$SOLR_PORT" \
+        </dev/null >>"$LOG" 2>&1 9>&- &  # 9>&-: java must not inherit the lock
+    pid=$!
+    echo "$pid" >"$PIDFILE"
+
+    wait_ready "$pid"
+    say "running (pid $pid) on $BASE_URL, cores: ${CORES[*]}"
+}
+
+do_stop() {
+    local pid deadline
+    if ! pid=$(our_pid); then
+        rm -f "$PIDFILE"
+        say "not running"
+        return 0
+    fi
+    say "stopping (pid $pid) ..."
+    kill -TERM "$pid" 2>/dev/null || true
+    deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+        say "still alive after ${STOP_TIMEOUT}s, sending KILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    fi
+    rm -f "$PIDFILE"
+    say "stopped"
+}
+
+do_status() {
+    local pid
+    if pid=$(our_pid) && core_ok ckan; then
+        say "solr running (pid $pid) on $BASE_URL"
+        return 0
+    fi
+    if [[ -n ${pid:-} ]]; then
+        echo "solr: process $pid is alive but $BASE_URL/ckan is not answering"
+    else
+        echo "solr: not running"
+    fi
+    return 3
+}
+
+# One start/stop at a time per state folder.
+lock() {
+    mkdir -p "$RUN_DIR"
+    if command -v flock >/dev/null; then
+        exec 9>"$RUN_DIR/solr.lock"
+        flock -w 180 9 || die "another solr.sh start/stop is still running"
+    fi
+}
+
+case ${1:-} in
+    start) lock; do_start ;;
+    stop) lock; do_stop ;;
+    status) do_status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Build the Solr schema for this deployment from CKAN's own schema.xml.
+
+usage: make_schema.py <ckan_schema.xml> <out_schema.xml>
+
+Adds what ckanext-spatial's "solr-spatial-field" search backend needs:
+  * fieldType location_rpt (RPT spatial field, JTS context)
+  * field spatial_geom of that type
+  * float fields minx maxx miny maxy (bounding box)
+
+The input text is kept as is (comments and layout included); the new
+definitions are inserted just before </types> and </fields>.  Anything that
+already exists under the same name is left alone, so running the script on
+its own output changes nothing (idempotent).  It exits non-zero with a
+message when the input is not a schema with <types> and <fields> sections.
+"""
+import os
+import sys
+import xml.etree.ElementTree as ET
+
+# name -> XML line, in the order they are inserted
+FIELD_TYPES = {
+    "location_rpt": (
+        '<fieldType name="location_rpt"'
+        ' class="solr.SpatialRecursivePrefixTreeFieldType"'
+        ' spatialContextFactory="JTS" autoIndex="true"'
+        ' validationRule="repairBuffer0" distErrPct="0.025"'
+        ' maxDistErr="0.001" distanceUnits="kilometers"/>'
+    ),
+}
+FIELDS = {
+    "spatial_geom": (
+        '<field name="spatial_geom" type="location_rpt"'
+        ' indexed="true" stored="true" multiValued="true"/>'
+    ),
+}
+for _name in ("minx", "maxx", "miny", "maxy"):
+    FIELDS[_name] = (
+        f'<field name="{_name}" type="pfloat" indexed="true" stored="true"/>'
+    )
+
+MARKER = "added by deploy/solr/make_schema.py for ckanext-spatial"
+
+
+def die(msg):
+    sys.exit(f"make_schema.py: {msg}")
+
+
+def names(section, tags):
+    """Names of the child elements of `section` whose tag is in `tags`."""
+    return {el.get("name") for el in section if el.tag in tags}
+
+
+def insert_before(text, closing_tag, lines):
+    """Insert `lines` on their own lines before the single `closing_tag`."""
+    if text.count(closing_tag) != 1:
+        die(f"expected exactly one {closing_tag} in the input schema")
+    if not lines:
+        return text
+    block = f"    <!-- {MARKER} -->\n" + "".join(f"    {l}\n" for l in lines)
+    pos = text.index(closing_tag)
+    # start the block on a fresh line, keep whatever indentation followed it
+    line_start = text.rfind("\n", 0, pos) + 1
+    if text[line_start:pos].strip():  # closing tag shares a line with content
+        return text[:pos] + "\n" + block + text[pos:]
+    return text[:line_start] + block + text[line_start:]
+
+
+def main(argv):
+    if len(argv) != 3:
+        die("usage: make_schema.py <ckan_schema.xml> <out_schema.xml>")
+    src, dst = argv[1], argv[2]
+    try:
+        with open(src, encoding="utf-8") as f:
+            text = f.read()
+        root = ET.fromstring(text.encode("utf-8"))
+    except (OSError, ET.ParseError) as e:
+        die(f"cannot read {src}: {e}")
+
+    if root.tag != "schema":
+        die(f"{src}: root element is <{root.tag}>, expected <schema>")
+    types, fields = root.find("types"), root.find("fields")
+    if types is None or fields is None:
+        die(f"{src}: no <types> and/or <fields> section directly under <schema>")
+
+    have_types = names(types, {"fieldType", "fieldtype"})
+    have_fields = names(fields, {"field", "dynamicField"})
+    if "pfloat" not in have_types:
+        die(f"{src}: fieldType 'pfloat' (used for minx/maxx/miny/maxy) is missing")
+
+    new_types = [xml for n, xml in FIELD_TYPES.items() if n not in have_types]
+    new_fields = [xml for n, xml in FIELDS.items() if n not in have_fields]
+
+    text = insert_before(text, "</types>", new_types)
+    text = insert_before(text, "</fields>", new_fields)
+
+    # sanity check: the result must parse and contain everything we need
+    out_root = ET.fromstring(text.encode("utf-8"))
+    missing = (set(FIELD_TYPES) - names(out_root.find("types"), {"fieldType", "fieldtype"})) | (
+        set(FIELDS) - names(out_root.find("fields"), {"field", "dynamicField"})
+    )
+    if missing:
+        die(f"internal error, still missing after patching: {sorted(missing)}")
+
+    tmp = f"{dst}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, dst)
+    print(
+        f"make_schema.py: wrote {dst} (added types: {len(new_types)}, fields: {len(new_fields)})"
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv)

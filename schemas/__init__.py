@@ -1,0 +1,1 @@
+"""ckanext-scheming schemas of the platform (YAML data, no code)."""

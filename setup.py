@@ -1,0 +1,65 @@
+"""ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
+
+The repository keeps domain code in top-level folders (``harvesters/``,
+``risk_jobs/``) and scheming YAML in ``schemas/``; they are installed under the
+``ckanext.maemoh`` namespace so nothing bare lands in site-packages.
+"""
+from setuptools import setup
+
+PACKAGE_DIRS = {
+    "ckanext": "ckanext-maemoh/ckanext",
+    "ckanext.maemoh": "ckanext-maemoh/ckanext/maemoh",
+    "ckanext.maemoh.tests": "ckanext-maemoh/ckanext/maemoh/tests",
+    "ckanext.maemoh.harvesters": "harvesters",
+    "ckanext.maemoh.harvesters.tests": "harvesters/tests",
+    "ckanext.maemoh.risk_jobs": "risk_jobs",
+    "ckanext.maemoh.risk_jobs.tests": "risk_jobs/tests",
+    "ckanext.maemoh.schemas": "schemas",
+}
+
+setup(
+    name="ckanext-maemoh",
+    version="0.1.0",
+    description="Mae Moh City Data Platform: energy and environment data, "
+    "harvesters and spatial-risk jobs for CKAN",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.10",
+    package_dir=PACKAGE_DIRS,
+    packages=[name for name in PACKAGE_DIRS if name != "ckanext"],
+    package_data={
+        "ckanext.maemoh": [
+            "config_declaration.yaml",
+            "templates/**/*.html",
+            "i18n/*/LC_MESSAGES/*.po",
+            "i18n/*/LC_MESSAGES/*.mo",
+        ],
+        "ckanext.maemoh.schemas": ["*.yaml"],
+    },
+    install_requires=[
+        "ckan>=2.11,<2.13",
+        "ckanext-scheming",
+        "ckanext-spatial",
+        "ckanext-harvest",
+        "ckanext-dcat",
+        "ckanext-geoview",
+        "ckanapi",
+        "pandas",
+        "geopandas",
+        "libpysal",
+        "esda",
+        "requests",
+    ],
+    entry_points={
+        "ckan.plugins": [
+            "maemoh = ckanext.maemoh.plugin:MaeMohPlugin",
+        ],
+    },
+    message_extractors={
+        "ckanext-maemoh/ckanext": [
+            ("**.py", "python", None),
+            ("**/templates/**.html", "ckan", None),
+        ],
+    },
+)
