@@ -39,3 +39,8 @@ ensure_role datastore_default
 for db in ckan_default datastore_default ckan_test datastore_test; do
   ensure_database "$db"
 done
+# Only CKAN opens its catalogue: the DataStore's read-only user, which runs
+# the public's SQL, must not reach it (PUBLIC may connect by default).
+for db in ckan_default ckan_test; do
+  psql_admin -d postgres -c "REVOKE CONNECT ON DATABASE $db FROM PUBLIC"
+done

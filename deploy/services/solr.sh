@@ -10,6 +10,7 @@
 #   CKAN_PYTHON  python of the virtualenv where ckan is installed (needed by
 #                start: CKAN's schema.xml is taken from the installed package)
 #   SOLR_JAVA_OPTS  extra JVM options (optional)
+#   SOLR_READY_TIMEOUT  seconds start waits for the cores; default 120
 #
 # State:
 #   $MAEMOH_VAR/solr/classpath.txt   jars resolved by Maven from deploy/solr/pom.xml
@@ -37,7 +38,7 @@ LOG=$LOG_DIR/solr.log
 RUN_DIR=$MAEMOH_VAR/run
 PIDFILE=$RUN_DIR/solr.pid
 BASE_URL=http://127.0.0.1:$SOLR_PORT/solr
-READY_TIMEOUT=120   # seconds to wait for both cores
+READY_TIMEOUT=${SOLR_READY_TIMEOUT:-120}  # seconds to wait for both cores
 STOP_TIMEOUT=20     # seconds between TERM and KILL
 
 say() { echo "solr: $*"; }
@@ -45,16 +46,29 @@ die() { echo "solr: ERROR: $*" >&2; exit 1; }
 
 # --- process helpers --------------------------------------------------------
 
-# Pid from the pid file if that process is alive and is *our* Solr (guards
-# against a stale pid file whose pid was reused by something else).
+# Process exists and is not a zombie.
+alive() {
+    local state
+    kill -0 "$1" 2>/dev/null || return 1
+    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+    [[ $state != Z ]]
+}
+
+# Pid from the pid file if that process is alive and is the Solr of *this*
+# state folder (guards against a stale pid file whose pid was reused).
 our_pid() {
     local pid
     [[ -f $PIDFILE ]] || return 1
     pid=$(<"$PIDFILE")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
+    alive "$pid" || return 1
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "Launcher.java $SOLR_HOME " || return 1
     echo "$pid"
+}
+
+# Port that Solr process was started with (last argument of its command line).
+port_of() {
+    tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep . | tail -n 1
 }
 
 # Something accepts TCP connections on 127.0.0.1:$SOLR_PORT?
@@ -75,18 +89,24 @@ all_cores_ok() {
     for c in "${CORES[@]}"; do core_ok "$c" || return 1; done
 }
 
-# Wait until every core answers; fail (stopping the process) otherwise.
+# wait_ready PID STOP_ON_FAILURE: wait until every core answers; otherwise
+# report, stop the process if STOP_ON_FAILURE=yes (one we just launched), exit 1.
 wait_ready() {
-    local pid=$1 deadline=$((SECONDS + READY_TIMEOUT))
+    local pid=$1 stop_on_failure=$2 deadline=$((SECONDS + READY_TIMEOUT)) cores_status
     while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! alive "$pid"; then
             rm -f "$PIDFILE"
-            startup_failed "the java process (pid $pid) exited"
+            startup_failed "the java process (pid $pid) exited" no
         fi
         all_cores_ok && return 0
-        sleep 1
+        # a core that failed to load will not recover: give up at once
+        cores_status=$(curl -s --max-time 5 "$BASE_URL/admin/cores?action=STATUS&indexInfo=false&wt=json" 2>/dev/null || true)
+        if [[ ${cores_status//[[:space:]]/} == *'"initFailures":{"'* ]]; then
+            startup_failed "a core failed to load" "$stop_on_failure"
+        fi
+        sleep 0.5
     done
-    startup_failed "cores not answering after ${READY_TIMEOUT}s"
+    startup_failed "cores not answering after ${READY_TIMEOUT}s" "$stop_on_failure"
 }
 
 startup_failed() {
@@ -96,7 +116,7 @@ startup_failed() {
     curl -s --max-time 5 "$BASE_URL/admin/cores?action=STATUS&indexInfo=false&wt=json" >&2 ||
         echo "(no answer)" >&2
     echo >&2
-    if our_pid >/dev/null; then do_stop >&2; fi  # don't leave a half-started Solr
+    if [[ $2 == yes ]]; then do_stop >&2; fi  # don't leave a half-started Solr behind
     exit 1
 }
 
@@ -117,7 +137,7 @@ ensure_classpath() {
     [[ -n $stale ]] || return 0
     command -v mvn >/dev/null || die "mvn not found (needed once to resolve Solr from Maven Central)"
     say "resolving Solr jars with Maven (first start only) ..."
-    mvn -q -B -f "$SRC/pom.xml" dependency:build-classpath \
+    mvn -q -B -Dstyle.color=never -f "$SRC/pom.xml" dependency:build-classpath \
         -Dmdep.outputFile="$CLASSPATH_FILE.tmp" >>"$LOG" 2>&1 ||
         { tail -n 40 "$LOG" >&2; die "Maven could not resolve deploy/solr/pom.xml (see $LOG)"; }
     mv -f "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
@@ -125,9 +145,12 @@ ensure_classpath() {
 
 # (Re)write solr.xml and each core's conf/ from deploy/solr and the installed
 # CKAN; index data (<core>/data) is left alone.
-write_conf() {
+check_ckan_python() {
     [[ -n ${CKAN_PYTHON:-} ]] || die "CKAN_PYTHON is not set (path to the python of the virtualenv with ckan installed)"
     [[ -x $CKAN_PYTHON ]] || die "CKAN_PYTHON=$CKAN_PYTHON is not an executable"
+}
+
+write_conf() {
     local ckan_schema core
     ckan_schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
         die "cannot import ckan with $CKAN_PYTHON"
@@ -146,21 +169,25 @@ write_conf() {
 # --- commands ---------------------------------------------------------------
 
 do_start() {
-    local pid
+    local pid running_port
     mkdir -p "$STATE" "$LOG_DIR" "$RUN_DIR"
     if pid=$(our_pid); then
-        wait_ready "$pid"  # quick if up; waits if another start is in progress
+        running_port=$(port_of "$pid")
+        [[ $running_port == "$SOLR_PORT" ]] ||
+            die "the Solr of $MAEMOH_VAR is already running on port $running_port (pid $pid), not on SOLR_PORT=$SOLR_PORT; run '$0 stop' first to change the port"
+        wait_ready "$pid" no  # quick if up; waits if another start is in progress
         say "already running (pid $pid) on $BASE_URL"
         return 0
     fi
     rm -f "$PIDFILE"  # stale
     if port_busy; then
         die "port $SOLR_PORT on 127.0.0.1 is already in use by another process (not this Solr).
-Stop that process or choose another port, e.g.: SOLR_PORT=8984 $0 start
+Stop that process or choose another port, e.g.: SOLR_PORT=$((SOLR_PORT + 1)) $0 start
 (and point CKAN's solr_url at that port)."
     fi
     command -v java >/dev/null || die "java not found on PATH (Java 17 needed)"
     command -v curl >/dev/null || die "curl not found on PATH"
+    check_ckan_python
 
     ensure_classpath
     write_conf
@@ -181,7 +208,7 @@ Stop that process or choose another port, e.g.: SOLR_PORT=8984 $0 start
     pid=$!
     echo "$pid" >"$PIDFILE"
 
-    wait_ready "$pid"
+    wait_ready "$pid" yes
     say "running (pid $pid) on $BASE_URL, cores: ${CORES[*]}"
 }
 
@@ -195,28 +222,33 @@ do_stop() {
     say "stopping (pid $pid) ..."
     kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
+    if alive "$pid"; then
         say "still alive after ${STOP_TIMEOUT}s, sending KILL"
         kill -KILL "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+        deadline=$((SECONDS + 10))
+        while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
     fi
     rm -f "$PIDFILE"
     say "stopped"
 }
 
 do_status() {
-    local pid
-    if pid=$(our_pid) && core_ok ckan; then
-        say "solr running (pid $pid) on $BASE_URL"
-        return 0
-    fi
-    if [[ -n ${pid:-} ]]; then
-        echo "solr: process $pid is alive but $BASE_URL/ckan is not answering"
-    else
+    local pid running_port
+    if ! pid=$(our_pid); then
         echo "solr: not running"
+        return 3
     fi
-    return 3
+    running_port=$(port_of "$pid")
+    if [[ $running_port != "$SOLR_PORT" ]]; then
+        echo "solr: running (pid $pid) on port $running_port, not on SOLR_PORT=$SOLR_PORT"
+        return 3
+    fi
+    if ! core_ok ckan; then
+        echo "solr: process $pid is alive but $BASE_URL/ckan is not answering"
+        return 3
+    fi
+    echo "solr running (pid $pid) on $BASE_URL"
 }
 
 # One start/stop at a time per state folder.

@@ -8,6 +8,11 @@ Adds what ckanext-spatial's "solr-spatial-field" search backend needs:
   * field spatial_geom of that type
   * float fields minx maxx miny maxy (bounding box)
 
+and makes the full-text field type "text" split Thai into words: Thai is
+written without spaces, so CKAN's whitespace tokenizer would index a whole
+Thai sentence as one word. Lucene's ThaiTokenizer (dictionary-based, from the
+JDK) splits Thai and still splits other scripts at spaces and punctuation.
+
 The input text is kept as is (comments and layout included); the new
 definitions are inserted just before </types> and </fields>.  Anything that
 already exists under the same name is left alone, so running the script on
@@ -40,6 +45,8 @@ for _name in ("minx", "maxx", "miny", "maxy"):
     )
 
 MARKER = "added by deploy/solr/make_schema.py for ckanext-spatial"
+WHITESPACE_TOKENIZER = '<tokenizer class="solr.WhitespaceTokenizerFactory"/>'
+THAI_TOKENIZER = '<tokenizer class="solr.ThaiTokenizerFactory"/>'
 
 
 def die(msg):
@@ -64,6 +71,20 @@ def insert_before(text, closing_tag, lines):
     if text[line_start:pos].strip():  # closing tag shares a line with content
         return text[:pos] + "\n" + block + text[pos:]
     return text[:line_start] + block + text[line_start:]
+
+
+def use_thai_tokenizer(text):
+    """Swap the tokenizer of fieldType "text" (index and query analyzers)."""
+    start = text.find('<fieldType name="text" ')
+    if start < 0:
+        die('no <fieldType name="text"> in the input schema')
+    end = text.index("</fieldType>", start)
+    block = text[start:end]
+    if THAI_TOKENIZER in block:
+        return text
+    if block.count(WHITESPACE_TOKENIZER) != 2:
+        die('fieldType "text" does not have the two whitespace tokenizers expected')
+    return text[:start] + block.replace(WHITESPACE_TOKENIZER, THAI_TOKENIZER) + text[end:]
 
 
 def main(argv):
@@ -93,6 +114,7 @@ def main(argv):
 
     text = insert_before(text, "</types>", new_types)
     text = insert_before(text, "</fields>", new_fields)
+    text = use_thai_tokenizer(text)
 
     # sanity check: the result must parse and contain everything we need
     out_root = ET.fromstring(text.encode("utf-8"))

@@ -3,6 +3,8 @@ import pathlib
 
 import pytest
 
+from ckan.tests import factories
+
 DEMO_DATA = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "data"
 
 
@@ -18,3 +20,9 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
 def demo_data():
     """The folder of real boundaries and stations the repository ships."""
     return DEMO_DATA
+
+
+@pytest.fixture
+def organization(clean_db):
+    """An organisation to own test datasets (CKAN forbids unowned ones)."""
+    return factories.Organization()

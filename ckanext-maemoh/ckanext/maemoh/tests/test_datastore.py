@@ -1,5 +1,9 @@
 """The DataStore round trip: create, search, search with SQL."""
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+import ckan.plugins.toolkit as tk
 
 from ckan.tests import factories, helpers
 
@@ -13,8 +17,9 @@ RECORDS = [
 
 
 @pytest.fixture
-def table():
-    resource = factories.Resource()
+def table(organization):
+    dataset = factories.Dataset(owner_org=organization["id"])
+    resource = factories.Resource(package_id=dataset["id"])
     helpers.call_action(
         "datastore_create",
         resource_id=resource["id"],
@@ -38,7 +43,7 @@ def test_datastore_search_filters_records(table):
     assert result["records"][0]["pm25"] == 44.2
 
 
-def test_datastore_search_sql_runs_as_the_read_only_user(table):
+def test_datastore_search_sql_selects_records(table):
     result = helpers.call_action(
         "datastore_search_sql",
         sql=f'SELECT station_id FROM "{table}" WHERE pm25 > 37.5 ORDER BY station_id',
@@ -46,8 +51,27 @@ def test_datastore_search_sql_runs_as_the_read_only_user(table):
     assert [r["station_id"] for r in result["records"]] == ["38t", "40t"]
 
 
-def test_datastore_search_sql_cannot_write(table):
-    with pytest.raises(Exception) as error:
-        helpers.call_action("datastore_search_sql", sql=f'DELETE FROM "{table}"')
-    assert "permission" in str(error.value).lower() or "not allowed" in str(error.value).lower()
+def test_datastore_search_sql_runs_as_the_read_only_user(table):
+    result = helpers.call_action(
+        "datastore_search_sql",
+        sql=f'SELECT current_user AS who FROM "{table}" LIMIT 1',
+    )
+    assert result["records"] == [{"who": "datastore_default"}]
+
+
+def test_the_read_only_user_cannot_change_the_datastore(table):
+    engine = sa.create_engine(tk.config["ckan.datastore.read_url"])
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DELETE FROM "{table}"'))
+    engine.dispose()
     assert helpers.call_action("datastore_search", resource_id=table)["total"] == 3
+
+
+def test_the_read_only_user_cannot_open_the_catalogue_database():
+    read_url = make_url(tk.config["ckan.datastore.read_url"])
+    catalogue = make_url(tk.config["sqlalchemy.url"]).database
+    engine = sa.create_engine(read_url.set(database=catalogue))
+    with pytest.raises(sa.exc.OperationalError, match="permission denied"):
+        engine.connect()
+    engine.dispose()
