@@ -31,3 +31,5 @@ fi
   "ckan.harvest.mq.redis_db=0" \
   "ckan.devserver.host=127.0.0.1" \
   "ckan.devserver.port=$CKAN_PORT"
+# The generated config logs ckanext at DEBUG, which prints every geometry.
+"$CKAN" config-tool "$INI" -s logger_ckanext "level=INFO"

@@ -11,14 +11,21 @@ mkdir -p "$LOG_DIR" "$RUN_DIR"
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# alive PID: true when the process runs (a zombie is dead: PID 1 may be slow
+# to reap it).
+alive() {
+  kill -0 "$1" 2>/dev/null || return 1
+  [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+
 # pid_alive PIDFILE: true when the recorded process is running.
 pid_alive() {
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] && alive "$(cat "$1")"
 }
 
 # port_taken PORT: true when something listens on 127.0.0.1:PORT.
 port_taken() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: poll COMMAND once a second.
@@ -44,10 +51,10 @@ stop_pid() {
   pid=$(cat "$pidfile")
   kill "$pid"
   for _ in $(seq 20); do
-    kill -0 "$pid" 2>/dev/null || break
+    alive "$pid" || break
     sleep 1
   done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  if alive "$pid"; then kill -9 "$pid"; fi
   rm -f "$pidfile"
   say "$name: stopped (pid $pid)"
 }

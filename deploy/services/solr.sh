@@ -21,38 +21,22 @@
 # Exit status: 0 ok; 1 error; 3 (status only) not running.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$SCRIPT_DIR/../.." && pwd)
+source "$(dirname "$0")/common.sh"
 SRC=$REPO/deploy/solr
 
-MAEMOH_VAR=${MAEMOH_VAR:-$REPO/var}
-case $MAEMOH_VAR in /*) ;; *) MAEMOH_VAR=$PWD/$MAEMOH_VAR ;; esac
 SOLR_PORT=${SOLR_PORT:-8983}
 CORES=(ckan ckan_test)
 
 STATE=$MAEMOH_VAR/solr
 SOLR_HOME=$STATE/home
 CLASSPATH_FILE=$STATE/classpath.txt
-LOG_DIR=$MAEMOH_VAR/log
 LOG=$LOG_DIR/solr.log
-RUN_DIR=$MAEMOH_VAR/run
 PIDFILE=$RUN_DIR/solr.pid
 BASE_URL=http://127.0.0.1:$SOLR_PORT/solr
-READY_TIMEOUT=${SOLR_READY_TIMEOUT:-120}  # seconds to wait for both cores
+READY_TIMEOUT=${SOLR_READY_TIMEOUT:-120}   # seconds to wait for both cores
 STOP_TIMEOUT=20     # seconds between TERM and KILL
 
-say() { echo "solr: $*"; }
-die() { echo "solr: ERROR: $*" >&2; exit 1; }
-
 # --- process helpers --------------------------------------------------------
-
-# Process exists and is not a zombie.
-alive() {
-    local state
-    kill -0 "$1" 2>/dev/null || return 1
-    state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ $state != Z ]]
-}
 
 # Pid from the pid file if that process is alive and is the Solr of *this*
 # state folder (guards against a stale pid file whose pid was reused).
@@ -71,10 +55,6 @@ port_of() {
     tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep . | tail -n 1
 }
 
-# Something accepts TCP connections on 127.0.0.1:$SOLR_PORT?
-port_busy() {
-    timeout 3 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SOLR_PORT" 2>/dev/null
-}
 
 http_code() {
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true
@@ -135,26 +115,26 @@ ensure_classpath() {
         done
     fi
     [[ -n $stale ]] || return 0
-    command -v mvn >/dev/null || die "mvn not found (needed once to resolve Solr from Maven Central)"
-    say "resolving Solr jars with Maven (first start only) ..."
+    command -v mvn >/dev/null || die "solr: mvn not found (needed once to resolve Solr from Maven Central)"
+    say "solr: resolving Solr jars with Maven (first start only) ..."
     mvn -q -B -Dstyle.color=never -f "$SRC/pom.xml" dependency:build-classpath \
         -Dmdep.outputFile="$CLASSPATH_FILE.tmp" >>"$LOG" 2>&1 ||
-        { tail -n 40 "$LOG" >&2; die "Maven could not resolve deploy/solr/pom.xml (see $LOG)"; }
+        { tail -n 40 "$LOG" >&2; die "solr: Maven could not resolve deploy/solr/pom.xml (see $LOG)"; }
     mv -f "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
 }
 
 # (Re)write solr.xml and each core's conf/ from deploy/solr and the installed
 # CKAN; index data (<core>/data) is left alone.
 check_ckan_python() {
-    [[ -n ${CKAN_PYTHON:-} ]] || die "CKAN_PYTHON is not set (path to the python of the virtualenv with ckan installed)"
-    [[ -x $CKAN_PYTHON ]] || die "CKAN_PYTHON=$CKAN_PYTHON is not an executable"
+    [[ -n ${CKAN_PYTHON:-} ]] || die "solr: CKAN_PYTHON is not set (path to the python of the virtualenv with ckan installed)"
+    [[ -x $CKAN_PYTHON ]] || die "solr: CKAN_PYTHON=$CKAN_PYTHON is not an executable"
 }
 
 write_conf() {
     local ckan_schema core
     ckan_schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
-        die "cannot import ckan with $CKAN_PYTHON"
-    [[ -f $ckan_schema ]] || die "CKAN schema not found: $ckan_schema"
+        die "solr: cannot import ckan with $CKAN_PYTHON"
+    [[ -f $ckan_schema ]] || die "solr: CKAN schema not found: $ckan_schema"
 
     mkdir -p "$SOLR_HOME"
     cp -f "$SRC/solr.xml" "$SOLR_HOME/solr.xml"
@@ -174,25 +154,25 @@ do_start() {
     if pid=$(our_pid); then
         running_port=$(port_of "$pid")
         [[ $running_port == "$SOLR_PORT" ]] ||
-            die "the Solr of $MAEMOH_VAR is already running on port $running_port (pid $pid), not on SOLR_PORT=$SOLR_PORT; run '$0 stop' first to change the port"
+            die "solr: the Solr of $MAEMOH_VAR is already running on port $running_port (pid $pid), not on SOLR_PORT=$SOLR_PORT; run '$0 stop' first to change the port"
         wait_ready "$pid" no  # quick if up; waits if another start is in progress
-        say "already running (pid $pid) on $BASE_URL"
+        say "solr: already running (pid $pid) on $BASE_URL"
         return 0
     fi
     rm -f "$PIDFILE"  # stale
-    if port_busy; then
-        die "port $SOLR_PORT on 127.0.0.1 is already in use by another process (not this Solr).
+    if port_taken "$SOLR_PORT"; then
+        die "solr: port $SOLR_PORT on 127.0.0.1 is already in use by another process (not this Solr).
 Stop that process or choose another port, e.g.: SOLR_PORT=$((SOLR_PORT + 1)) $0 start
 (and point CKAN's solr_url at that port)."
     fi
-    command -v java >/dev/null || die "java not found on PATH (Java 17 needed)"
-    command -v curl >/dev/null || die "curl not found on PATH"
+    command -v java >/dev/null || die "solr: java not found on PATH (Java 17 needed)"
+    command -v curl >/dev/null || die "solr: curl not found on PATH"
     check_ckan_python
 
     ensure_classpath
     write_conf
 
-    say "starting Solr on $BASE_URL (log: $LOG)"
+    say "solr: starting Solr on $BASE_URL (log: $LOG)"
     echo "===== $(date -u '+%Y-%m-%dT%H:%M:%SZ') solr.sh start (port $SOLR_PORT) =====" >>"$LOG"
     # shellcheck disable=SC2086  # SOLR_JAVA_OPTS is a list of options
     setsid nohup java \
@@ -209,28 +189,28 @@ Stop that process or choose another port, e.g.: SOLR_PORT=$((SOLR_PORT + 1)) $0 
     echo "$pid" >"$PIDFILE"
 
     wait_ready "$pid" yes
-    say "running (pid $pid) on $BASE_URL, cores: ${CORES[*]}"
+    say "solr: running (pid $pid) on $BASE_URL, cores: ${CORES[*]}"
 }
 
 do_stop() {
     local pid deadline
     if ! pid=$(our_pid); then
         rm -f "$PIDFILE"
-        say "not running"
+        say "solr: not running"
         return 0
     fi
-    say "stopping (pid $pid) ..."
+    say "solr: stopping (pid $pid) ..."
     kill -TERM "$pid" 2>/dev/null || true
     deadline=$((SECONDS + STOP_TIMEOUT))
     while alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
     if alive "$pid"; then
-        say "still alive after ${STOP_TIMEOUT}s, sending KILL"
+        say "solr: still alive after ${STOP_TIMEOUT}s, sending KILL"
         kill -KILL "$pid" 2>/dev/null || true
         deadline=$((SECONDS + 10))
         while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
     fi
     rm -f "$PIDFILE"
-    say "stopped"
+    say "solr: stopped"
 }
 
 do_status() {
@@ -256,7 +236,7 @@ lock() {
     mkdir -p "$RUN_DIR"
     if command -v flock >/dev/null; then
         exec 9>"$RUN_DIR/solr.lock"
-        flock -w 180 9 || die "another solr.sh start/stop is still running"
+        flock -w 180 9 || die "solr: another solr.sh start/stop is still running"
     fi
 }
 
