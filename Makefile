@@ -16,7 +16,7 @@ SERVICES := deploy/services
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:$(CKAN_PORT)
+run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:5000
 	deploy/worker.sh start $(INI)
 	deploy/serve.sh $(INI)
 
@@ -56,7 +56,7 @@ init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
 	deploy/init-ckan.sh $(INI)
 	$(CKAN) -c $(INI) maemoh load-demo deploy/demo/data
 
-test-db:
+test-db:  ## migrate the test databases (make test does it)
 	deploy/init-ckan.sh test.ini --no-sysadmin
 
 constraints:  ## re-pin constraints.txt from a fresh virtualenv
@@ -64,6 +64,7 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	$(PYTHON) -m venv var/constraints-venv
 	var/constraints-venv/bin/pip install -q -U pip setuptools wheel
 	var/constraints-venv/bin/pip install -q -r requirements.txt -r requirements-test.txt
-	deploy/write-constraints.sh var/constraints-venv > constraints.txt
+	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
+	mv var/constraints.txt constraints.txt
 
 .PHONY: help run test stop install services init test-db constraints
