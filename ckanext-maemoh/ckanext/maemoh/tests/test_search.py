@@ -1,4 +1,4 @@
-"""Datasets made through the Action API are found by Solr, in Thai and English."""
+"""Datasets made through the HTTP Action API are found by Solr, in Thai and English."""
 import pytest
 import requests
 
@@ -16,27 +16,40 @@ NOTES = (
 
 
 @pytest.fixture
-def dataset():
-    org = factories.Organization(name="pcd")
-    return helpers.call_action(
-        "package_create",
-        context={"user": factories.Sysadmin()["name"]},
-        name="sop-pat-air",
-        title="Sop Pat air quality",
-        notes=NOTES,
-        owner_org=org["id"],
-    )
+def dataset(app):
+    """An organisation and a dataset, created over HTTP by a sysadmin."""
+    headers = {"Authorization": factories.SysadminWithToken()["token"]}
+
+    def post(action, **data):
+        response = app.post(f"/api/3/action/{action}", json=data, headers=headers)
+        assert response.status_code == 200, response.body
+        return response.json["result"]
+
+    org = post("organization_create", name="pcd", title="Pollution Control Department")
+    return post("package_create", name="sop-pat-air", title="Sop Pat air quality",
+                notes=NOTES, owner_org=org["id"])
+
+
+def _search(app, query):
+    response = app.get("/api/3/action/package_search", query_string={"q": query})
+    assert response.status_code == 200
+    return [d["name"] for d in response.json["result"]["results"]]
 
 
 @pytest.mark.parametrize("word", ["อากาศ", "สบป้าด", "แม่เมาะ", "particulate"])
-def test_package_search_finds_a_word_of_the_description(dataset, word):
-    result = helpers.call_action("package_search", q=word)
-    assert [d["name"] for d in result["results"]] == ["sop-pat-air"]
+def test_package_search_finds_a_word_of_the_description(app, dataset, word):
+    assert _search(app, word) == ["sop-pat-air"]
 
 
 @pytest.mark.parametrize("word", ["น้ำ", "rainfall"])
-def test_package_search_does_not_match_other_words(dataset, word):
-    assert helpers.call_action("package_search", q=word)["count"] == 0
+def test_package_search_does_not_match_other_words(app, dataset, word):
+    assert _search(app, word) == []
+
+
+def test_creating_a_dataset_without_a_token_is_refused(app):
+    response = app.post("/api/3/action/package_create", json={"name": "x"})
+    assert response.status_code == 403
+    assert helpers.call_action("package_search")["count"] == 0
 
 
 def test_the_dataset_is_indexed_in_solr(dataset):
