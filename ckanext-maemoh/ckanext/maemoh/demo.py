@@ -18,13 +18,14 @@ BOUNDARY_ATTRIBUTION = (
 )
 STATION_ATTRIBUTION = "Pollution Control Department, Air4Thai."
 
+BOUNDARY_DATASET = "maemoh-tambon-boundaries"
+
 BOUNDARY_RESOURCES = [
     ("maemoh_tambons.geojson", "Tambon boundaries (5 sub-districts)",
      "ขอบเขตตำบล 5 ตำบล / the five sub-districts, EPSG:4326."),
     ("maemoh_district.geojson", "District outline",
      "ขอบเขตอำเภอแม่เมาะ / the district outline, EPSG:4326."),
 ]
-
 
 REQUIRED_FILES = [
     "maemoh_district.geojson", "maemoh_tambons.geojson", "air4thai_stations.csv",
@@ -59,7 +60,7 @@ def load(data_dir):
         ),
     })
     yield _upsert(context, "package", _boundary_dataset(data_dir, org_name))
-    yield from _upsert_resources(context, "maemoh-tambon-boundaries", data_dir)
+    yield from _upsert_resources(context, BOUNDARY_DATASET, data_dir)
     for station in _read_stations(data_dir):
         yield _upsert(context, "package", _station_dataset(station, org_name))
 
@@ -97,7 +98,7 @@ def _boundary_dataset(data_dir, org_name):
               encoding="utf-8") as f:
         district = json.load(f)
     return {
-        "name": "maemoh-tambon-boundaries",
+        "name": BOUNDARY_DATASET,
         "title": "Mae Moh sub-district boundaries",
         "owner_org": org_name,
         "notes": (
