@@ -31,6 +31,7 @@ setup(
     package_data={
         "ckanext.maemoh": [
             "config_declaration.yaml",
+            "data/*",
             "templates/**/*.html",
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",

@@ -1,19 +1,43 @@
 """The CKAN plugin of the Mae Moh City Data Platform.
 
-The class only declares interfaces: commands live in ``cli.py``, options in
-``config_declaration.yaml``, templates in ``templates/``, translations in
-``i18n/``.
+The class only declares interfaces: commands live in ``cli.py``, validators
+in ``logic/validators.py``, helpers in ``helpers.py``, search shaping in
+``search.py``, options in ``config_declaration.yaml``, templates in
+``templates/``.
 """
+from collections import OrderedDict
+
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.lib.plugins import DefaultTranslation
+
+from ckanext.maemoh import search
 
 
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
+@tk.blanket.helpers
+@tk.blanket.validators
+class MaeMohPlugin(p.SingletonPlugin):
     p.implements(p.IConfigurer)
-    p.implements(p.ITranslation)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
 
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
+
+    # IFacets
+
+    def dataset_facets(self, facets_dict, package_type):
+        return OrderedDict(search.facet_titles(search.request_lang()))
+
+    # IPackageController
+
+    def before_dataset_index(self, pkg_dict):
+        return search.shape_for_index(pkg_dict)
+
+    def after_dataset_search(self, search_results, search_params):
+        search.label_facet_items(
+            search_results.get("search_facets", {}), search.request_lang())
+        return search_results

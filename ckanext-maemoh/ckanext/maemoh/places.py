@@ -1,0 +1,66 @@
+"""Mae Moh's sub-districts (tambons) and the place codes of a geometry.
+
+Pure: no CKAN import. The polygons are the real boundaries shipped in
+``data/`` (EPSG:4326); see ``data/SOURCE.md``.
+"""
+import functools
+import json
+import pathlib
+
+from shapely.geometry import shape
+from shapely.ops import unary_union
+
+DATA_DIR = pathlib.Path(__file__).parent / "data"
+DISTRICT = "district"
+OUTSIDE = "outside"
+# Share of a geometry's area that may lie beyond the district line (shared
+# borders are digitised differently by every agency) before it counts as
+# reaching outside.
+OUTSIDE_AREA_TOLERANCE = 0.01
+
+
+@functools.lru_cache(maxsize=None)
+def tambons():
+    """``{tambon_code: shapely polygon}`` of the five tambons."""
+    with open(DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
+        features = json.load(f)["features"]
+    return {f["properties"]["tambon_code"]: shape(f["geometry"]) for f in features}
+
+
+@functools.lru_cache(maxsize=None)
+def district():
+    """The district outline as one shapely geometry."""
+    return unary_union(list(tambons().values()))
+
+
+def place_codes(geometry):
+    """Codes of the places a GeoJSON-like ``geometry`` covers.
+
+    Tambon codes it intersects (sorted), ``district`` when it touches all
+    five, and ``outside`` when part of it lies beyond the district.
+    """
+    geom = shape(geometry)
+    codes = sorted(code for code, polygon in tambons().items()
+                   if _covers_part_of(polygon, geom))
+    if len(codes) == len(tambons()):
+        codes.append(DISTRICT)
+    if _reaches_outside(geom):
+        codes.append(OUTSIDE)
+    return codes
+
+
+def _covers_part_of(polygon, geom):
+    """Areas must overlap (a shared border is not enough); points and lines
+    must touch the polygon."""
+    if geom.area == 0:
+        return polygon.intersects(geom)
+    return polygon.intersection(geom).area > 0
+
+
+def _reaches_outside(geom):
+    beyond = geom.difference(district())
+    if beyond.is_empty:
+        return False
+    if geom.area == 0:  # points and lines: any part beyond counts
+        return True
+    return beyond.area / geom.area > OUTSIDE_AREA_TOLERANCE
