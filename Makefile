@@ -54,7 +54,7 @@ services:  ## start PostgreSQL, Redis and Solr (no-op when running)
 init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
 	deploy/configure-ckan.sh
 	deploy/init-ckan.sh $(INI)
-	$(CKAN) -c $(INI) maemoh load-demo deploy/demo/data
+	$(CKAN) -c $(INI) maemoh load-demo
 
 test-db:  ## migrate the test databases (make test does it)
 	deploy/init-ckan.sh test.ini --no-sysadmin

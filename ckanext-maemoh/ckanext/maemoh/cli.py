@@ -1,7 +1,7 @@
 """``ckan maemoh ...`` commands."""
 import click
 
-from ckanext.maemoh import demo
+from ckanext.maemoh import demo, places
 
 __all__ = ["maemoh"]
 
@@ -13,15 +13,15 @@ def maemoh():
 
 @maemoh.command("load-demo")
 @click.argument(
-    "data_dir",
+    "data_dir", required=False, default=str(places.DATA_DIR),
     type=click.Path(exists=True, file_okay=False, resolve_path=True),
 )
 def load_demo(data_dir):
     """Create or update the demo organisation and datasets from DATA_DIR.
 
     DATA_DIR holds the tambon and district boundaries and the Air4Thai
-    station list (the repository ships them in deploy/demo/data). Running
-    the command twice changes nothing.
+    station list; by default the real ones shipped in the package's data/.
+    Running the command twice changes nothing.
     """
     try:
         for line in demo.load(data_dir):

@@ -16,7 +16,7 @@ BOUNDARY_ATTRIBUTION = (
     "Thailand COD-AB (HDX cod-ab-tha), CC BY-IGO 3.0; modified (subset, "
     "rounded coordinates, renamed attributes)."
 )
-STATION_ATTRIBUTION = "Pollution Control Department, Air4Thai."
+STATION_ATTRIBUTION = "Pollution Control Department (Air4Thai)"
 
 BOUNDARY_DATASET = "maemoh-tambon-boundaries"
 
@@ -53,6 +53,7 @@ def load(data_dir):
     org_name = tk.config["ckanext.maemoh.organization"]
     yield _upsert(context, "organization", {
         "name": org_name,
+        "agency_type": "government",
         "title": "อำเภอแม่เมาะ · Mae Moh District",
         "description": (
             "ข้อมูลพลังงานและสิ่งแวดล้อมของอำเภอแม่เมาะ จังหวัดลำปาง\n\n"
@@ -93,25 +94,51 @@ def _differs(existing, data):
     return False
 
 
+# GDC fields every demo dataset shares.
+GDC_DEFAULTS = {
+    "objective": ["public-service"],
+    "data_category": "public",
+    "data_language": ["th", "en"],
+}
+AIR4THAI_VARIABLES = [  # units as Air4Thai publishes them; hourly history
+    ("pm25", "ug/m3"), ("pm10", "ug/m3"), ("o3", "[ppb]"), ("co", "[ppm]"),
+    ("no2", "[ppb]"), ("so2", "[ppb]"),
+]
+
+
 def _boundary_dataset(data_dir, org_name):
     with open(os.path.join(data_dir, "maemoh_district.geojson"),
               encoding="utf-8") as f:
         district = json.load(f)
     return {
+        **GDC_DEFAULTS,
         "name": BOUNDARY_DATASET,
-        "title": "Mae Moh sub-district boundaries",
+        "type": "dataset",
+        "title_translated": {
+            "th": "ขอบเขตตำบล อำเภอแม่เมาะ",
+            "en": "Mae Moh sub-district boundaries",
+        },
+        "notes_translated": {
+            "th": "ขอบเขตการปกครองระดับตำบลทั้ง 5 ตำบลของอำเภอแม่เมาะ จังหวัดลำปาง "
+                  "(บ้านดง นาสัก จางเหนือ แม่เมาะ สบป้าด) และขอบเขตอำเภอ "
+                  "พิกัด EPSG:4326\n\n" + BOUNDARY_ATTRIBUTION,
+            "en": "Administrative boundaries of the five sub-districts (tambons) "
+                  "of Mae Moh district, Lampang: Ban Dong, Na Sak, Chang Nuea, "
+                  "Mae Mo and Sop Pat, and the district outline. Polygons in "
+                  "EPSG:4326.\n\n" + BOUNDARY_ATTRIBUTION,
+        },
         "owner_org": org_name,
-        "notes": (
-            "ขอบเขตการปกครองระดับตำบลทั้ง 5 ตำบลของอำเภอแม่เมาะ จังหวัดลำปาง "
-            "(บ้านดง นาสัก จางเหนือ แม่เมาะ สบป้าด) และขอบเขตอำเภอ\n\n"
-            "Administrative boundaries of the five sub-districts (tambons) of "
-            "Mae Moh district, Lampang: Ban Dong, Na Sak, Chang Nuea, Mae Mo "
-            "and Sop Pat, and the district outline. Polygons in EPSG:4326.\n\n"
-            + BOUNDARY_ATTRIBUTION
-        ),
-        "license_id": "other-at",
+        "theme": ["land-use", "population"],
         "tags": [{"name": "boundaries"}, {"name": "tambon"}],
+        "license_id": "other-at",
         "spatial": json.dumps(_single_geometry(district)),
+        "update_frequency_unit": "never",
+        "quality_level": "official",
+        "data_type": "geospatial",
+        "geo_coverage": "district",
+        "data_source": "Royal Thai Survey Department / OCHA ROAP (HDX cod-ab-tha)",
+        "data_format": ["GeoJSON"],
+        "reference_period": "2022-01-21",
     }
 
 
@@ -146,21 +173,42 @@ def _read_stations(data_dir):
 
 def _station_dataset(station, org_name):
     station_id = station["station_id"]
-    place = station["note"] or "Mae Moh district"
+    place_th = "นอกอำเภอแม่เมาะ (อำเภอเมืองลำปาง)" if station["note"] else "อำเภอแม่เมาะ"
+    place_en = station["note"] or "Mae Moh district"
     return {
+        **GDC_DEFAULTS,
         "name": f"air4thai-station-{station_id}",
-        "title": f"Air4Thai station {station_id}: {station['name_en']}",
+        "type": "sensor-station",
+        "title_translated": {
+            "th": f"สถานีตรวจวัดคุณภาพอากาศ {station_id} {station['name_th']}",
+            "en": f"Air4Thai station {station_id}: {station['name_en']}",
+        },
+        "notes_translated": {
+            "th": f"สถานีตรวจวัดคุณภาพอากาศ {station_id} ของกรมควบคุมมลพิษ "
+                  f"({place_th})\n\nที่มา: {STATION_ATTRIBUTION}",
+            "en": f"Air-quality monitoring station {station_id} of the Pollution "
+                  f"Control Department ({place_en}).\n\nSource: {STATION_ATTRIBUTION}",
+        },
         "owner_org": org_name,
-        "notes": (
-            f"สถานีตรวจวัดคุณภาพอากาศ {station_id} ของกรมควบคุมมลพิษ: "
-            f"{station['name_th']}\n\n"
-            f"Air-quality monitoring station {station_id} of the Pollution "
-            f"Control Department ({place}).\n\n" + STATION_ATTRIBUTION
-        ),
+        "theme": ["air"],
+        "tags": [{"name": "air4thai"}, {"name": "pm25"}],
         "license_id": "notspecified",
-        "tags": [{"name": "air"}, {"name": "air4thai"}],
         "spatial": json.dumps({
             "type": "Point",
             "coordinates": [float(station["lon"]), float(station["lat"])],
         }),
+        "update_frequency_unit": "hour",
+        "update_frequency_interval": "1",
+        "quality_level": "raw",
+        "variables": [{"variable": code, "unit": unit, "averaging_period": "PT1H"}
+                      for code, unit in AIR4THAI_VARIABLES],
+        "data_type": "record",
+        "geo_coverage": "coordinates",
+        "data_source": STATION_ATTRIBUTION,
+        "station_id": station_id,
+        "network": "air4thai",
+        "operator": "กรมควบคุมมลพิษ / Pollution Control Department",
+        "measured_parameters": [code for code, _unit in AIR4THAI_VARIABLES],
+        "station_status": "active",
+        "timezone": "Asia/Bangkok",
     }

@@ -22,6 +22,7 @@ __all__ = [
     "maemoh_geojson_geometry", "maemoh_places_from_spatial",
     "maemoh_not_before", "maemoh_ucum_unit", "maemoh_year_ce",
     "maemoh_required_for_data_type", "maemoh_timezone", "maemoh_h3_resolution",
+    "maemoh_number",
 ]
 
 GEOMETRY_TYPES = {
@@ -266,3 +267,16 @@ def maemoh_h3_resolution(value):
     if not 0 <= int(value) <= 15:
         raise tk.Invalid(_("H3 resolutions run from 0 to 15"))
     return value
+
+
+def maemoh_number(value):
+    """A finite decimal number, e.g. an elevation in metres."""
+    if _is_empty(value):
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise tk.Invalid(_("{value} is not a number").format(value=value))
+    return str(number)

@@ -17,8 +17,8 @@ RECORDS = [
 
 
 @pytest.fixture
-def table(organization):
-    dataset = factories.Dataset(owner_org=organization["id"])
+def table(create_dataset):
+    dataset = create_dataset()
     resource = factories.Resource(package_id=dataset["id"])
     helpers.call_action(
         "datastore_create",

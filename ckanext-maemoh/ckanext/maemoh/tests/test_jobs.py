@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import ckan.plugins.toolkit as tk
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 from ckanext.maemoh.tests.jobs import add_tag
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues")
@@ -21,8 +21,8 @@ def _run_worker_until_queue_is_empty(ini):
     assert done.returncode == 0, done.stderr
 
 
-def test_enqueued_job_runs_in_a_worker_and_changes_the_dataset(ckan_config, organization):
-    dataset = factories.Dataset(owner_org=organization["id"])
+def test_enqueued_job_runs_in_a_worker_and_changes_the_dataset(ckan_config, create_dataset):
+    dataset = create_dataset()
     job = tk.enqueue_job(add_tag, [dataset["id"], "processed"], title="tag it")
     assert [j["id"] for j in helpers.call_action("job_list")] == [job.id]
 

@@ -4,15 +4,16 @@ import requests
 
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
+from ckanext.maemoh.tests.conftest import valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 # Thai is written without spaces between words: "hourly air-quality data of
 # the Sop Pat station, Mae Moh district".
-NOTES = (
-    "ข้อมูลคุณภาพอากาศรายชั่วโมงของสถานีสบป้าดอำเภอแม่เมาะ\n\n"
-    "Hourly particulate readings from the Sop Pat station."
-)
+NOTES = {
+    "th": "ข้อมูลคุณภาพอากาศรายชั่วโมงของสถานีสบป้าดอำเภอแม่เมาะ",
+    "en": "Hourly particulate readings from the Sop Pat station.",
+}
 
 
 @pytest.fixture
@@ -25,9 +26,12 @@ def dataset(app):
         assert response.status_code == 200, response.body
         return response.json["result"]
 
-    org = post("organization_create", name="pcd", title="Pollution Control Department")
-    return post("package_create", name="sop-pat-air", title="Sop Pat air quality",
-                notes=NOTES, owner_org=org["id"])
+    org = post("organization_create", name="pcd", title="Pollution Control Department",
+               agency_type="government")
+    return post("package_create", **valid_dataset(
+        name="sop-pat-air", owner_org=org["id"],
+        title_translated={"th": "คุณภาพอากาศสบป้าด", "en": "Sop Pat air quality"},
+        notes_translated=NOTES))
 
 
 def _search(app, query):
@@ -55,7 +59,8 @@ def test_creating_a_dataset_without_a_token_is_refused(app):
 def test_the_dataset_is_indexed_in_solr(dataset):
     response = requests.get(
         tk.config["solr_url"] + "/select",
-        params={"q": "text:อากาศ", "fl": "name", "wt": "json"},
+        params={"q": "text:อากาศ", "fq": f"site_id:{tk.config['ckan.site_id']}",
+                "fl": "name", "wt": "json"},
         timeout=10,
     )
     response.raise_for_status()

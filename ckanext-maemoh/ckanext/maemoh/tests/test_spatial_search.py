@@ -4,7 +4,7 @@ import json
 import pytest
 
 from ckan.lib.search import SearchError
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -12,10 +12,9 @@ MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
 
 
 @pytest.fixture
-def datasets(demo_data, organization):
+def datasets(demo_data, create_dataset):
     def dataset(name, geometry):
-        factories.Dataset(
-            name=name, spatial=json.dumps(geometry), owner_org=organization["id"])
+        create_dataset(name=name, spatial=json.dumps(geometry))
 
     with open(demo_data / "maemoh_tambons.geojson", encoding="utf-8") as f:
         tambons = json.load(f)["features"]
