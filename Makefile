@@ -31,7 +31,18 @@ stop:  ## stop every process `make run` or `make test` started
 	-$(SERVICES)/redis.sh stop
 	-$(SERVICES)/postgres.sh stop
 
-install: var/.system-packages $(VENV)/.installed  ## Debian packages and the virtualenv
+I18N := ckanext-maemoh/ckanext/maemoh/i18n
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(I18N)/*/LC_MESSAGES/ckanext-maemoh.po))
+
+install: var/.system-packages $(VENV)/.installed $(MO_FILES)  ## Debian packages, the virtualenv, translations
+
+%.mo: %.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile --statistics -D ckanext-maemoh -i $< -o $@
+
+messages:  ## re-extract translatable strings and update the .po files
+	$(VENV)/bin/pybabel extract --no-location --omit-header -k _ \
+	    -o $(I18N)/ckanext-maemoh.pot ckanext-maemoh/ckanext/maemoh
+	$(VENV)/bin/pybabel update --no-location -D ckanext-maemoh -i $(I18N)/ckanext-maemoh.pot -d $(I18N)
 
 var/.system-packages: deploy/install-system-packages.sh
 	deploy/install-system-packages.sh
@@ -67,4 +78,4 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
 	mv var/constraints.txt constraints.txt
 
-.PHONY: help run test stop install services init test-db constraints
+.PHONY: help run test stop install services init test-db constraints messages

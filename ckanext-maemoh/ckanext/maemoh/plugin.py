@@ -3,12 +3,13 @@
 The class only declares interfaces: commands live in ``cli.py``, validators
 in ``logic/validators.py``, helpers in ``helpers.py``, search shaping in
 ``search.py``, options in ``config_declaration.yaml``, templates in
-``templates/``.
+``templates/``, translations in ``i18n/``.
 """
 from collections import OrderedDict
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.maemoh import search
 
@@ -17,8 +18,9 @@ from ckanext.maemoh import search
 @tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators
-class MaeMohPlugin(p.SingletonPlugin):
+class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
 

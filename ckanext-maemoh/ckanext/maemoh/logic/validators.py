@@ -134,7 +134,7 @@ def maemoh_geojson_geometry(value):
     try:
         geom = shape(geometry)
     except (ValueError, TypeError, AttributeError) as error:
-        raise tk.Invalid(_("Not a valid geometry: {error}").format(error=error))
+        raise tk.Invalid(_("Not a valid geometry: {reason}").format(reason=error))
     if not geom.is_valid:
         raise tk.Invalid(_("Not a valid geometry: {reason}").format(
             reason=explain_validity(geom)))
