@@ -28,6 +28,29 @@ def organization(clean_db):
     return factories.Organization(agency_type="government")
 
 
+# The fields of each dataset type beyond those all types share.
+TYPE_FIELDS = {
+    "dataset": {},
+    "sensor-station": {
+        "station_id": "38t", "network": "air4thai", "elevation_m": "330.5",
+        "operator": "Pollution Control Department",
+        "measured_parameters": ["pm25", "pm10"], "station_status": "active",
+        "timezone": "Asia/Bangkok", "first_observation": "2020-01-01T00:00:00+07:00",
+    },
+    "risk-layer": {
+        "risk_dimension": "air", "risk_method": "getis-ord-gi-star",
+        "spatial_unit": "h3", "h3_resolution": "8",
+        "risk_parameters": {"permutations": 999, "seed": 12345},
+        "input_datasets": ["air4thai-station-38t"],
+    },
+    "ghg-inventory": {
+        "inventory_year": "2567", "inventory_boundary": "Mae Moh district",
+        "gpc_level": "basic-plus", "gwp_set": "ar6",
+        "factor_dataset": "tgo-emission-factors",
+    },
+}
+
+
 def valid_dataset(**fields):
     """The fields of a valid ``dataset`` with every required field, and
     ``fields`` on top."""

@@ -47,6 +47,17 @@ def test_boundaries_carry_the_district_outline_and_the_tambon_files(load_demo, d
     assert "CC BY-IGO 3.0" in dataset["notes"]
 
 
+def test_stations_are_sensor_stations_with_their_tambon(load_demo):
+    load_demo()
+    station = helpers.call_action("package_show", id="air4thai-station-38t")
+    assert station["type"] == "sensor-station"
+    assert station["network"] == "air4thai"
+    assert station["tambons"] == ["520205"]
+    assert station["title_translated"]["en"].startswith("Air4Thai station 38t")
+    outside = helpers.call_action("package_show", id="air4thai-station-37t")
+    assert outside["tambons"] == ["outside"]
+
+
 def test_bbox_over_the_district_finds_boundaries_and_its_three_stations(load_demo):
     load_demo()
     assert _names(extras={"ext_bbox": MAE_MOH_BBOX}) == [

@@ -7,7 +7,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -25,26 +25,6 @@ COMMON_FIELDS = {
     "data_format": ["CSV", "API"],
     "accessible_condition": "Open to everyone",
     "allow_harvest": "yes",
-}
-TYPE_FIELDS = {
-    "dataset": {},
-    "sensor-station": {
-        "station_id": "38t", "network": "air4thai", "elevation_m": "330.5",
-        "operator": "Pollution Control Department",
-        "measured_parameters": ["pm25", "pm10"], "station_status": "active",
-        "timezone": "Asia/Bangkok", "first_observation": "2020-01-01T00:00:00+07:00",
-    },
-    "risk-layer": {
-        "risk_dimension": "air", "risk_method": "getis-ord-gi-star",
-        "spatial_unit": "h3", "h3_resolution": "8",
-        "risk_parameters": {"permutations": 999, "seed": 12345},
-        "input_datasets": ["air4thai-station-38t"],
-    },
-    "ghg-inventory": {
-        "inventory_year": "2567", "inventory_boundary": "Mae Moh district",
-        "gpc_level": "basic-plus", "gwp_set": "ar6",
-        "factor_dataset": "tgo-emission-factors",
-    },
 }
 
 
@@ -219,3 +199,56 @@ def test_pages_show_the_visitors_language(app, create_dataset, prefix, shown, hi
         for field in shown:
             assert shown[field] in body, (page, field)
             assert hidden[field] not in body, (page, field)
+
+
+def _csrf_token(body):
+    marker = 'name="_csrf_token" value="'
+    start = body.index(marker) + len(marker)
+    return body[start:body.index('"', start)]
+
+
+@pytest.mark.parametrize("dataset_type", TYPE_FIELDS)
+def test_an_agency_editor_creates_each_type_through_the_web_form(app, dataset_type):
+    editor = factories.UserWithToken()
+    org = factories.Organization(agency_type="local-government",
+                                 users=[{"name": editor["name"], "capacity": "editor"}])
+    headers = {"Authorization": editor["token"]}
+    form = app.get(f"/en/{dataset_type}/new", headers=headers)
+    fields = {**valid_dataset(), **TYPE_FIELDS[dataset_type]}
+    data = {
+        "_csrf_token": _csrf_token(form.body),
+        "save": "continue", "owner_org": org["id"], "name": fields["name"],
+        "title_translated-th": fields["title_translated"]["th"],
+        "title_translated-en": fields["title_translated"]["en"],
+        "notes_translated-en": fields["notes_translated"]["en"],
+        "spatial": json.dumps(STATION_POINT),
+        **{k: v for k, v in fields.items()
+           if k not in ("name", "title_translated", "notes_translated")
+           and not isinstance(v, dict)},
+    }
+    if dataset_type == "risk-layer":
+        data["risk_parameters"] = json.dumps(fields["risk_parameters"])
+    response = app.post(f"/en/{dataset_type}/new", data=data, headers=headers,
+                        follow_redirects=False)
+    assert response.status_code == 302, response.body
+    shown = helpers.call_action("package_show", id=fields["name"])
+    assert shown["type"] == dataset_type
+    assert shown["title_translated"] == fields["title_translated"]
+    assert shown["notes_translated"] == {"en": fields["notes_translated"]["en"]}
+    assert shown["tambons"] == ["520205"]
+    assert shown["theme"] == ["air"]
+
+
+def test_the_web_form_shows_errors_and_keeps_what_was_typed(app, organization):
+    headers = {"Authorization": factories.SysadminWithToken()["token"]}
+    form = app.get("/en/dataset/new", headers=headers)
+    response = app.post("/en/dataset/new", headers=headers, data={
+        "_csrf_token": _csrf_token(form.body), "save": "continue",
+        "owner_org": organization["id"], "name": "typed-once",
+        "title_translated-th": "ชื่อที่พิมพ์ไว้", "spatial": "{broken",
+    })
+    assert response.status_code == 200
+    assert "Not valid JSON" in response.body
+    assert "ชื่อที่พิมพ์ไว้" in response.body
+    with pytest.raises(tk.ObjectNotFound):
+        helpers.call_action("package_show", id="typed-once")

@@ -5,6 +5,7 @@ import pytest
 
 from ckan.lib.search import SearchError
 from ckan.tests import helpers
+from ckanext.maemoh.tests.conftest import TYPE_FIELDS
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -40,3 +41,11 @@ def test_bbox_over_bangkok_finds_only_bangkok(datasets):
 def test_a_bbox_that_is_not_four_numbers_is_rejected(datasets):
     with pytest.raises(SearchError, match="Wrong bounding box"):
         _found("99.62,18.19,100.06")
+
+
+def test_bbox_search_finds_every_dataset_type(create_dataset):
+    point = json.dumps({"type": "Point", "coordinates": [99.727046, 18.419425]})
+    for dataset_type, fields in TYPE_FIELDS.items():
+        create_dataset(name=f"at-ban-dong-{dataset_type}", type=dataset_type,
+                       spatial=point, **fields)
+    assert _found(MAE_MOH_BBOX) == sorted(f"at-ban-dong-{t}" for t in TYPE_FIELDS)
