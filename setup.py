@@ -56,6 +56,9 @@ setup(
         "ckan.plugins": [
             "maemoh = ckanext.maemoh.plugin:MaeMohPlugin",
         ],
+        "ckan.rdf.profiles": [
+            "maemoh_dcat_ap = ckanext.maemoh.dcat:MaeMohDCATAPProfile",
+        ],
     },
     message_extractors={
         "ckanext-maemoh/ckanext": [
