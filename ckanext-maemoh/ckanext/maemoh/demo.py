@@ -74,6 +74,12 @@ def _upsert(context, kind, data):
     except tk.ObjectNotFound:
         tk.get_action(f"{kind}_create")(dict(context), data)
         return f"created {kind} {data['name']}"
+    if kind == "package" and existing["type"] != data["type"]:
+        # CKAN cannot change a dataset's type: an older demo's dataset is
+        # replaced (demo content only, rebuilt from the files).
+        tk.get_action("dataset_purge")(dict(context), {"id": existing["id"]})
+        tk.get_action("package_create")(dict(context), data)
+        return f"recreated {kind} {data['name']} as {data['type']}"
     if not _differs(existing, data):
         return f"kept {kind} {data['name']}"
     tk.get_action(f"{kind}_patch")(dict(context), dict(data, id=data["name"]))

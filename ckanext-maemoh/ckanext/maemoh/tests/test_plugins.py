@@ -5,7 +5,8 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 PLUGINS = [
-    "maemoh", "scheming_datasets", "spatial_metadata", "spatial_query",
+    "maemoh", "scheming_datasets", "scheming_organizations", "spatial_metadata",
+    "spatial_query",
     "harvest", "dcat", "geo_view", "geojson_view", "datastore",
     "datatables_view", "activity",
 ]

@@ -252,3 +252,10 @@ def test_the_web_form_shows_errors_and_keeps_what_was_typed(app, organization):
     assert "ชื่อที่พิมพ์ไว้" in response.body
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("package_show", id="typed-once")
+
+
+def test_the_dataset_page_lists_filled_fields_only(app, create_dataset):
+    dataset = create_dataset(type="sensor-station", **TYPE_FIELDS["sensor-station"])
+    body = app.get(f"/en/sensor-station/{dataset['name']}").body
+    assert "Air quality" in body and "Air4Thai (Pollution Control Department)" in body
+    assert "Temporal coverage from" not in body
