@@ -136,7 +136,7 @@ def _boundary_dataset(data_dir, org_name):
         "owner_org": org_name,
         "theme": ["land-use", "population"],
         "tags": [{"name": "boundaries"}, {"name": "tambon"}],
-        "license_id": "other-at",
+        "license_id": "CC-BY-IGO-3.0",
         "spatial": json.dumps(_single_geometry(district)),
         "update_frequency_unit": "never",
         "quality_level": "official",

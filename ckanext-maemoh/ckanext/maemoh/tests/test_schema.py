@@ -259,3 +259,10 @@ def test_the_dataset_page_lists_filled_fields_only(app, create_dataset):
     body = app.get(f"/en/sensor-station/{dataset['name']}").body
     assert "Air quality" in body and "Air4Thai (Pollution Control Department)" in body
     assert "Temporal coverage from" not in body
+
+
+def test_the_licence_defaults_to_cc_by_4(create_dataset):
+    dataset = create_dataset()
+    assert dataset["license_id"] == "CC-BY-4.0"
+    assert dataset["license_url"] == "https://creativecommons.org/licenses/by/4.0/"
+    assert dataset["isopen"] is True
