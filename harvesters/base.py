@@ -1,0 +1,62 @@
+"""What every source adapter offers the harvester glue.
+
+An adapter is pure: it fetches with ``requests`` (through ``http.get``),
+parses and normalises; it never imports CKAN. The glue calls, in this order:
+
+1. ``Adapter.validate_config(config)`` when a harvest source is saved: the
+   config with defaults filled in, or :class:`ConfigError` naming the key.
+2. ``adapter.gather()`` -> keys: one unit of work each (a station, a file, a
+   page), which becomes one harvest object.
+3. ``adapter.fetch(key)`` -> the raw payload as text, kept verbatim in the
+   harvest object (may bundle several HTTP answers as one JSON document).
+4. ``adapter.parse(key, raw)`` -> :class:`~.model.Batch`. Pure and
+   deterministic: the same raw text always gives the same batch.
+"""
+import datetime
+import time
+
+
+class ConfigError(ValueError):
+    """A harvest source configuration error; the message names the key."""
+
+
+class Adapter:
+    #: the harvest source type, e.g. "air4thai"
+    name = ""
+    #: Thai and English titles of the source type
+    title = {"th": "", "en": ""}
+    #: what the harvest source form says about the configuration
+    config_help = ""
+    #: configuration keys and their defaults (None: required)
+    defaults = {}
+
+    def __init__(self, url, config, *, session=None, sleep=time.sleep, now=None):
+        self.url = url.rstrip("/")
+        self.config = self.validate_config(config)
+        self.session = session
+        self.sleep = sleep
+        self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+
+    @classmethod
+    def validate_config(cls, config):
+        """``config`` (a dict) with defaults filled in; ConfigError otherwise."""
+        if not isinstance(config, dict):
+            raise ConfigError("the configuration must be a JSON object")
+        unknown = sorted(set(config) - set(cls.defaults))
+        if unknown:
+            raise ConfigError(f"unknown key(s): {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(cls.defaults))}")
+        merged = {**cls.defaults, **config}
+        missing = sorted(key for key, value in merged.items() if value is None)
+        if missing:
+            raise ConfigError(f"missing key(s): {', '.join(missing)}")
+        return merged
+
+    def gather(self):
+        raise NotImplementedError
+
+    def fetch(self, key):
+        raise NotImplementedError
+
+    def parse(self, key, raw):
+        raise NotImplementedError
