@@ -11,6 +11,8 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh import catalog
+
 BOUNDARY_ATTRIBUTION = (
     "Administrative boundaries: Royal Thai Survey Department / OCHA ROAP, "
     "Thailand COD-AB (HDX cod-ab-tha), CC BY-IGO 3.0; modified (subset, "
@@ -46,12 +48,9 @@ def load(data_dir):
                if not os.path.isfile(os.path.join(data_dir, name))]
     if missing:
         raise DemoDataError(f"{data_dir} lacks {', '.join(missing)}")
-    context = {
-        "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"],
-        "ignore_auth": True,
-    }
+    context = catalog.site_context()
     org_name = tk.config["ckanext.maemoh.organization"]
-    yield _upsert(context, "organization", {
+    yield _report(context, "organization", {
         "name": org_name,
         "agency_type": "government",
         "title": "อำเภอแม่เมาะ · Mae Moh District",
@@ -60,44 +59,10 @@ def load(data_dir):
             "Energy and environment data of Mae Moh district, Lampang."
         ),
     })
-    yield _upsert(context, "package", _boundary_dataset(data_dir, org_name))
+    yield _report(context, "package", _boundary_dataset(data_dir, org_name))
     yield from _upsert_resources(context, BOUNDARY_DATASET, data_dir)
     for station in _read_stations(data_dir):
-        yield _upsert(context, "package", _station_dataset(station, org_name))
-
-
-def _upsert(context, kind, data):
-    """Create ``data`` as a ``kind`` ("package", "organization"), or patch
-    the existing one where it differs."""
-    try:
-        existing = tk.get_action(f"{kind}_show")(dict(context), {"id": data["name"]})
-    except tk.ObjectNotFound:
-        tk.get_action(f"{kind}_create")(dict(context), data)
-        return f"created {kind} {data['name']}"
-    if kind == "package" and existing["type"] != data["type"]:
-        # CKAN cannot change a dataset's type: an older demo's dataset is
-        # replaced (demo content only, rebuilt from the files).
-        tk.get_action("dataset_purge")(dict(context), {"id": existing["id"]})
-        tk.get_action("package_create")(dict(context), data)
-        return f"recreated {kind} {data['name']} as {data['type']}"
-    if not _differs(existing, data):
-        return f"kept {kind} {data['name']}"
-    tk.get_action(f"{kind}_patch")(dict(context), dict(data, id=data["name"]))
-    return f"updated {kind} {data['name']}"
-
-
-def _differs(existing, data):
-    for key, value in data.items():
-        if key == "tags":
-            current = sorted(tag["name"] for tag in existing["tags"])
-            if current != sorted(tag["name"] for tag in value):
-                return True
-        elif key == "owner_org":
-            if existing["organization"]["name"] != value:
-                return True
-        elif existing.get(key) != value:
-            return True
-    return False
+        yield _report(context, "package", _station_dataset(station, org_name))
 
 
 # GDC fields every demo dataset shares.
@@ -110,6 +75,11 @@ AIR4THAI_VARIABLES = [  # units as Air4Thai publishes them; hourly history
     ("pm25", "ug/m3"), ("pm10", "ug/m3"), ("o3", "[ppb]"), ("co", "[ppm]"),
     ("no2", "[ppb]"), ("so2", "[ppb]"),
 ]
+
+
+def _report(context, kind, data):
+    action, _result = catalog.upsert(context, kind, data)
+    return f"{action} {kind} {data['name']}"
 
 
 def _boundary_dataset(data_dir, org_name):

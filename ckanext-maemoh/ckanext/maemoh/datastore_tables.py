@@ -1,0 +1,177 @@
+"""DataStore tables the harvesters write: their layout, and the bulk path.
+
+Rows do not go one by one through the Action API: :func:`bulk_upsert`
+checks ``datastore_upsert`` permission for the resource like the action
+does, then streams the rows with PostgreSQL ``COPY`` into a temporary table
+and merges them with one ``INSERT ... ON CONFLICT`` on the table's primary
+key. A row whose values did not change is not written again, so harvesting
+the same data twice changes nothing; a corrected value replaces the old one.
+"""
+import csv
+import datetime
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+import ckan.plugins.toolkit as tk
+from ckanext.datastore.backend.postgres import get_write_engine
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DataStore table layout: fields, primary key, and the fields whose
+    change makes a row "updated" (others, like raw_ref, follow along)."""
+    name: dict                 # resource name, {"th": ..., "en": ...}
+    fields: tuple              # ({"id": ..., "type": ...}, ...)
+    primary_key: tuple
+    compared: tuple
+
+    @property
+    def columns(self):
+        return [field["id"] for field in self.fields]
+
+
+OBSERVATIONS = Table(
+    name={"th": "ข้อมูลการตรวจวัด", "en": "Observations"},
+    fields=(
+        {"id": "station_id", "type": "text"},
+        {"id": "network", "type": "text"},
+        {"id": "variable", "type": "text"},
+        {"id": "time_utc", "type": "timestamp"},
+        {"id": "averaging_period", "type": "text"},
+        {"id": "value", "type": "float8"},
+        {"id": "unit", "type": "text"},
+        {"id": "quality", "type": "text"},
+        {"id": "raw_ref", "type": "text"},
+    ),
+    primary_key=("station_id", "variable", "time_utc", "averaging_period"),
+    compared=("value", "unit", "quality"),
+)
+
+FIRE_DETECTIONS = Table(
+    name={"th": "จุดความร้อน", "en": "Fire detections"},
+    fields=(
+        {"id": "source", "type": "text"},
+        {"id": "time_utc", "type": "timestamp"},
+        {"id": "latitude", "type": "float8"},
+        {"id": "longitude", "type": "float8"},
+        {"id": "brightness_k", "type": "float8"},
+        {"id": "frp_mw", "type": "float8"},
+        {"id": "confidence", "type": "text"},
+        {"id": "confidence_raw", "type": "text"},
+        {"id": "satellite", "type": "text"},
+        {"id": "instrument", "type": "text"},
+        {"id": "daynight", "type": "text"},
+        {"id": "raw_ref", "type": "text"},
+    ),
+    primary_key=("source", "time_utc", "latitude", "longitude"),
+    compared=("brightness_k", "frp_mw", "confidence"),
+)
+
+
+@dataclass(frozen=True)
+class UpsertCount:
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def changed(self):
+        return self.inserted + self.updated > 0
+
+
+def ensure_table(context, dataset_id, table, resource_name=None):
+    """The id of ``dataset_id``'s resource holding ``table``; creates the
+    resource and its DataStore table when missing."""
+    name = resource_name or table.name["en"]
+    dataset = tk.get_action("package_show")(dict(context), {"id": dataset_id})
+    for resource in dataset["resources"]:
+        if resource.get("name") == name and resource.get("datastore_active"):
+            return resource["id"]
+    created = tk.get_action("datastore_create")(dict(context), {
+        "resource": {"package_id": dataset["id"], "name": name, "format": "CSV",
+                     "description": f"{table.name['th']} / {table.name['en']} (UTC)"},
+        "fields": [dict(field) for field in table.fields],
+        "primary_key": list(table.primary_key),
+        "force": True,
+    })
+    return created["resource_id"]
+
+
+def bulk_upsert(context, resource_id, table, rows):
+    """Merge ``rows`` (dicts keyed by the table's columns; datetimes in UTC)
+    into the DataStore table of ``resource_id``. Within ``rows`` the last row
+    of a primary key wins. Returns an :class:`UpsertCount`."""
+    tk.check_access("datastore_upsert", dict(context), {"resource_id": resource_id})
+    columns = table.columns
+    column_list = ", ".join(_quote(c) for c in columns)
+    key_list = ", ".join(_quote(c) for c in table.primary_key)
+    target = _quote(resource_id)
+    updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}"
+                        for c in columns if c not in table.primary_key)
+    changed = " OR ".join(f"{target}.{_quote(c)} IS DISTINCT FROM EXCLUDED.{_quote(c)}"
+                          for c in table.compared)
+    engine = get_write_engine()
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            f"CREATE TEMP TABLE incoming ON COMMIT DROP AS "
+            f"SELECT {column_list} FROM {target} WITH NO DATA"))
+        connection.execute(sa.text("ALTER TABLE incoming ADD COLUMN _ord bigserial"))
+        cursor = connection.connection.cursor()
+        cursor.copy_expert(
+            f"COPY incoming ({column_list}) FROM STDIN WITH (FORMAT csv)",
+            _CsvStream(rows, columns))
+        received = cursor.rowcount
+        merged = connection.execute(sa.text(
+            f"INSERT INTO {target} ({column_list}) "
+            f"SELECT DISTINCT ON ({key_list}) {column_list} FROM incoming "
+            f"ORDER BY {key_list}, _ord DESC "
+            f"ON CONFLICT ({key_list}) DO UPDATE SET {updates}, _full_text = NULL "
+            f"WHERE {changed} "
+            f"RETURNING (xmax = 0) AS inserted")).fetchall()
+    inserted = sum(1 for row in merged if row.inserted)
+    updated = len(merged) - inserted
+    return UpsertCount(inserted, updated, max(received, 0) - inserted - updated)
+
+
+def _quote(identifier):
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+class _CsvStream(io.TextIOBase):
+    """Rows as CSV text, produced as COPY reads it (memory stays flat)."""
+
+    def __init__(self, rows, columns):
+        self._rows = iter(rows)
+        self._columns = columns
+        self._buffer = ""
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\n")
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        while size < 0 or len(self._buffer) < size:
+            row = next(self._rows, None)
+            if row is None:
+                break
+            self._line.seek(0)
+            self._line.truncate()
+            self._writer.writerow([_cell(row[c]) for c in self._columns])
+            self._buffer += self._line.getvalue()
+        if size < 0:
+            size = len(self._buffer)
+        chunk, self._buffer = self._buffer[:size], self._buffer[size:]
+        return chunk
+
+
+def _cell(value):
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    return value
