@@ -10,6 +10,8 @@ PACKAGE_DIRS = {
     "ckanext": "ckanext-maemoh/ckanext",
     "ckanext.maemoh": "ckanext-maemoh/ckanext/maemoh",
     "ckanext.maemoh.tests": "ckanext-maemoh/ckanext/maemoh/tests",
+    "ckanext.maemoh.harvest": "ckanext-maemoh/ckanext/maemoh/harvest",
+    "ckanext.maemoh.logic": "ckanext-maemoh/ckanext/maemoh/logic",
     "ckanext.maemoh.harvesters": "harvesters",
     "ckanext.maemoh.harvesters.tests": "harvesters/tests",
     "ckanext.maemoh.risk_jobs": "risk_jobs",
@@ -36,7 +38,7 @@ setup(
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",
         ],
-        "ckanext.maemoh.schemas": ["*.yaml"],
+        "ckanext.maemoh.schemas": ["*.yaml", "*.json"],
     },
     install_requires=[
         "ckan>=2.11,<2.13",
@@ -55,6 +57,16 @@ setup(
     entry_points={
         "ckan.plugins": [
             "maemoh = ckanext.maemoh.plugin:MaeMohPlugin",
+            "maemoh_air4thai_harvester = ckanext.maemoh.harvest.plugins:Air4ThaiHarvester",
+            "maemoh_openaq_harvester = ckanext.maemoh.harvest.plugins:OpenAQHarvester",
+            "maemoh_sensorthings_harvester = "
+            "ckanext.maemoh.harvest.plugins:SensorThingsHarvester",
+            "maemoh_dustboy_harvester = ckanext.maemoh.harvest.plugins:DustBoyHarvester",
+            "maemoh_firms_harvester = ckanext.maemoh.harvest.plugins:FirmsHarvester",
+            "maemoh_agency_files_harvester = "
+            "ckanext.maemoh.harvest.plugins:AgencyFilesHarvester",
+            "maemoh_ckan_harvester = ckanext.maemoh.harvest.upstream:MaeMohCKANHarvester",
+            "maemoh_dcat_mapping = ckanext.maemoh.harvest.upstream:DCATHarvestMapping",
         ],
         "ckan.rdf.profiles": [
             "maemoh_dcat_ap = ckanext.maemoh.dcat:MaeMohDCATAPProfile",

@@ -6,6 +6,11 @@ does, then streams the rows with PostgreSQL ``COPY`` into a temporary table
 and merges them with one ``INSERT ... ON CONFLICT`` on the table's primary
 key. A row whose values did not change is not written again, so harvesting
 the same data twice changes nothing; a corrected value replaces the old one.
+
+The row's full-text vector (``_full_text``, which the DataStore's trigger
+would build from every column) is computed in the same statement from the
+table's ``searchable`` columns: station, variable, quality are worth finding;
+timestamps and numbers only bloat the index and slow loading several-fold.
 """
 import csv
 import datetime
@@ -20,12 +25,14 @@ from ckanext.datastore.backend.postgres import get_write_engine
 
 @dataclass(frozen=True)
 class Table:
-    """A DataStore table layout: fields, primary key, and the fields whose
-    change makes a row "updated" (others, like raw_ref, follow along)."""
+    """A DataStore table layout: fields, primary key, the fields whose change
+    makes a row "updated" (others, like raw_ref, follow along), and the
+    fields whose words the DataStore's full-text search (``q``) finds."""
     name: dict                 # resource name, {"th": ..., "en": ...}
     fields: tuple              # ({"id": ..., "type": ...}, ...)
     primary_key: tuple
     compared: tuple
+    searchable: tuple
 
     @property
     def columns(self):
@@ -47,6 +54,7 @@ OBSERVATIONS = Table(
     ),
     primary_key=("station_id", "variable", "time_utc", "averaging_period"),
     compared=("value", "unit", "quality"),
+    searchable=("station_id", "network", "variable", "unit", "quality"),
 )
 
 FIRE_DETECTIONS = Table(
@@ -67,6 +75,7 @@ FIRE_DETECTIONS = Table(
     ),
     primary_key=("source", "time_utc", "latitude", "longitude"),
     compared=("brightness_k", "frp_mw", "confidence"),
+    searchable=("source", "confidence", "satellite", "instrument", "daynight"),
 )
 
 
@@ -112,6 +121,8 @@ def bulk_upsert(context, resource_id, table, rows):
                         for c in columns if c not in table.primary_key)
     changed = " OR ".join(f"{target}.{_quote(c)} IS DISTINCT FROM EXCLUDED.{_quote(c)}"
                           for c in table.compared)
+    full_text = "to_tsvector(concat_ws(' ', " + ", ".join(
+        f"{_quote(c)}::text" for c in table.searchable) + "))"
     engine = get_write_engine()
     with engine.begin() as connection:
         connection.execute(sa.text(
@@ -123,16 +134,18 @@ def bulk_upsert(context, resource_id, table, rows):
             f"COPY incoming ({column_list}) FROM STDIN WITH (FORMAT csv)",
             _CsvStream(rows, columns))
         received = cursor.rowcount
-        merged = connection.execute(sa.text(
-            f"INSERT INTO {target} ({column_list}) "
-            f"SELECT DISTINCT ON ({key_list}) {column_list} FROM incoming "
+        inserted, written = connection.execute(sa.text(
+            f"WITH merged AS ("
+            f"INSERT INTO {target} ({column_list}, _full_text) "
+            f"SELECT DISTINCT ON ({key_list}) {column_list}, {full_text} FROM incoming "
             f"ORDER BY {key_list}, _ord DESC "
-            f"ON CONFLICT ({key_list}) DO UPDATE SET {updates}, _full_text = NULL "
+            f"ON CONFLICT ({key_list}) DO UPDATE SET {updates}, "
+            f"_full_text = EXCLUDED._full_text "
             f"WHERE {changed} "
-            f"RETURNING (xmax = 0) AS inserted")).fetchall()
-    inserted = sum(1 for row in merged if row.inserted)
-    updated = len(merged) - inserted
-    return UpsertCount(inserted, updated, max(received, 0) - inserted - updated)
+            f"RETURNING (xmax = 0) AS inserted) "
+            f"SELECT count(*) FILTER (WHERE inserted), count(*) FROM merged")).one()
+    updated = written - inserted
+    return UpsertCount(inserted, updated, max(received, 0) - written)
 
 
 def _quote(identifier):

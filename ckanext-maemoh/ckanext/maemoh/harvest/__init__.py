@@ -1,0 +1,1 @@
+"""ckanext-harvest glue: one harvester per source adapter of ``harvesters/``."""

@@ -1,0 +1,111 @@
+"""Catalogue records of harvested things: a station's ``sensor-station``
+dataset, and the ``dataset`` that holds a whole source's table (fire
+detections, agency files). Pure mapping from the domain records."""
+import json
+import re
+
+from ckanext.maemoh.harvesters.variables import VARIABLES
+
+VARIABLE_THEMES = {
+    "water-ph": "water", "dissolved-oxygen": "water", "bod": "water",
+    "temperature": "climate-weather", "relative-humidity": "climate-weather",
+    "wind-speed": "climate-weather", "wind-direction": "climate-weather",
+    "rainfall": "climate-weather", "pressure": "climate-weather",
+    "fire-radiative-power": "fire",
+}
+# Licence texts sources give -> our licence ids (schemas/licenses.json).
+LICENCES = {
+    "cc by 4.0": "CC-BY-4.0", "cc-by-4.0": "CC-BY-4.0",
+    "cc by-sa 4.0": "CC-BY-SA-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0",
+    "cc0 1.0": "CC0-1.0", "cc0-1.0": "CC0-1.0", "odbl": "ODbL-1.0",
+}
+GDC_DEFAULTS = {
+    "objective": ["public-service"],
+    "data_category": "public",
+    "data_language": ["th", "en"],
+    "data_type": "record",
+}
+
+
+def slug(text):
+    return re.sub(r"[^a-z0-9-]+", "-", str(text).lower()).strip("-")
+
+
+def station_dataset_name(station):
+    return f"{slug(station.network)}-station-{slug(station.station_id)}"
+
+
+def themes(variables):
+    found = sorted({VARIABLE_THEMES.get(code, "air") for code in variables})
+    return found or ["air"]
+
+
+def licence_id(text):
+    return LICENCES.get(" ".join(str(text).lower().split()), "notspecified")
+
+
+def station_dataset(station, observed, owner_org, averaging_periods):
+    """The ``sensor-station`` dataset of a :class:`~harvesters.model.Station`.
+
+    ``observed``: variable codes seen in this harvest (with the station's own
+    list, they make ``measured_parameters``); ``averaging_periods``:
+    ``{variable: period}`` of the observations, for the ``variables`` field.
+    """
+    codes = sorted(set(station.variables) | set(observed))
+    source = station.attribution or station.network
+    notes_en = f"Monitoring station {station.station_id} of the {station.network} network."
+    notes_th = f"สถานีตรวจวัด {station.station_id} ของเครือข่าย {station.network}"
+    if station.licence and licence_id(station.licence) == "notspecified":
+        notes_en += f"\n\nLicence stated by the source: {station.licence}"
+        notes_th += f"\n\nสัญญาอนุญาตตามแหล่งข้อมูล: {station.licence}"
+    return {
+        **GDC_DEFAULTS,
+        "type": "sensor-station",
+        "name": station_dataset_name(station),
+        "owner_org": owner_org,
+        "title_translated": {"th": station.name_th or station.name_en,
+                             "en": station.name_en or station.name_th},
+        "notes_translated": {"th": f"{notes_th}\n\nที่มา: {source}",
+                             "en": f"{notes_en}\n\nSource: {source}"},
+        "theme": themes(codes),
+        "spatial": json.dumps({"type": "Point",
+                               "coordinates": [station.longitude, station.latitude]}),
+        "update_frequency_unit": "hour",
+        "update_frequency_interval": "1",
+        "quality_level": "raw",
+        "license_id": licence_id(station.licence),
+        "geo_coverage": "coordinates",
+        "data_source": source,
+        "variables": [{"variable": code, "unit": VARIABLES[code].unit,
+                       "averaging_period": averaging_periods.get(code, "PT1H")}
+                      for code in codes if code in VARIABLES],
+        "station_id": station.station_id,
+        "network": station.network,
+        "operator": station.operator,
+        "measured_parameters": codes,
+        "station_status": "active",
+        "timezone": station.timezone,
+        **({"elevation_m": str(float(station.elevation_m))}
+           if station.elevation_m is not None else {}),
+    }
+
+
+def source_dataset(source_name, title, notes, owner_org, theme, frequency,
+                   data_source, licence, spatial=None):
+    """The ``dataset`` holding the table of a whole harvest source."""
+    return {
+        **GDC_DEFAULTS,
+        "type": "dataset",
+        "name": f"{slug(source_name)}-data",
+        "owner_org": owner_org,
+        "title_translated": title,
+        "notes_translated": notes,
+        "theme": [theme],
+        "update_frequency_unit": frequency,
+        "update_frequency_interval": "1",
+        "quality_level": "raw",
+        "license_id": licence,
+        "geo_coverage": "district",
+        "data_source": data_source,
+        **({"spatial": json.dumps(spatial)} if spatial else {}),
+    }

@@ -1,0 +1,70 @@
+"""The harvester plugins, one per source type (ckanext-harvest finds each
+as a plugin of its own: enable them in ``ckan.plugins``)."""
+from ckanext.maemoh import catalog, datastore_tables
+from ckanext.maemoh.harvest import datasets
+from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
+from ckanext.maemoh.harvesters import (
+    agency_files, air4thai, dustboy, firms, openaq, sensorthings)
+
+
+class Air4ThaiHarvester(AdapterHarvester):
+    adapter_class = air4thai.Air4Thai
+
+
+class OpenAQHarvester(AdapterHarvester):
+    adapter_class = openaq.OpenAQ
+
+
+class SensorThingsHarvester(AdapterHarvester):
+    adapter_class = sensorthings.SensorThings
+
+
+class DustBoyHarvester(AdapterHarvester):
+    adapter_class = dustboy.DustBoy
+
+
+class FirmsHarvester(AdapterHarvester):
+    """Fire detections: one DataStore table per FIRMS source, in one dataset
+    per harvest source."""
+    adapter_class = firms.Firms
+
+    def store(self, context, harvest_object, batch, source):
+        west, south, east, north = self._adapter(harvest_object.source).config["bbox"]
+        _action, dataset = catalog.upsert(context, "package", datasets.source_dataset(
+            source["name"],
+            title={"th": f"จุดความร้อนจากดาวเทียม ({source['title']})",
+                   "en": f"Satellite fire detections ({source['title']})"},
+            notes={"th": "จุดความร้อนจาก NASA FIRMS (VIIRS, MODIS) เวลาเป็น UTC",
+                   "en": "Active fire detections from NASA FIRMS (VIIRS, MODIS); times in UTC."},
+            owner_org=source["owner_org"], theme="fire", frequency="day",
+            data_source="NASA FIRMS", licence="other-at",
+            spatial={"type": "Polygon", "coordinates": [[
+                [west, south], [east, south], [east, north], [west, north], [west, south]]]}))
+        harvest_object.package_id = dataset["id"]
+        rows = [{"source": d.source, "time_utc": d.time, "latitude": d.latitude,
+                 "longitude": d.longitude, "brightness_k": d.brightness_k,
+                 "frp_mw": d.frp_mw, "confidence": d.confidence,
+                 "confidence_raw": d.confidence_raw, "satellite": d.satellite,
+                 "instrument": d.instrument, "daynight": d.daynight, "raw_ref": d.raw_ref}
+                for d in batch.detections]
+        return self._write(context, dataset["id"], datastore_tables.FIRE_DETECTIONS, rows,
+                           resource_name=harvest_object.guid)
+
+
+class AgencyFilesHarvester(AdapterHarvester):
+    """Agency tables: all rows of a harvest source in one Observations table
+    of one dataset (the places are stations or tambon codes)."""
+    adapter_class = agency_files.AgencyFiles
+
+    def store(self, context, harvest_object, batch, source):
+        variables = sorted({o.variable for o in batch.observations})
+        _action, dataset = catalog.upsert(context, "package", datasets.source_dataset(
+            source["name"],
+            title={"th": source["title"], "en": source["title"]},
+            notes={"th": f"ข้อมูลจากไฟล์ของหน่วยงาน ({source['url']})",
+                   "en": f"Data from the agency's files ({source['url']})."},
+            owner_org=source["owner_org"], theme=datasets.themes(variables)[0],
+            frequency="month", data_source=source["url"], licence="notspecified"))
+        harvest_object.package_id = dataset["id"]
+        return self._write(context, dataset["id"], datastore_tables.OBSERVATIONS,
+                           [observation_row(o) for o in batch.observations])
