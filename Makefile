@@ -12,12 +12,13 @@ export MAEMOH_VAR := $(CURDIR)/var
 export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export CKAN := $(CURDIR)/$(CKAN)
 SERVICES := deploy/services
+BACKGROUND := worker gather fetch scheduler
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:5000
-	deploy/worker.sh start $(INI)
+	deploy/background.sh start $(INI) $(BACKGROUND)
 	deploy/serve.sh $(INI)
 
 test: install services test-db  ## the whole test suite against the real services
@@ -26,7 +27,7 @@ test: install services test-db  ## the whole test suite against the real service
 
 stop:  ## stop every process `make run` or `make test` started
 	-deploy/serve.sh stop
-	-deploy/worker.sh stop
+	-deploy/background.sh stop $(BACKGROUND)
 	-$(SERVICES)/solr.sh stop
 	-$(SERVICES)/redis.sh stop
 	-$(SERVICES)/postgres.sh stop

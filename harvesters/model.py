@@ -143,7 +143,7 @@ def normalise(*, station_id, network, variable, raw_value, unit, averaging_perio
         return reject("not a number")
     try:
         value = float(str(raw_value).strip()) if isinstance(raw_value, str) else float(raw_value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return reject("not a number")
     if not math.isfinite(value):
         return reject("not a number")

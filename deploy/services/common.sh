@@ -40,7 +40,8 @@ wait_until() {
   return 1
 }
 
-# stop_pid NAME PIDFILE: TERM, wait up to 20 s, then KILL; no-op if stopped.
+# stop_pid NAME PIDFILE: TERM (its process group when it leads one), wait up
+# to 20 s, then KILL; no-op if stopped.
 stop_pid() {
   local name=$1 pidfile=$2 pid
   if ! pid_alive "$pidfile"; then
@@ -49,7 +50,7 @@ stop_pid() {
     return 0
   fi
   pid=$(cat "$pidfile")
-  kill "$pid"
+  kill -- "-$pid" 2>/dev/null || kill "$pid"
   for _ in $(seq 20); do
     alive "$pid" || break
     sleep 1

@@ -125,12 +125,12 @@ class MaeMohDCATAPProfile(EuropeanDCATAP3Profile):
             self.g.bind(prefix, namespace)
         self._description_fallback(dataset_ref)
         self._themes(dataset_dict, dataset_ref)
-        self._spatial(dataset_dict, dataset_ref)
+        self._spatial_geometry(dataset_dict, dataset_ref)
         self._frequency(dataset_dict, dataset_ref)
         self._languages(dataset_ref, dataset_dict.get("data_language") or [])
         self._contact_points_as_kind(dataset_ref)
         self._variables(dataset_dict, dataset_ref)
-        self._distributions(dataset_dict, dataset_ref)
+        self._distribution_shapes(dataset_dict, dataset_ref)
 
     def graph_from_catalog(self, catalog_dict, catalog_ref):
         super().graph_from_catalog(catalog_dict, catalog_ref)
@@ -174,7 +174,7 @@ class MaeMohDCATAPProfile(EuropeanDCATAP3Profile):
         self.g.add((concept, RDF.type, SKOS.Concept))
         self.g.set((concept, SKOS.prefLabel, Literal(label, lang="en")))
 
-    def _spatial(self, dataset_dict, dataset_ref):
+    def _spatial_geometry(self, dataset_dict, dataset_ref):
         """dct:spatial: the dct:Location the base profile made from ``spatial``
         gets its geometry as a locn:Geometry node (DCAT-AP 3 gives
         locn:geometry that class as range, where the base profile puts a bare
@@ -242,7 +242,7 @@ class MaeMohDCATAPProfile(EuropeanDCATAP3Profile):
             if period.startswith("P"):
                 self.g.add((node, DCAT.temporalResolution, Literal(period, datatype=XSD.duration)))
 
-    def _distributions(self, dataset_dict, dataset_ref):
+    def _distribution_shapes(self, dataset_dict, dataset_ref):
         """What the shapes ask of the base profile's distributions: access and
         download URLs typed rdfs:Resource, dct:format an EU file type (or a
         labelled dct:MediaTypeOrExtent node) and dcat:mediaType an IANA URI
@@ -272,6 +272,35 @@ class MaeMohDCATAPProfile(EuropeanDCATAP3Profile):
                 self.g.add((node, RDFS.label, Literal(str(text))))
             self.g.add((subject, predicate, node))
             self.g.add((node, RDF.type, cls))
+
+    # Parsing (the dcat_rdf harvester)
+
+    def parse_dataset(self, dataset_dict, dataset_ref):
+        """DCAT-AP 3 parsing, plus ``title_translated``/``notes_translated``
+        from the Thai and English dct:title/dct:description (an untagged
+        text counts as the site's default language)."""
+        dataset_dict = super().parse_dataset(dataset_dict, dataset_ref)
+        for key, predicate in (("title_translated", DCT.title),
+                               ("notes_translated", DCT.description)):
+            texts = {lang: text for lang, text in
+                     self._object_value_multilingual(dataset_ref, predicate).items()
+                     if lang in vocabularies.LANGUAGES and text}
+            if texts:
+                dataset_dict[key] = texts
+        return dataset_dict
+
+    def _parse_geodata(self, spatial, datatype, cur_value):
+        """Also read a geometry held in a locn:Geometry node, as
+        ``_spatial_geometry`` writes it (the base profile expects a literal)."""
+        nodes = [node for node in self.g.objects(spatial, datatype)
+                 if not isinstance(node, Literal)]
+        if not nodes:
+            return super()._parse_geodata(spatial, datatype, cur_value)
+        for node in nodes:
+            for geojson in self.g.objects(node, GSP.asGeoJSON):
+                cur_value = cur_value or str(geojson)
+            cur_value = super()._parse_geodata(node, GSP.asWKT, cur_value)
+        return cur_value
 
     # The catalogue
 

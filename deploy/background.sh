@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# CKAN's background processes for `make run`, each with a pid file and a log:
+#   worker      ckan jobs worker (background jobs, Redis)
+#   gather      ckan harvester gather-consumer
+#   fetch       ckan harvester fetch-consumer
+#   scheduler   ckan harvester run every HARVEST_EVERY seconds (default 300):
+#               starts due jobs of sources with a frequency, finishes done ones
+#   replay      the demo's local replay server of source payloads (deploy/demo)
+# Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
+set -euo pipefail
+source "$(dirname "$0")/services/common.sh"
+
+CKAN=${CKAN:-$REPO/.venv/bin/ckan}
+PYTHON=${CKAN_PYTHON:-$REPO/.venv/bin/python}
+HARVEST_EVERY=${HARVEST_EVERY:-300}
+REPLAY_PORT=${REPLAY_PORT:-8765}
+
+command_of() {  # NAME CONFIG -> the command line
+  case $1 in
+    worker) echo "$CKAN -c $2 jobs worker" ;;
+    gather) echo "$CKAN -c $2 harvester gather-consumer" ;;
+    fetch) echo "$CKAN -c $2 harvester fetch-consumer" ;;
+    scheduler) echo "bash -c 'while true; do $CKAN -c $2 harvester run; sleep $HARVEST_EVERY; done'" ;;
+    replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
+    *) die "unknown background process $1" ;;
+  esac
+}
+
+start() {
+  local name=$1 ini=$2 pidfile=$RUN_DIR/$1.pid
+  if pid_alive "$pidfile"; then
+    say "$name: already running (pid $(cat "$pidfile"))"
+    return 0
+  fi
+  setsid nohup bash -c "exec $(command_of "$name" "$ini")" >>"$LOG_DIR/$name.log" 2>&1 &
+  echo $! >"$pidfile"
+  sleep 1
+  pid_alive "$pidfile" || { tail -n 20 "$LOG_DIR/$name.log" >&2; die "$name did not start"; }
+  say "$name: running (pid $(cat "$pidfile")), log $LOG_DIR/$name.log"
+}
+
+case ${1:-} in
+  start)
+    ini=${2:?usage: $0 start CONFIG.ini NAME...}
+    shift 2
+    for name in "$@"; do start "$name" "$ini"; done
+    ;;
+  stop)
+    shift
+    for name in "$@"; do stop_pid "$name" "$RUN_DIR/$name.pid"; done
+    ;;
+  *) die "usage: $0 start CONFIG.ini NAME... | stop NAME..." ;;
+esac
