@@ -32,6 +32,8 @@ VARIABLES = {v.code: v for v in (
     Variable("dissolved-oxygen", "mg/L", 0, 25),
     Variable("bod", "mg/L", 0, 1000),
     Variable("fire-radiative-power", "MW", 0, 20000),
+    Variable("waste-mass", "t", 0, 100000),
+    Variable("electricity-use", "MW.h", 0, 1000000),
 )}
 
 

@@ -4,6 +4,7 @@ detections, agency files). Pure mapping from the domain records."""
 import json
 import re
 
+from ckanext.maemoh import vocabularies
 from ckanext.maemoh.harvesters.variables import VARIABLES
 
 VARIABLE_THEMES = {
@@ -35,9 +36,15 @@ def station_dataset_name(station):
     return f"{slug(station.network)}-station-{slug(station.station_id)}"
 
 
+def in_vocabulary_order(name, codes):
+    """``codes`` of vocabulary ``name`` in its order (as scheming stores
+    multiple choices), unknown codes dropped."""
+    return [code for code in vocabularies.codes(name) if code in set(codes)]
+
+
 def themes(variables):
-    found = sorted({VARIABLE_THEMES.get(code, "air") for code in variables})
-    return found or ["air"]
+    found = {VARIABLE_THEMES.get(code, "air") for code in variables}
+    return in_vocabulary_order("theme", found) or ["air"]
 
 
 def licence_id(text):
@@ -51,7 +58,7 @@ def station_dataset(station, observed, owner_org, averaging_periods):
     list, they make ``measured_parameters``); ``averaging_periods``:
     ``{variable: period}`` of the observations, for the ``variables`` field.
     """
-    codes = sorted(set(station.variables) | set(observed))
+    codes = in_vocabulary_order("variable", set(station.variables) | set(observed))
     source = station.attribution or station.network
     notes_en = f"Monitoring station {station.station_id} of the {station.network} network."
     notes_th = f"สถานีตรวจวัด {station.station_id} ของเครือข่าย {station.network}"

@@ -1,9 +1,15 @@
 """Fixtures shared by the CKAN-layer tests (run against the real stack)."""
+import json
 import pathlib
 
 import pytest
 
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
+from ckanext.harvest import queue
+from ckanext.harvest.interfaces import IHarvester
+from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
 
 DEMO_DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 
@@ -82,3 +88,31 @@ def create_dataset(organization):
         return helpers.call_action(
             "package_create", context={"user": factories.Sysadmin()["name"]}, **data)
     return create
+
+
+# Harvesting without the queues (one test also runs the real queues).
+
+def create_source(organization, url, source_type, config):
+    return helpers.call_action(
+        "harvest_source_create", context={"user": factories.Sysadmin()["name"]},
+        name=f"{source_type}-source", title=f"{source_type} source", url=url,
+        source_type=source_type, config=json.dumps(config), owner_org=organization["id"])
+
+
+def run_harvest(source_id):
+    """One job of the source: gather, then fetch and import each object, as
+    ckanext-harvest's tests do without the queues (tests/lib.py); the job."""
+    source = HarvestSource.get(source_id)
+    job = HarvestJob(source=source, status="Running")
+    job.save()
+    harvester = next(h for h in p.PluginImplementations(IHarvester)
+                     if h.info()["name"] == source.type)
+    for object_id in queue.gather_stage(harvester, job) or []:
+        queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
+    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source_id})
+    return job
+
+
+def report(job):
+    """``{guid: (report_status, [error messages])}`` of the job's objects."""
+    return {o.guid: (o.report_status, [e.message for e in o.errors]) for o in job.objects}

@@ -8,7 +8,11 @@ PLUGINS = [
     "maemoh", "scheming_datasets", "scheming_organizations", "spatial_metadata",
     "spatial_query",
     "harvest", "dcat", "geo_view", "geojson_view", "datastore",
-    "datatables_view", "activity",
+    "datatables_view", "activity", "maemoh_air4thai_harvester",
+    "maemoh_openaq_harvester", "maemoh_sensorthings_harvester",
+    "maemoh_dustboy_harvester", "maemoh_firms_harvester",
+    "maemoh_agency_files_harvester", "maemoh_ckan_harvester",
+    "dcat_rdf_harvester", "maemoh_dcat_mapping",
 ]
 
 pytestmark = pytest.mark.usefixtures("with_plugins")

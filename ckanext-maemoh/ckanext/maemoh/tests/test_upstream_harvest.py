@@ -9,21 +9,18 @@ import re
 
 import pytest
 
-import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan import model
 from ckan.tests import factories, helpers
-from ckanext.harvest import queue
-from ckanext.harvest.interfaces import IHarvester
-from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+from ckanext.harvest.model import HarvestObject
 
 from ckanext.maemoh.harvest.upstream import ckan_dataset, dcat_dataset, read_options
 from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
+from ckanext.maemoh.tests.conftest import create_source, report, run_harvest
 
 # Tests that store anything get a clean database through ``organization``.
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
 
-UPSTREAM_PLUGINS = ["maemoh_ckan_harvester", "dcat_rdf_harvester", "maemoh_dcat_mapping"]
 DATA = pathlib.Path(__file__).parent / "data" / "upstream"
 API_KEY = "test-key-not-a-secret"
 MAEMOH = {"language": "en", "theme": ["air"], "quality_level": "validated"}
@@ -34,16 +31,6 @@ INSPIRE = "http://inspire.ec.europa.eu/theme/"
 POINT = {"type": "Point", "coordinates": [99.659873, 18.282664]}
 POLYGON = {"type": "Polygon", "coordinates": [[
     [99.70, 18.20], [99.80, 18.20], [99.80, 18.30], [99.70, 18.30], [99.70, 18.20]]]}
-
-
-@pytest.fixture
-def ckan_config(ckan_config, monkeypatch):
-    """test.ini's plugins plus the upstream harvesters and our DCAT mapping
-    (the ``ckan_config`` mark is not registered for ``--strict-markers``)."""
-    plugins = list(ckan_config["ckan.plugins"])
-    plugins += [name for name in UPSTREAM_PLUGINS if name not in plugins]
-    monkeypatch.setitem(ckan_config, "ckan.plugins", plugins)
-    return ckan_config
 
 
 # Helpers
@@ -78,34 +65,8 @@ def ckan_api(datasets):
     return handler
 
 
-def create_source(organization, url, source_type, config):
-    return helpers.call_action(
-        "harvest_source_create", context={"user": factories.Sysadmin()["name"]},
-        name=f"{source_type}-source", title=f"{source_type} source", url=url,
-        source_type=source_type, config=json.dumps(config), owner_org=organization["id"])
-
-
-def run_harvest(source_id):
-    """One job of the source: gather, then fetch and import each object, as
-    ckanext-harvest's tests do without the queues (tests/lib.py); the job."""
-    source = HarvestSource.get(source_id)
-    job = HarvestJob(source=source, status="Running")
-    job.save()
-    harvester = next(h for h in p.PluginImplementations(IHarvester)
-                     if h.info()["name"] == source.type)
-    for object_id in queue.gather_stage(harvester, job) or []:
-        queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
-    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source_id})
-    return job
-
-
 def show(dataset_id):
     return tk.get_action("package_show")({"ignore_auth": True}, {"id": dataset_id})
-
-
-def report(job):
-    """``{guid: (report_status, [error messages])}`` of the job's objects."""
-    return {o.guid: (o.report_status, [e.message for e in o.errors]) for o in job.objects}
 
 
 # The CKAN harvester
