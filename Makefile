@@ -12,7 +12,7 @@ export MAEMOH_VAR := $(CURDIR)/var
 export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export CKAN := $(CURDIR)/$(CKAN)
 SERVICES := deploy/services
-BACKGROUND := worker gather fetch scheduler
+BACKGROUND := replay worker gather fetch scheduler
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,7 +66,8 @@ services:  ## start PostgreSQL, Redis and Solr (no-op when running)
 init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
 	deploy/configure-ckan.sh
 	deploy/init-ckan.sh $(INI)
-	$(CKAN) -c $(INI) maemoh load-demo
+	$(CKAN) -c $(INI) maemoh load-demo --harvest-sources deploy/demo/harvest_sources.json \
+	    --replay-url http://127.0.0.1:$${REPLAY_PORT:-8765}
 
 test-db:  ## migrate the test databases (make test does it)
 	deploy/init-ckan.sh test.ini --no-sysadmin

@@ -1,9 +1,9 @@
-"""The first demo: the district organisation, its boundaries and stations.
+"""The demo: the district organisation and its boundaries, and harvest
+sources that bring in stations, observations, fire detections and agency
+files (from the local replay server of ``deploy/demo``).
 
-Every step is an upsert, so loading twice changes nothing. Harvested data
-replaces this demo in later work.
+Every step is an upsert, so loading twice changes nothing.
 """
-import csv
 import json
 import os
 
@@ -18,7 +18,6 @@ BOUNDARY_ATTRIBUTION = (
     "Thailand COD-AB (HDX cod-ab-tha), CC BY-IGO 3.0; modified (subset, "
     "rounded coordinates, renamed attributes)."
 )
-STATION_ATTRIBUTION = "Pollution Control Department (Air4Thai)"
 
 BOUNDARY_DATASET = "maemoh-tambon-boundaries"
 
@@ -29,9 +28,7 @@ BOUNDARY_RESOURCES = [
      "ขอบเขตอำเภอแม่เมาะ / the district outline, EPSG:4326."),
 ]
 
-REQUIRED_FILES = [
-    "maemoh_district.geojson", "maemoh_tambons.geojson", "air4thai_stations.csv",
-]
+REQUIRED_FILES = ["maemoh_district.geojson", "maemoh_tambons.geojson"]
 
 
 class DemoDataError(Exception):
@@ -61,20 +58,6 @@ def load(data_dir):
     })
     yield _report(context, "package", _boundary_dataset(data_dir, org_name))
     yield from _upsert_resources(context, BOUNDARY_DATASET, data_dir)
-    for station in _read_stations(data_dir):
-        yield _report(context, "package", _station_dataset(station, org_name))
-
-
-# GDC fields every demo dataset shares.
-GDC_DEFAULTS = {
-    "objective": ["public-service"],
-    "data_category": "public",
-    "data_language": ["th", "en"],
-}
-AIR4THAI_VARIABLES = [  # units as Air4Thai publishes them; hourly history
-    ("pm25", "ug/m3"), ("pm10", "ug/m3"), ("o3", "[ppb]"), ("co", "[ppm]"),
-    ("no2", "[ppb]"), ("so2", "[ppb]"),
-]
 
 
 def _report(context, kind, data):
@@ -87,7 +70,9 @@ def _boundary_dataset(data_dir, org_name):
               encoding="utf-8") as f:
         district = json.load(f)
     return {
-        **GDC_DEFAULTS,
+        "objective": ["public-service"],
+        "data_category": "public",
+        "data_language": ["th", "en"],
         "name": BOUNDARY_DATASET,
         "type": "dataset",
         "title_translated": {
@@ -141,50 +126,43 @@ def _upsert_resources(context, dataset_name, data_dir):
         yield f"created resource {name}"
 
 
-def _read_stations(data_dir):
-    with open(os.path.join(data_dir, "air4thai_stations.csv"),
-              encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+def register_harvest_sources(sources_file, base_url):
+    """Create or update the demo's harvest sources (a JSON list: name, title,
+    source_type, path, config, frequency) against ``base_url``, owned by the
+    district organisation, and queue a harvest job for each; yield one line
+    per source."""
+    with open(sources_file, encoding="utf-8") as f:
+        sources = json.load(f)
+    context = catalog.site_context()
+    org_name = tk.config["ckanext.maemoh.organization"]
+    for source in sources:
+        data = {
+            "name": source["name"],
+            "title": f"{source['title']['th']} / {source['title']['en']}",
+            "url": base_url.rstrip("/") + source["path"],
+            "source_type": source["source_type"],
+            "config": json.dumps(source["config"], ensure_ascii=False),
+            "frequency": source["frequency"],
+            "owner_org": org_name,
+        }
+        try:
+            existing = tk.get_action("harvest_source_show")(dict(context), {"id": data["name"]})
+        except tk.ObjectNotFound:
+            existing = tk.get_action("harvest_source_create")(dict(context), data)
+            action = "created"
+        else:
+            changed = any(existing.get(key) != data[key]
+                          for key in ("url", "source_type", "config", "frequency", "title"))
+            if changed:
+                existing = tk.get_action("harvest_source_update")(
+                    dict(context), dict(data, id=existing["id"]))
+            action = "updated" if changed else "kept"
+        yield f"{action} harvest source {data['name']}: {_queue_job(context, existing['id'])}"
 
 
-def _station_dataset(station, org_name):
-    station_id = station["station_id"]
-    place_th = "นอกอำเภอแม่เมาะ (อำเภอเมืองลำปาง)" if station["note"] else "อำเภอแม่เมาะ"
-    place_en = station["note"] or "Mae Moh district"
-    return {
-        **GDC_DEFAULTS,
-        "name": f"air4thai-station-{station_id}",
-        "type": "sensor-station",
-        "title_translated": {
-            "th": f"สถานีตรวจวัดคุณภาพอากาศ {station_id} {station['name_th']}",
-            "en": f"Air4Thai station {station_id}: {station['name_en']}",
-        },
-        "notes_translated": {
-            "th": f"สถานีตรวจวัดคุณภาพอากาศ {station_id} ของกรมควบคุมมลพิษ "
-                  f"({place_th})\n\nที่มา: {STATION_ATTRIBUTION}",
-            "en": f"Air-quality monitoring station {station_id} of the Pollution "
-                  f"Control Department ({place_en}).\n\nSource: {STATION_ATTRIBUTION}",
-        },
-        "owner_org": org_name,
-        "theme": ["air"],
-        "tags": [{"name": "air4thai"}, {"name": "pm25"}],
-        "license_id": "notspecified",
-        "spatial": json.dumps({
-            "type": "Point",
-            "coordinates": [float(station["lon"]), float(station["lat"])],
-        }),
-        "update_frequency_unit": "hour",
-        "update_frequency_interval": "1",
-        "quality_level": "raw",
-        "variables": [{"variable": code, "unit": unit, "averaging_period": "PT1H"}
-                      for code, unit in AIR4THAI_VARIABLES],
-        "data_type": "record",
-        "geo_coverage": "coordinates",
-        "data_source": STATION_ATTRIBUTION,
-        "station_id": station_id,
-        "network": "air4thai",
-        "operator": "กรมควบคุมมลพิษ / Pollution Control Department",
-        "measured_parameters": [code for code, _unit in AIR4THAI_VARIABLES],
-        "station_status": "active",
-        "timezone": "Asia/Bangkok",
-    }
+def _queue_job(context, source_id):
+    try:
+        tk.get_action("harvest_job_create")(dict(context), {"source_id": source_id, "run": True})
+    except tk.ValidationError:
+        return "a job is already waiting"
+    return "harvest queued"

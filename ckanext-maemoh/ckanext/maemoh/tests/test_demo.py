@@ -1,5 +1,7 @@
-"""`ckan maemoh load-demo` loads the real boundaries and stations, once."""
+"""`ckan maemoh load-demo` loads the real boundaries and registers the demo's
+harvest sources, once."""
 import json
+import pathlib
 
 import pytest
 
@@ -9,10 +11,8 @@ from ckan.tests import helpers
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
-DATASETS = [
-    "air4thai-station-37t", "air4thai-station-38t", "air4thai-station-39t",
-    "air4thai-station-40t", "maemoh-tambon-boundaries",
-]
+DATASETS = ["maemoh-tambon-boundaries"]
+SOURCES_FILE = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def _names(**params):
 def test_demo_creates_the_organisation_and_datasets(load_demo):
     load_demo()
     org = helpers.call_action("organization_show", id="maemoh-district")
-    assert org["package_count"] == 5
+    assert org["package_count"] == 1
+    assert org["agency_type"] == "government"
     assert _names() == DATASETS
 
 
@@ -45,25 +46,6 @@ def test_boundaries_carry_the_district_outline_and_the_tambon_files(load_demo, d
     assert [r["format"] for r in dataset["resources"]] == ["GeoJSON", "GeoJSON"]
     assert all(r["url_type"] == "upload" for r in dataset["resources"])
     assert "CC BY-IGO 3.0" in dataset["notes"]
-
-
-def test_stations_are_sensor_stations_with_their_tambon(load_demo):
-    load_demo()
-    station = helpers.call_action("package_show", id="air4thai-station-38t")
-    assert station["type"] == "sensor-station"
-    assert station["network"] == "air4thai"
-    assert station["tambons"] == ["520205"]
-    assert station["title_translated"]["en"].startswith("Air4Thai station 38t")
-    outside = helpers.call_action("package_show", id="air4thai-station-37t")
-    assert outside["tambons"] == ["outside"]
-
-
-def test_bbox_over_the_district_finds_boundaries_and_its_three_stations(load_demo):
-    load_demo()
-    assert _names(extras={"ext_bbox": MAE_MOH_BBOX}) == [
-        "air4thai-station-38t", "air4thai-station-39t",
-        "air4thai-station-40t", "maemoh-tambon-boundaries",
-    ]
 
 
 def test_loading_twice_changes_nothing(load_demo):
@@ -80,3 +62,17 @@ def test_a_folder_without_the_files_fails_clearly_and_creates_nothing(cli, tmp_p
     assert result.exit_code != 0
     assert "maemoh_district.geojson" in result.output
     assert _names() == []
+
+
+def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
+    command = ["maemoh", "load-demo", str(demo_data), "--harvest-sources", str(SOURCES_FILE),
+               "--replay-url", "http://127.0.0.1:8765"]
+    first = cli.invoke(ckan_command, command)
+    assert first.exit_code == 0, first.output
+    expected = {source["name"] for source in json.loads(SOURCES_FILE.read_text())}
+    shown = {name: helpers.call_action("harvest_source_show", id=name) for name in expected}
+    assert all(s["url"].startswith("http://127.0.0.1:8765") for s in shown.values())
+    second = cli.invoke(ckan_command, command)
+    assert second.exit_code == 0, second.output
+    assert second.output.count("kept harvest source") == len(expected)
+    assert "a job is already waiting" in second.output
