@@ -10,6 +10,7 @@ import os
 from werkzeug.datastructures import FileStorage
 
 import ckan.plugins.toolkit as tk
+from ckanext.harvest.logic import HarvestJobExists
 
 from ckanext.maemoh import catalog
 
@@ -151,8 +152,9 @@ def register_harvest_sources(sources_file, base_url):
             existing = tk.get_action("harvest_source_create")(dict(context), data)
             action = "created"
         else:
-            changed = any(existing.get(key) != data[key]
-                          for key in ("url", "source_type", "config", "frequency", "title"))
+            changed = (json.loads(existing.get("config") or "{}") != source["config"]
+                       or any(existing.get(key) != data[key]
+                              for key in ("url", "source_type", "frequency", "title")))
             if changed:
                 existing = tk.get_action("harvest_source_update")(
                     dict(context), dict(data, id=existing["id"]))
@@ -163,6 +165,6 @@ def register_harvest_sources(sources_file, base_url):
 def _queue_job(context, source_id):
     try:
         tk.get_action("harvest_job_create")(dict(context), {"source_id": source_id, "run": True})
-    except tk.ValidationError:
+    except HarvestJobExists:
         return "a job is already waiting"
     return "harvest queued"

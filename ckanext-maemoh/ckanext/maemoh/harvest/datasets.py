@@ -13,6 +13,7 @@ VARIABLE_THEMES = {
     "wind-speed": "climate-weather", "wind-direction": "climate-weather",
     "rainfall": "climate-weather", "pressure": "climate-weather",
     "fire-radiative-power": "fire",
+    "waste-mass": "waste", "electricity-use": "energy",
 }
 # Licence texts sources give -> our licence ids (schemas/licenses.json).
 LICENCES = {

@@ -22,7 +22,6 @@ from requests.exceptions import HTTPError, RequestException
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.logic.validators import email_validator, tag_length_validator, tag_name_validator
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
@@ -187,7 +186,7 @@ CHECKED_FIELDS = {
     "first_year_of_data": maemoh_year_ce,
     "last_year_of_data": maemoh_year_ce,
     "update_frequency_interval": _positive_integer,
-    "maintainer_email": lambda value: email_validator(value, {}),
+    "maintainer_email": lambda value: tk.get_validator("email_validator")(value, {}),
     "url": _web_address,
 }
 
@@ -288,8 +287,8 @@ def valid_tags(tags, name):
         if not text:
             continue
         try:
-            tag_length_validator(text, {})
-            tag_name_validator(text, {})
+            tk.get_validator("tag_length_validator")(text, {})
+            tk.get_validator("tag_name_validator")(text, {})
         except tk.Invalid as error:
             log.warning("%s: tag %r dropped: %s", name, text, error.error)
             continue

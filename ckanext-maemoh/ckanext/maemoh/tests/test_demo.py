@@ -1,5 +1,6 @@
 """`ckan maemoh load-demo` loads the real boundaries and registers the demo's
 harvest sources, once."""
+import importlib.util
 import json
 import pathlib
 
@@ -7,6 +8,9 @@ import pytest
 
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
+
+from ckanext.maemoh.harvesters.replay import ReplayServer
+from ckanext.maemoh.tests.conftest import run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -76,3 +80,34 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
     assert second.exit_code == 0, second.output
     assert second.output.count("kept harvest source") == len(expected)
     assert "a job is already waiting" in second.output
+
+
+def test_the_demo_harvests_fill_the_portal(cli, demo_data):
+    """What `make run` shows: the demo's harvest sources, harvested from the
+    replay server, put stations with weeks of hourly data on the map."""
+    spec = importlib.util.spec_from_file_location(
+        "replay_sources", SOURCES_FILE.parent / "replay_sources.py")
+    replay_sources = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(replay_sources)
+    with ReplayServer(replay_sources.make_handler()) as server:
+        result = cli.invoke(ckan_command, [
+            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(SOURCES_FILE),
+            "--replay-url", server.url])
+        assert result.exit_code == 0, result.output
+        for source in json.loads(SOURCES_FILE.read_text()):
+            job = run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
+            assert not job.gather_errors, (source["name"], [e.message for e in job.gather_errors])
+    in_district = _names(extras={"ext_bbox": MAE_MOH_BBOX})
+    assert {"maemoh-tambon-boundaries", "air4thai-station-38t", "air4thai-station-39t",
+            "air4thai-station-40t"} <= set(in_district)
+    assert "air4thai-station-37t" not in in_district
+    assert "air4thai-station-37t" in _names()
+    for dataset_type in ("sensor-station", "dataset"):
+        assert helpers.call_action("package_search", fq=f"dataset_type:{dataset_type}")["count"]
+    station = helpers.call_action("package_show", id="air4thai-station-38t")
+    (observations,) = [r for r in station["resources"] if r["name"] == "Observations"]
+    hours = helpers.call_action(
+        "datastore_search_sql",
+        sql=f'SELECT count(DISTINCT time_utc) AS n FROM "{observations["id"]}" '
+            "WHERE variable = 'pm25' AND averaging_period = 'PT1H'")["records"][0]["n"]
+    assert hours >= 27 * 24
