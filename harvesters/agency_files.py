@@ -52,7 +52,6 @@ MAPPING = {"time": None, "time_format": "iso", "timezone": "Asia/Bangkok", "plac
            "variable": "", "variable_code": "", "value": None, "unit": "", "unit_code": "",
            "averaging_period": "P1M"}
 COLUMNS = ("time", "place", "variable", "value", "unit")
-DURATION = re.compile(r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 BE_OFFSET = 543
@@ -261,7 +260,7 @@ def _mapping(mapping, years):
         zoneinfo.ZoneInfo(merged["timezone"])
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"mapping.timezone: unknown time zone {merged['timezone']!r}") from None
-    if not DURATION.fullmatch(merged["averaging_period"]):
+    if not model.ISO_DURATION.fullmatch(merged["averaging_period"]):
         raise ConfigError("mapping.averaging_period: must be an ISO 8601 duration such as P1M")
     return merged
 

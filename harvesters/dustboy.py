@@ -23,7 +23,6 @@ time the first counts; the others' values are rejected as duplicates.
 import datetime
 import json
 import math
-import re
 import urllib.parse
 
 from ckanext.maemoh.harvesters import http, model
@@ -39,7 +38,6 @@ STATION_FIELDS = ("dustboy_id", "dustboy_name", "dustboy_name_en",
 # Record field -> (variable code, unit as the provider gives it).
 VALUES = {"pm25": ("pm25", "ug/m3"), "pm10": ("pm10", "ug/m3"),
           "temp": ("temperature", "Cel"), "humid": ("relative-humidity", "%")}
-DURATION = re.compile(r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 
 
 class DustBoy(Adapter):
@@ -80,7 +78,7 @@ class DustBoy(Adapter):
             raise ConfigError("values_path: only {dustboy_id} may stand in braces") from None
         config["bbox"] = _bbox(config["bbox"])
         period = config["averaging_period"]
-        if not isinstance(period, str) or not DURATION.fullmatch(period):
+        if not isinstance(period, str) or not model.ISO_DURATION.fullmatch(period):
             raise ConfigError("averaging_period: must be an ISO 8601 duration such as PT1H")
         return config
 

@@ -14,6 +14,7 @@ Observation or a Reject.
 """
 import datetime
 import math
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 
@@ -28,6 +29,10 @@ SENTINEL_NUMBERS = {-999.0, -9999.0, -99.0}
 # -1 means "no data" at Air4Thai and others, but only where a value cannot
 # be negative; a temperature of -1 °C is real.
 SENTINEL_IF_NON_NEGATIVE = -1.0
+
+# An ISO 8601 duration such as PT1H, P1D, P1M.
+ISO_DURATION = re.compile(
+    r"P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 
 # Quality flags.
 UNCHECKED = "unchecked"   # the source says nothing about quality
@@ -107,6 +112,22 @@ class Batch:
         self.rejects += other.rejects
         self.detections += other.detections
         return self
+
+
+def add_unique(batch, kept, record, raw_value):
+    """Add an Observation or Reject to ``batch``; an observation repeating
+    the (variable, time, averaging period) of one in ``kept`` (a dict the
+    caller keeps per station) becomes a Reject naming the one kept."""
+    if isinstance(record, Reject):
+        batch.rejects.append(record)
+        return
+    first = kept.setdefault((record.variable, record.time, record.averaging_period), record)
+    if first is record:
+        batch.observations.append(record)
+    else:
+        batch.rejects.append(Reject(record.station_id, record.network, record.variable,
+                                    _text(raw_value), record.time,
+                                    f"duplicate of {first.raw_ref}", record.raw_ref))
 
 
 def to_utc(moment, zone=BANGKOK):

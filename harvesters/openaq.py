@@ -50,7 +50,7 @@ import re
 from ckanext.maemoh.harvesters import http
 from ckanext.maemoh.harvesters.base import Adapter, ConfigError
 from ckanext.maemoh.harvesters.model import (
-    BANGKOK, SUSPECT, UNCHECKED, Batch, Reject, Station, normalise,
+    BANGKOK, SUSPECT, UNCHECKED, Batch, Reject, Station, add_unique, normalise,
 )
 
 NETWORK = "openaq"
@@ -168,7 +168,8 @@ class OpenAQ(Adapter):
                 ref = f"/measurements/{sensor_id}/{number}"
                 for index, item in enumerate(_results(page, f"{where}: {ref}")):
                     record = _measurement(str(key), variable, item, f"{ref}/results/{index}")
-                    _add(batch, kept, record, item.get("value") if isinstance(item, dict) else item)
+                    add_unique(batch, kept, record,
+                               item.get("value") if isinstance(item, dict) else item)
         return batch
 
     def _get(self, path, params=None):
@@ -251,20 +252,6 @@ def _measurement(station_id, variable, item, ref):
     return normalise(station_id=station_id, network=NETWORK, variable=variable,
                      raw_value=raw_value, unit=parameter.get("units"), averaging_period=averaging,
                      time=time, raw_ref=ref, quality=SUSPECT if flagged else UNCHECKED)
-
-
-def _add(batch, kept, record, raw_value):
-    """Add ``record`` to the batch; a repeated (variable, time, averaging
-    period) becomes a Reject naming the record kept."""
-    if isinstance(record, Reject):
-        batch.rejects.append(record)
-        return
-    first = kept.setdefault((record.variable, record.time, record.averaging_period), record)
-    if first is record:
-        batch.observations.append(record)
-    else:
-        batch.rejects.append(Reject(record.station_id, NETWORK, record.variable, _text(raw_value),
-                                    record.time, f"duplicate of {first.raw_ref}", record.raw_ref))
 
 
 def _sensors(answer, where):

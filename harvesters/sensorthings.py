@@ -54,7 +54,7 @@ import urllib.parse
 from ckanext.maemoh.harvesters import http
 from ckanext.maemoh.harvesters.base import Adapter, ConfigError
 from ckanext.maemoh.harvesters.model import (
-    SUSPECT, UNCHECKED, VALID, Batch, Reject, Station, normalise,
+    SUSPECT, UNCHECKED, VALID, Batch, Reject, Station, add_unique, normalise,
 )
 from ckanext.maemoh.harvesters.variables import VARIABLES
 
@@ -171,7 +171,7 @@ class SensorThings(Adapter):
                     record = _observation(station_id, network, variable, unit, item,
                                           f"{ref}/value/{index}")
                     raw_value = item.get("result") if isinstance(item, dict) else item
-                    _add(batch, kept, record, raw_value)
+                    add_unique(batch, kept, record, raw_value)
         batch.stations.append(_station(station_id, network, bundle["thing"], variables, where))
         return batch
 
@@ -312,21 +312,6 @@ def _passes(value):
     elif isinstance(value, list):
         for item in value:
             yield from _passes(item)
-
-
-def _add(batch, kept, record, raw_value):
-    """Add ``record`` to the batch; a repeated (variable, time, averaging
-    period) becomes a Reject naming the record kept."""
-    if isinstance(record, Reject):
-        batch.rejects.append(record)
-        return
-    first = kept.setdefault((record.variable, record.time, record.averaging_period), record)
-    if first is record:
-        batch.observations.append(record)
-    else:
-        batch.rejects.append(Reject(record.station_id, record.network, record.variable,
-                                    _text(raw_value), record.time,
-                                    f"duplicate of {first.raw_ref}", record.raw_ref))
 
 
 def _datastreams(pages, where, refs=False):
