@@ -1,8 +1,11 @@
 """Catalogue records of harvested things: a station's ``sensor-station``
 dataset, and the ``dataset`` that holds a whole source's table (fire
-detections, agency files). Pure mapping from the domain records."""
+detections, agency files), mapped from the domain records."""
 import json
+import logging
 import re
+
+import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import vocabularies
 from ckanext.maemoh.harvesters.variables import VARIABLES
@@ -15,8 +18,10 @@ VARIABLE_THEMES = {
     "fire-radiative-power": "fire",
     "waste-mass": "waste", "electricity-use": "energy",
 }
-# Licence texts sources give -> our licence ids (schemas/licenses.json).
-LICENCES = {
+log = logging.getLogger(__name__)
+
+# Licence spellings sources give -> our licence ids (schemas/licenses.json).
+LICENCE_SPELLINGS = {
     "cc by 4.0": "CC-BY-4.0", "cc-by-4.0": "CC-BY-4.0",
     "cc by-sa 4.0": "CC-BY-SA-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0",
     "cc0 1.0": "CC0-1.0", "cc0-1.0": "CC0-1.0", "odbl": "ODbL-1.0",
@@ -48,8 +53,20 @@ def themes(variables):
     return in_vocabulary_order("theme", found) or ["air"]
 
 
-def licence_id(text):
-    return LICENCES.get(" ".join(str(text).lower().split()), "notspecified")
+def licence_id(value, name=""):
+    """Our licence id for a licence id, title, URL or common spelling
+    ("CC BY 4.0"); ``notspecified`` when none or not in our register."""
+    folded = " ".join(str(value or "").lower().split())
+    if not folded:
+        return "notspecified"
+    if folded in LICENCE_SPELLINGS:
+        return LICENCE_SPELLINGS[folded]
+    for licence in tk.get_action("license_list")({"ignore_auth": True}, {}):
+        if folded in (licence["id"].lower(), licence["title"].lower(),
+                      (licence.get("url") or "").lower()):
+            return licence["id"]
+    log.warning("%s: licence %r not in our register: notspecified", name, value)
+    return "notspecified"
 
 
 def station_dataset(station, observed, owner_org, averaging_periods):

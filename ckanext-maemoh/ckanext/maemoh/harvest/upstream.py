@@ -28,6 +28,7 @@ from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetch
 from ckanext.scheming.helpers import scheming_get_dataset_schema
 
 from ckanext.maemoh import vocabularies
+from ckanext.maemoh.harvest.datasets import licence_id
 from ckanext.maemoh.dcat import (
     EU_DATA_THEME, EU_FILE_TYPE, EU_FREQUENCY, EU_FREQUENCY_OF_INTERVAL, EU_LANGUAGE,
     EU_LANGUAGES, INSPIRE_THEME, UNCOUNTED_FREQUENCY_UNITS)
@@ -263,19 +264,6 @@ def _data_type_or_default(dataset, schema, options, name):
         log.warning("%s: data type %s without %s: data type %s", name, data_type,
                     ", ".join(missing), options["data_type"])
         dataset["data_type"] = options["data_type"]
-
-
-def licence_id(value, name):
-    """Our licence id of a remote licence id, title or URL; ``notspecified``
-    when there is none or it is not in our register."""
-    if not value:
-        return "notspecified"
-    for licence in tk.get_action("license_list")({"ignore_auth": True}, {}):
-        if _folded(value) in (_folded(licence["id"]), _folded(licence["title"]),
-                              _folded(licence.get("url") or "")):
-            return licence["id"]
-    log.warning("%s: licence %r not in our register: notspecified", name, value)
-    return "notspecified"
 
 
 def valid_tags(tags, name):
