@@ -1,5 +1,7 @@
 """The harvester plugins, one per source type (ckanext-harvest finds each
 as a plugin of its own: enable them in ``ckan.plugins``)."""
+import ckan.plugins.toolkit as tk
+
 from ckanext.maemoh import catalog, datastore_tables
 from ckanext.maemoh.harvest import datasets
 from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
@@ -57,14 +59,21 @@ class AgencyFilesHarvester(AdapterHarvester):
     adapter_class = agency_files.AgencyFiles
 
     def store(self, context, harvest_object, batch, source):
-        variables = sorted({o.variable for o in batch.observations})
-        _action, dataset = catalog.upsert(context, "package", datasets.source_dataset(
+        record = datasets.source_dataset(
             source["name"],
             title={"th": source["title"], "en": source["title"]},
             notes={"th": f"ข้อมูลจากไฟล์ของหน่วยงาน ({source['url']})",
                    "en": f"Data from the agency's files ({source['url']})."},
-            owner_org=source["owner_org"], theme=datasets.themes(variables)[0],
-            frequency="month", data_source=source["url"], licence="notspecified"))
+            owner_org=source["owner_org"], theme=None,
+            frequency="month", data_source=source["url"], licence="notspecified")
+        # Each file is one harvest object: the themes of all of them add up.
+        try:
+            earlier = tk.get_action("package_show")(dict(context), {"id": record["name"]})["theme"]
+        except tk.ObjectNotFound:
+            earlier = []
+        record["theme"] = datasets.in_vocabulary_order(
+            "theme", set(earlier) | set(datasets.themes({o.variable for o in batch.observations})))
+        _action, dataset = catalog.upsert(context, "package", record)
         harvest_object.package_id = dataset["id"]
         return self._write(context, dataset["id"], datastore_tables.OBSERVATIONS,
                            [observation_row(o) for o in batch.observations])

@@ -97,6 +97,12 @@ def test_the_demo_harvests_fill_the_portal(cli, demo_data):
         for source in json.loads(SOURCES_FILE.read_text()):
             job = run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
             assert not job.gather_errors, (source["name"], [e.message for e in job.gather_errors])
+        agency = helpers.call_action("package_show", id="demo-agency-files-data")
+        run_harvest(helpers.call_action("harvest_source_show", id="demo-agency-files")["id"])
+    # one harvest object per file: their themes add up, and a re-harvest is a no-op
+    assert agency["theme"] == ["waste", "energy"]
+    assert helpers.call_action("package_show", id="demo-agency-files-data")[
+        "metadata_modified"] == agency["metadata_modified"]
     in_district = _names(extras={"ext_bbox": MAE_MOH_BBOX})
     assert {"maemoh-tambon-boundaries", "air4thai-station-38t", "air4thai-station-39t",
             "air4thai-station-40t"} <= set(in_district)
