@@ -1,0 +1,331 @@
+"""Hazard layers per grid cell: air quality (interpolated AQI) and fire (FIRMS).
+
+Pure functions on pandas / geopandas objects; nothing here imports ``ckan``.
+
+Every function returns a :class:`HazardResult`. A result is either
+
+* ``status == "ok"``: ``hazard`` is a float Series named ``"hazard"`` indexed by
+  ``cell_id`` (one value per cell, in the order of ``cells``), or
+* ``status == "no data"`` (:func:`no_data`): ``hazard`` is ``None``. Callers show
+  the dimension as "no data" (ไม่มีข้อมูล) and leave it out of the composite;
+  values are never invented for a dimension without observations.
+
+Distances and areas are metric: distances in UTM zone 47N (EPSG:32647, the zone
+of Mae Moh, scale error < 0.04 %), areas geodesic on the WGS84 ellipsoid.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Geod
+
+#: projected CRS used for distances (UTM zone 47N, WGS84)
+METRIC_CRS = "EPSG:32647"
+#: a cell centroid closer than this to a station (metres) takes its value exactly
+EXACT_DISTANCE_M = 1e-3
+#: VIIRS confidence classes and the MODIS numeric threshold treated as "low"
+LOW_CONFIDENCE_CLASSES = frozenset({"l", "low"})
+MODIS_LOW_BELOW = 30
+
+NO_DATA = "no data"
+OK = "ok"
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclasses.dataclass(frozen=True)
+class HazardResult:
+    """One hazard dimension on the grid, with how it was computed.
+
+    ``inputs`` names the observations used (station ids for air); ``table``
+    holds per-cell detail when there is any (fire: count, FRP, density).
+    """
+
+    dimension: str
+    status: str
+    hazard: pd.Series | None
+    method: str | None
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+    table: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return self.status == OK
+
+    def record(self) -> dict[str, Any]:
+        """JSON-serialisable summary (for the method record), without values."""
+        return {
+            "dimension": self.dimension,
+            "status": self.status,
+            "method": self.method,
+            "parameters": dict(self.parameters),
+            "inputs": list(self.inputs),
+            "notes": list(self.notes),
+        }
+
+
+def no_data(dimension: str, reason: str | None = None) -> HazardResult:
+    """The "no data" result for a dimension without observations.
+
+    Used for water, heat, energy and GHG while their tables are absent, and for
+    air when no station reported. ``hazard`` is ``None`` (not zeros, not NaNs
+    pretending to be a layer); ``notes`` says why.
+    """
+    note = reason or f"no {dimension} data available for this run"
+    return HazardResult(
+        dimension=dimension,
+        status=NO_DATA,
+        hazard=None,
+        method=None,
+        notes=(note,),
+    )
+
+
+def _check_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if "cell_id" not in cells.columns:
+        raise ValueError("cells need a 'cell_id' column")
+    if cells.crs is None:
+        raise ValueError("cells have no CRS (expected EPSG:4326)")
+    if cells["cell_id"].duplicated().any():
+        raise ValueError("cell_id values must be unique")
+    return cells
+
+
+def _cell_index(cells: gpd.GeoDataFrame) -> pd.Index:
+    return pd.Index(cells["cell_id"].astype(str), name="cell_id")
+
+
+def cell_area_km2(cells: gpd.GeoDataFrame) -> pd.Series:
+    """Geodesic area (WGS84 ellipsoid) of each cell in km², indexed by cell_id."""
+    _check_cells(cells)
+    areas = geodesic_area_km2(cells.geometry)
+    return pd.Series(areas, index=_cell_index(cells), name="area_km2", dtype=float)
+
+
+def geodesic_area_km2(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Geodesic area (WGS84 ellipsoid) of each geometry in km² (NaN if empty)."""
+    geoms = geometry.to_crs("EPSG:4326")
+    return np.array([
+        abs(_GEOD.geometry_area_perimeter(g)[0]) / 1e6 if g is not None and not g.is_empty else np.nan
+        for g in geoms
+    ], dtype=float)
+
+
+def _centroids_metric(cells: gpd.GeoDataFrame) -> np.ndarray:
+    pts = cells.geometry.to_crs(METRIC_CRS).centroid
+    return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+
+
+def idw(xy_known: np.ndarray, values: np.ndarray, xy_target: np.ndarray, power: float = 2) -> np.ndarray:
+    """Inverse-distance weighting (Shepard) of ``values`` at ``xy_target``.
+
+    Coordinates are metric. A target within :data:`EXACT_DISTANCE_M` of one or
+    more known points takes their (mean) value exactly.
+    """
+    d = np.hypot(
+        xy_target[:, None, 0] - xy_known[None, :, 0],
+        xy_target[:, None, 1] - xy_known[None, :, 1],
+    )
+    at_station = d <= EXACT_DISTANCE_M
+    with np.errstate(divide="ignore"):
+        w = 1.0 / np.power(np.where(at_station, 1.0, d), power)
+    # targets at a station: only coincident stations weigh, equally
+    hit = at_station.any(axis=1)
+    w[hit] = at_station[hit].astype(float)
+    return (w @ values) / w.sum(axis=1)
+
+
+def air_hazard(
+    stations: pd.DataFrame,
+    cells: gpd.GeoDataFrame,
+    method: str = "idw",
+    power: float = 2,
+) -> HazardResult:
+    """AQI interpolated from stations to cell centroids.
+
+    ``stations``: ``station_id, longitude, latitude, aqi`` (WGS84 degrees; AQI
+    already computed per station). Stations with a missing AQI or coordinate are
+    ignored (listed in ``parameters["stations_ignored"]``).
+
+    * zero usable stations -> ``no_data("air")``; nothing is extrapolated;
+    * one station -> every cell gets that station's AQI (IDW with one point is
+      a constant; a note says there is no spatial contrast);
+    * a cell containing a station (inside or on its edge) gets that station's
+      AQI exactly (the mean when it contains several); other cells get the IDW
+      value at their centroid, so the surface is exact at the stations.
+
+    Distances are Euclidean in UTM 47N metres. Only ``method="idw"`` is
+    implemented; asking for ``"kriging"`` falls back to IDW and the result says
+    so (``method == "idw"``, ``parameters["requested_method"] == "kriging"``).
+    """
+    if method not in ("idw", "kriging"):
+        raise ValueError(f"unknown interpolation method {method!r} (idw, kriging)")
+    if power <= 0:
+        raise ValueError("IDW power must be positive")
+    _check_cells(cells)
+    missing = {"station_id", "longitude", "latitude", "aqi"} - set(stations.columns)
+    if missing:
+        raise ValueError(f"stations lack columns {sorted(missing)}")
+
+    st = stations.copy()
+    st["station_id"] = st["station_id"].astype(str)
+    for col in ("longitude", "latitude", "aqi"):
+        st[col] = pd.to_numeric(st[col], errors="coerce")
+    usable = st[["longitude", "latitude", "aqi"]].notna().all(axis=1)
+    ignored = st.loc[~usable, "station_id"].tolist()
+    st = st[usable]
+
+    if st.empty:
+        reason = "no station reported a usable AQI"
+        if ignored:
+            reason += f" (ignored: {', '.join(ignored)})"
+        return no_data("air", reason)
+
+    notes: list[str] = []
+    params: dict[str, Any] = {
+        "power": power,
+        "distance": f"euclidean metres in {METRIC_CRS} (UTM 47N)",
+        "target": "cell centroid",
+        "stations_ignored": ignored,
+    }
+    if method == "kriging":
+        params["requested_method"] = "kriging"
+        notes.append("ordinary kriging is not implemented; inverse-distance weighting was used")
+    if len(st) == 1:
+        notes.append("one station: every cell takes its AQI (no spatial contrast)")
+
+    pts = gpd.GeoSeries(gpd.points_from_xy(st["longitude"], st["latitude"]), crs="EPSG:4326")
+    pts = pts.to_crs(METRIC_CRS)
+    xy_known = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    aqi = st["aqi"].to_numpy(dtype=float)
+    values = idw(xy_known, aqi, _centroids_metric(cells), power)
+    # cells containing stations take their measured value (mean if several)
+    polys = cells.geometry.to_crs("EPSG:4326").values
+    station_pts = gpd.points_from_xy(st["longitude"], st["latitude"])
+    station_pos, cell_pos = gpd.GeoSeries(polys).sindex.query(station_pts, predicate="intersects")
+    if len(cell_pos):
+        measured = pd.Series(aqi[station_pos]).groupby(cell_pos).mean()
+        values[measured.index.to_numpy()] = measured.to_numpy()
+    hazard = pd.Series(values, index=_cell_index(cells), name="hazard", dtype=float)
+    return HazardResult(
+        dimension="air",
+        status=OK,
+        hazard=hazard,
+        method="idw",
+        parameters=params,
+        inputs=tuple(st["station_id"]),
+        notes=tuple(notes),
+    )
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _times_utc(values: pd.Series) -> pd.Series:
+    """Detection times as UTC; unparseable times raise (never silently dropped)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.to_datetime(values, utc=True)
+    return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def _is_low_confidence(conf: pd.Series) -> pd.Series:
+    """VIIRS 'l'/'low', or MODIS numeric confidence below 30 %."""
+    text = conf.astype("string").str.strip().str.lower()
+    numeric = pd.to_numeric(conf, errors="coerce")
+    low = text.isin(LOW_CONFIDENCE_CLASSES) | (numeric < MODIS_LOW_BELOW)
+    return low.fillna(False).astype(bool)
+
+
+def fire_hazard(
+    detections: pd.DataFrame,
+    cells: gpd.GeoDataFrame,
+    start: Any,
+    end: Any,
+) -> HazardResult:
+    """Active-fire detections per cell in the window ``[start, end)`` (UTC).
+
+    ``detections``: ``time_utc, latitude, longitude, frp_mw, confidence``
+    (FIRMS). Naive times and bounds are read as UTC.
+
+    * Low-confidence detections are excluded: VIIRS class ``l``/``low`` and
+      MODIS numeric confidence < 30 (FIRMS' own "low" band). Nominal, high and
+      missing confidence are kept.
+    * A detection on a shared cell edge is counted once, in the first cell (in
+      ``cells`` order) that contains it; detections outside every cell are
+      dropped (counted in ``parameters["outside_cells"]``).
+    * ``hazard`` = detections per km² of cell (geodesic area) over the whole
+      window — not per day. ``table`` also has ``count``, ``frp_mw_sum``
+      (NaN FRP counts as a detection but adds nothing) and ``area_km2``.
+    * Cells without detections get 0: when the source reported the window, no
+      fire is an observation. If the source did not report, use
+      ``no_data("fire")`` instead of calling this.
+    """
+    _check_cells(cells)
+    missing = {"time_utc", "latitude", "longitude", "frp_mw", "confidence"} - set(detections.columns)
+    if missing:
+        raise ValueError(f"detections lack columns {sorted(missing)}")
+    t0, t1 = _utc(start), _utc(end)
+    if not t0 < t1:
+        raise ValueError("fire window: start must be before end")
+
+    det = detections.copy()
+    times = _times_utc(det["time_utc"])
+    in_window = (times >= t0) & (times < t1)
+    low = _is_low_confidence(det["confidence"])
+    n_low = int((in_window & low).sum())
+    det = det[in_window & ~low].copy()
+    det["latitude"] = pd.to_numeric(det["latitude"], errors="coerce")
+    det["longitude"] = pd.to_numeric(det["longitude"], errors="coerce")
+    det["frp_mw"] = pd.to_numeric(det["frp_mw"], errors="coerce")
+    det = det.dropna(subset=["latitude", "longitude"])
+
+    index = _cell_index(cells)
+    count = np.zeros(len(index), dtype=np.int64)
+    frp = np.zeros(len(index), dtype=float)
+    outside = 0
+    if len(det):
+        pts = gpd.GeoDataFrame(
+            {"frp_mw": det["frp_mw"].to_numpy()},
+            geometry=gpd.points_from_xy(det["longitude"], det["latitude"]),
+            crs="EPSG:4326",
+        ).reset_index(drop=True)
+        poly = gpd.GeoDataFrame(
+            {"_pos": np.arange(len(cells))}, geometry=cells.geometry.to_crs("EPSG:4326").values, crs="EPSG:4326"
+        )
+        joined = gpd.sjoin(pts, poly, how="left", predicate="intersects")
+        joined = joined.reset_index().sort_values(["index", "_pos"]).drop_duplicates("index", keep="first")
+        outside = int(joined["_pos"].isna().sum())
+        joined = joined.dropna(subset=["_pos"])
+        pos = joined["_pos"].astype(int).to_numpy()
+        np.add.at(count, pos, 1)
+        np.add.at(frp, pos, joined["frp_mw"].fillna(0.0).to_numpy(dtype=float))
+
+    area = cell_area_km2(cells)
+    table = pd.DataFrame({"count": count, "frp_mw_sum": frp, "area_km2": area.to_numpy()}, index=index)
+    table["density_per_km2"] = table["count"] / table["area_km2"]
+    hazard = table["density_per_km2"].rename("hazard").astype(float)
+    return HazardResult(
+        dimension="fire",
+        status=OK,
+        hazard=hazard,
+        method="detection density",
+        parameters={
+            "start_utc": t0.isoformat(),
+            "end_utc": t1.isoformat(),
+            "window": "[start, end)",
+            "unit": "detections per km² over the window",
+            "confidence_excluded": "VIIRS 'l'/'low'; MODIS < 30",
+            "detections_used": int(count.sum()),
+            "low_confidence_excluded": n_low,
+            "outside_cells": outside,
+        },
+        table=table,
+    )
