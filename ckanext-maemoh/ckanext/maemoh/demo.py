@@ -166,5 +166,5 @@ def _queue_job(context, source_id):
     try:
         tk.get_action("harvest_job_create")(dict(context), {"source_id": source_id, "run": True})
     except HarvestJobExists:
-        return "a job is already waiting"
+        return "an earlier job is not finished yet"
     return "harvest queued"

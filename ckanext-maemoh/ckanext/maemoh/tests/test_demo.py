@@ -79,7 +79,7 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
     second = cli.invoke(ckan_command, command)
     assert second.exit_code == 0, second.output
     assert second.output.count("kept harvest source") == len(expected)
-    assert "a job is already waiting" in second.output
+    assert "an earlier job is not finished yet" in second.output
 
 
 def test_the_demo_harvests_fill_the_portal(cli, demo_data):
