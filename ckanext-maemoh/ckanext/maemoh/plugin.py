@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.maemoh import search
+from ckanext.maemoh.harvest import redaction
 
 
 @tk.blanket.cli
@@ -42,4 +43,20 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def after_dataset_search(self, search_results, search_params):
         search.label_facet_items(
             search_results.get("search_facets", {}), search.request_lang())
+        for result in search_results.get("results", []):
+            if result.get("type") == "harvest":
+                redaction.redact(result)
         return search_results
+
+    def after_dataset_show(self, context, pkg_dict):
+        if pkg_dict.get("type") == "harvest" and not _may_edit(context, pkg_dict):
+            redaction.redact(pkg_dict)
+        return pkg_dict
+
+
+def _may_edit(context, pkg_dict):
+    try:
+        tk.check_access("package_update", dict(context), {"id": pkg_dict["id"]})
+    except tk.NotAuthorized:
+        return False
+    return True

@@ -192,3 +192,20 @@ def test_the_real_queues_gather_fetch_and_import(organization, ckan_config):
                 consumer.wait(30)
     _dataset, resource_id = _observations("air4thai-station-38t")
     assert len(_rows(resource_id)) > 10
+
+
+def test_source_keys_are_masked_for_whoever_may_not_edit_the_source(app, organization):
+    sysadmin = factories.SysadminWithToken()
+    source = helpers.call_action(
+        "harvest_source_create", context={"user": sysadmin["name"]}, name="openaq-keyed",
+        title="OpenAQ", url="http://127.0.0.1:9", source_type="openaq",
+        config=json.dumps({"api_key": "real-secret-key"}), owner_org=organization["id"])
+    for url in (f"/api/3/action/harvest_source_show?id={source['id']}",
+                f"/api/3/action/package_show?id={source['id']}",
+                "/api/3/action/package_search?fq=dataset_type:harvest"):
+        anonymous = app.get(url)
+        assert anonymous.status_code == 200
+        assert "real-secret-key" not in anonymous.body, url
+    editor = app.get(f"/api/3/action/package_show?id={source['id']}",
+                     headers={"Authorization": sysadmin["token"]})
+    assert "real-secret-key" in editor.body
