@@ -2,8 +2,10 @@
 
 The class only declares interfaces: commands live in ``cli.py``, validators
 in ``logic/validators.py``, helpers in ``helpers.py``, search shaping in
-``search.py``, options in ``config_declaration.yaml``, templates in
-``templates/``, translations in ``i18n/``.
+``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
+options in ``config_declaration.yaml``, templates in ``templates/``,
+translations in ``i18n/``. The harvesters are plugins of their own
+(``harvest/plugins.py``).
 """
 from collections import OrderedDict
 
