@@ -1,0 +1,221 @@
+"""Publish a computed risk layer to CKAN: the one place a risk result
+becomes a ``risk-layer`` dataset named ``risk-<dimension>``.
+
+The four files are built and checked, then the dataset is created or
+patched (the action validates before writing), and only then are the
+uploads replaced: a bad layer leaves the previous one as it was.
+Re-publishing patches the dataset and replaces the four uploads in place
+(same resource ids). Views: a ``geojson_view`` on the GeoJSON and an
+``image_view`` on the PNG (when that plugin is enabled), each created once.
+The CSV gets no ``datatables_view``: it is an upload, not a DataStore table,
+and ``datatables_view`` only shows DataStore tables.
+"""
+import dataclasses
+import datetime as dt
+import io
+import json
+from importlib import resources
+
+from werkzeug.datastructures import FileStorage
+
+import ckan.plugins as plugins
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh import catalog, vocabularies
+
+DATASET_TYPE = "risk-layer"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# The catalogue theme(s) of each risk dimension.
+THEMES = {
+    "air": ["air"], "fire": ["fire"], "water": ["water"],
+    "heat": ["climate-weather"], "ghg": ["greenhouse-gas"],
+    "energy": ["energy"], "composite": ["disaster"],
+}
+
+# name, format, file name (``{d}`` is the dimension), mimetype, (th, en) description
+RESOURCES = (
+    ("Risk map (GeoJSON)", "GeoJSON", "risk-{d}.geojson", "application/geo+json",
+     ("แผนที่ความเสี่ยง (GeoJSON, EPSG:4326)", "Risk map (GeoJSON, EPSG:4326)")),
+    ("Risk table (CSV)", "CSV", "risk-{d}.csv", "text/csv",
+     ("ตารางความเสี่ยงรายหน่วยพื้นที่", "Risk per spatial unit, as a table")),
+    ("Risk map (PNG)", "PNG", "risk-{d}.png", "image/png",
+     ("ภาพแผนที่ความเสี่ยง", "Risk map, as an image")),
+    ("Method record (JSON)", "JSON", "risk-{d}-method.json", "application/json",
+     ("บันทึกวิธีการคำนวณ ข้อมูลนำเข้า และพารามิเตอร์",
+      "How the layer was computed: inputs, parameters, library versions")),
+)
+
+
+@dataclasses.dataclass
+class RiskLayer:
+    """A computed risk result, ready to publish."""
+    dimension: str                  # risk_dimension code
+    method: str                     # risk_method code
+    spatial_unit: str               # "tambon" or "h3"
+    h3_resolution: int | None
+    period_start: dt.date
+    period_end: dt.date
+    parameters: dict
+    input_datasets: list
+    computed_at: dt.datetime        # UTC
+    geojson: dict
+    csv: str
+    png: bytes
+    method_record: dict
+
+
+def dataset_name(dimension):
+    return f"risk-{dimension}"
+
+
+def publish_layer(context, layer):
+    """Create or update the ``risk-<dimension>`` dataset from ``layer``,
+    acting with ``context``. Returns the dataset dict (with resources).
+    Raises ``tk.ValidationError`` (nothing written) for a bad layer."""
+    data = _dataset_dict(layer)
+    files = _files(layer)
+    # The dataset action validates before writing: a refused layer stops
+    # here with nothing written; the files were checked above.
+    _action, dataset = catalog.upsert(context, "package", data)
+
+    by_name = {}
+    for resource in dataset.get("resources", []):
+        by_name.setdefault(resource["name"], resource)
+    for name, fmt, filename, mimetype, (desc_th, desc_en) in RESOURCES:
+        fields = {
+            "name": name,
+            "format": fmt,
+            "mimetype": mimetype,
+            "description": f"{desc_th}\n\n{desc_en}",
+            "upload": FileStorage(stream=io.BytesIO(files[name]),
+                                  filename=filename.format(d=layer.dimension),
+                                  content_type=mimetype),
+        }
+        if name in by_name:
+            tk.get_action("resource_patch")(
+                dict(context), dict(fields, id=by_name[name]["id"]))
+        else:
+            tk.get_action("resource_create")(
+                dict(context), dict(fields, package_id=dataset["id"]))
+
+    dataset = tk.get_action("package_show")(dict(context), {"id": dataset["id"]})
+    _ensure_views(context, dataset)
+    return tk.get_action("package_show")(dict(context), {"id": dataset["id"]})
+
+
+# ------------------------------------------------------------ building
+
+def _dataset_dict(layer):
+    errors = {}
+    if layer.dimension not in vocabularies.codes("risk_dimension"):
+        errors["risk_dimension"] = [f"Unknown risk dimension: {layer.dimension!r}"]
+    if layer.method not in vocabularies.codes("risk_method"):
+        errors["risk_method"] = [f"Unknown risk method: {layer.method!r}"]
+    if layer.spatial_unit not in vocabularies.codes("spatial_unit"):
+        errors["spatial_unit"] = [f"Unknown spatial unit: {layer.spatial_unit!r}"]
+    if layer.spatial_unit == "h3" and layer.h3_resolution is None:
+        errors["h3_resolution"] = ["An H3 layer needs its resolution"]
+    if layer.computed_at.tzinfo is None:
+        errors["computed_at"] = ["Give computed_at with a time zone (UTC)"]
+    if errors:
+        raise tk.ValidationError(errors)
+
+    dim_th = vocabularies.label("risk_dimension", layer.dimension, "th")
+    dim_en = vocabularies.label("risk_dimension", layer.dimension, "en")
+    method_th = vocabularies.label("risk_method", layer.method, "th")
+    method_en = vocabularies.label("risk_method", layer.method, "en")
+    unit_th = vocabularies.label("spatial_unit", layer.spatial_unit, "th")
+    unit_en = vocabularies.label("spatial_unit", layer.spatial_unit, "en")
+    start, end = layer.period_start.isoformat(), layer.period_end.isoformat()
+    data = {
+        "name": dataset_name(layer.dimension),
+        "type": DATASET_TYPE,
+        "owner_org": tk.config["ckanext.maemoh.organization"],
+        "title_translated": {
+            "th": f"แผนที่ความเสี่ยงด้าน{dim_th} อำเภอแม่เมาะ",
+            "en": f"{dim_en} risk map, Mae Moh district",
+        },
+        "notes_translated": {
+            "th": (f"ความเสี่ยงด้าน{dim_th}ราย{unit_th} อำเภอแม่เมาะ จังหวัดลำปาง "
+                   f"ช่วง {start} ถึง {end} คำนวณด้วย {method_th} "
+                   "รายละเอียดวิธีการอยู่ในไฟล์บันทึกวิธีการ (JSON)"),
+            "en": (f"{dim_en} risk per unit ({unit_en}) in Mae Moh district, "
+                   f"Lampang, {start} to {end}, computed with {method_en}. "
+                   "The method record (JSON) says how."),
+        },
+        "theme": THEMES[layer.dimension],
+        "spatial": json.dumps(_district_geometry()),
+        "temporal_start": start,
+        "temporal_end": end,
+        "update_frequency_unit": "unknown",
+        "quality_level": "validated",
+        "data_type": "geospatial",
+        "objective": ["public-service"],
+        "geo_coverage": "district",
+        "data_source": "Mae Moh City Data Platform risk jobs",
+        "data_format": ["GeoJSON", "CSV", "PNG", "JSON"],
+        "data_category": "public",
+        "data_language": ["th", "en"],
+        "risk_dimension": layer.dimension,
+        "risk_method": layer.method,
+        "spatial_unit": layer.spatial_unit,
+        "risk_parameters": layer.parameters,
+        "input_datasets": list(layer.input_datasets),
+        "computed_at": layer.computed_at.astimezone(dt.timezone.utc).isoformat(),
+    }
+    if layer.h3_resolution is not None:
+        data["h3_resolution"] = str(layer.h3_resolution)
+    return data
+
+
+def _district_geometry():
+    text = resources.files("ckanext.maemoh").joinpath(
+        "data", "maemoh_district.geojson").read_text(encoding="utf-8")
+    (feature,) = json.loads(text)["features"]
+    return feature["geometry"]
+
+
+def _files(layer):
+    """The bytes of each resource, by name; ValidationError when one is bad."""
+    errors = {}
+    geojson = layer.geojson
+    if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection":
+        errors["geojson"] = ["Give a GeoJSON FeatureCollection"]
+    if not isinstance(layer.csv, str) or not layer.csv.strip():
+        errors["csv"] = ["Give the CSV text"]
+    if not isinstance(layer.png, bytes) or not layer.png.startswith(PNG_SIGNATURE):
+        errors["png"] = ["Give a PNG image"]
+    if not isinstance(layer.method_record, dict):
+        errors["method_record"] = ["Give the method record as a dict"]
+    if errors:
+        raise tk.ValidationError(errors)
+    try:
+        return {
+            "Risk map (GeoJSON)": json.dumps(geojson, ensure_ascii=False,
+                                             allow_nan=False).encode("utf-8"),
+            "Risk table (CSV)": layer.csv.encode("utf-8"),
+            "Risk map (PNG)": layer.png,
+            "Method record (JSON)": json.dumps(layer.method_record, ensure_ascii=False,
+                                               allow_nan=False, indent=2).encode("utf-8"),
+        }
+    except (TypeError, ValueError) as error:
+        raise tk.ValidationError({"files": [f"Not JSON-serialisable: {error}"]})
+
+
+# ------------------------------------------------------------ views
+
+def _ensure_views(context, dataset):
+    wanted = {"Risk map (GeoJSON)": ("geojson_view", "แผนที่ / Map")}
+    if plugins.plugin_loaded("image_view"):
+        wanted["Risk map (PNG)"] = ("image_view", "ภาพ / Image")
+    for resource in dataset["resources"]:
+        if resource["name"] not in wanted:
+            continue
+        view_type, title = wanted[resource["name"]]
+        views = tk.get_action("resource_view_list")(dict(context), {"id": resource["id"]})
+        if any(view["view_type"] == view_type for view in views):
+            continue
+        tk.get_action("resource_view_create")(dict(context), {
+            "resource_id": resource["id"], "view_type": view_type, "title": title})
+

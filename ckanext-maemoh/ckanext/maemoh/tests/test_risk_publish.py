@@ -1,0 +1,111 @@
+"""Publishing a risk layer: one risk-layer dataset, four uploads replaced in
+place, views once, and a bad layer changes nothing."""
+import dataclasses
+import datetime as dt
+import json
+
+import geopandas as gpd
+import pytest
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories, helpers
+
+from ckanext.maemoh import catalog
+from ckanext.maemoh.risk_jobs import outputs
+from ckanext.maemoh.risk_jobs.composite import RISK_CLASSES
+from ckanext.maemoh.risk_publish import RiskLayer, publish_layer
+from ckanext.maemoh.tests.conftest import DEMO_DATA
+
+RESOURCE_NAMES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)",
+                  "Method record (JSON)"}
+
+
+@pytest.fixture
+def district(clean_db, clean_index):
+    return factories.Organization(name=tk.config["ckanext.maemoh.organization"],
+                                  agency_type="government")
+
+
+def make_layer(risk):
+    """A tambon layer of the real tambons, one ``risk`` value for all."""
+    gdf = gpd.read_file(DEMO_DATA / "maemoh_tambons.geojson")[["tambon_code", "geometry"]]
+    gdf["risk"] = risk
+    gdf["risk_class"] = 4 if risk >= 0.6 else 2
+    computed_at = dt.datetime(2025, 3, 1, 2, 0, tzinfo=dt.timezone.utc)
+    return RiskLayer(
+        dimension="air", method="getis-ord-gi-star", spatial_unit="tambon",
+        h3_resolution=None,
+        period_start=dt.date(2025, 2, 1), period_end=dt.date(2025, 2, 28),
+        parameters={"permutations": 99, "seed": 1}, input_datasets=["air4thai-38t"],
+        computed_at=computed_at,
+        geojson=outputs.to_geojson(gdf, id_column="tambon_code"),
+        csv=outputs.to_csv(gdf),
+        png=outputs.to_png(gdf, "risk_class", RISK_CLASSES, "ความเสี่ยง", "Risk", "test",
+                           width_px=300, height_px=300, dpi=75),
+        method_record=outputs.method_record(job="test", inputs=[], run_time=computed_at),
+    )
+
+
+def download(app, resource):
+    response = app.get(resource["url"])
+    assert response.status_code == 200
+    return response.get_data()
+
+
+def geojson_views(resource):
+    views = helpers.call_action("resource_view_list", id=resource["id"])
+    return [v for v in views if v["view_type"] == "geojson_view"]
+
+
+def test_publish_creates_then_replaces_in_place(app, district):
+    context = catalog.site_context()
+    first = make_layer(0.7)
+    dataset = publish_layer(context, first)
+
+    assert dataset["name"] == "risk-air" and dataset["type"] == "risk-layer"
+    assert dataset["organization"]["name"] == district["name"]
+    assert json.loads(dataset["spatial"])["type"] in ("Polygon", "MultiPolygon")
+    resources = {r["name"]: r for r in dataset["resources"]}
+    assert set(resources) == RESOURCE_NAMES and len(dataset["resources"]) == 4
+    assert all(r["url_type"] == "upload" for r in resources.values())
+    geo = resources["Risk map (GeoJSON)"]
+    assert json.loads(download(app, geo)) == first.geojson
+    assert download(app, resources["Risk map (PNG)"]) == first.png
+    assert download(app, resources["Risk table (CSV)"]).decode("utf-8") == first.csv
+    assert len(geojson_views(geo)) == 1
+
+    second = make_layer(0.3)
+    again = publish_layer(context, dataclasses.replace(
+        second, period_end=dt.date(2025, 2, 27)))
+    assert {r["id"] for r in again["resources"]} == {r["id"] for r in resources.values()}
+    assert len(again["resources"]) == 4
+    assert again["temporal_end"] == "2025-02-27"
+    geo_again = next(r for r in again["resources"] if r["name"] == "Risk map (GeoJSON)")
+    assert json.loads(download(app, geo_again)) == second.geojson != first.geojson
+    assert len(geojson_views(geo_again)) == 1
+
+
+def test_a_bad_layer_changes_nothing(app, district):
+    context = catalog.site_context()
+    good = make_layer(0.7)
+    before = publish_layer(context, good)
+
+    other = make_layer(0.3)
+    for bad in (dataclasses.replace(other, method="no-such-method"),
+                dataclasses.replace(other, png=b"not a png"),
+                dataclasses.replace(other, period_end=dt.date(2025, 1, 1))):  # schema
+        with pytest.raises(tk.ValidationError):
+            publish_layer(context, bad)
+
+    after = helpers.call_action("package_show", id="risk-air")
+    assert after["metadata_modified"] == before["metadata_modified"]
+    assert after["resources"] == before["resources"]
+    geo = next(r for r in after["resources"] if r["name"] == "Risk map (GeoJSON)")
+    assert json.loads(download(app, geo)) == good.geojson
+
+
+def test_an_unknown_dimension_is_refused_before_any_write(district):
+    with pytest.raises(tk.ValidationError) as error:
+        publish_layer(catalog.site_context(), dataclasses.replace(make_layer(0.5), dimension="noise"))
+    assert "risk_dimension" in error.value.error_dict
+    assert helpers.call_action("package_list") == []
