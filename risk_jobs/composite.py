@@ -112,7 +112,8 @@ def exposure(cells: gpd.GeoDataFrame, population: pd.DataFrame, shares: pd.DataF
 
     ``population``: ``tambon_code, population``. ``shares``: ``cell_id,
     tambon_code, share`` (share of the tambon's area in the cell, see
-    :func:`area_shares`). population_cell = Σ population_tambon × share;
+    :func:`area_shares` — not the ``share`` of ``grid.hex_grid``, which is
+    the share of the cell's area). population_cell = Σ population_tambon × share;
     density = population_cell / cell area (km², geodesic); ``values`` =
     :func:`normalise` (density). ``table`` has ``population``, ``area_km2`` and
     ``density_per_km2``. This assumes people are spread evenly within a tambon

@@ -23,7 +23,8 @@ Choices (for the method record):
   with the largest share.
 * Spreading a tambon total ``V_t`` over cells by area:
   ``V_c = sum_t V_t * overlap_km2(c, t) / area_km2(t)``; spreading a tambon
-  rate or density: ``sum_t rate_t * share(c, t)``.
+  rate or density: ``sum_t rate_t * share(c, t)``. (``composite.exposure``
+  wants the other share, of the tambon's area: ``composite.area_shares``.)
 """
 from __future__ import annotations
 

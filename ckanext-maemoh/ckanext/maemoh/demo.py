@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.logic import HarvestJobExists
 
-from ckanext.maemoh import catalog
+from ckanext.maemoh import catalog, places
 
 BOUNDARY_ATTRIBUTION = (
     "Administrative boundaries: Royal Thai Survey Department / OCHA ROAP, "
@@ -67,9 +67,6 @@ def _report(context, kind, data):
 
 
 def _boundary_dataset(data_dir, org_name):
-    with open(os.path.join(data_dir, "maemoh_district.geojson"),
-              encoding="utf-8") as f:
-        district = json.load(f)
     return {
         "objective": ["public-service"],
         "data_category": "public",
@@ -93,7 +90,7 @@ def _boundary_dataset(data_dir, org_name):
         "theme": ["land-use", "population"],
         "tags": [{"name": "boundaries"}, {"name": "tambon"}],
         "license_id": "CC-BY-IGO-3.0",
-        "spatial": json.dumps(_single_geometry(district)),
+        "spatial": json.dumps(places.district_geojson(data_dir)),
         "update_frequency_unit": "never",
         "quality_level": "official",
         "data_type": "geospatial",
@@ -102,11 +99,6 @@ def _boundary_dataset(data_dir, org_name):
         "data_format": ["GeoJSON"],
         "reference_period": "2022-01-21",
     }
-
-
-def _single_geometry(feature_collection):
-    (feature,) = feature_collection["features"]
-    return feature["geometry"]
 
 
 def _upsert_resources(context, dataset_name, data_dir):

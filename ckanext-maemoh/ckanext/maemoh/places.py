@@ -19,6 +19,14 @@ OUTSIDE = "outside"
 OUTSIDE_AREA_TOLERANCE = 0.01
 
 
+def district_geojson(data_dir=DATA_DIR):
+    """The district outline as a GeoJSON geometry dict (the file's single
+    feature)."""
+    with open(pathlib.Path(data_dir) / "maemoh_district.geojson", encoding="utf-8") as f:
+        (feature,) = json.load(f)["features"]
+    return feature["geometry"]
+
+
 @functools.lru_cache(maxsize=None)
 def tambons():
     """``{tambon_code: shapely polygon}`` of the five tambons."""

@@ -14,14 +14,13 @@ import dataclasses
 import datetime as dt
 import io
 import json
-from importlib import resources
 
 from werkzeug.datastructures import FileStorage
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, vocabularies
+from ckanext.maemoh import catalog, places, vocabularies
 
 DATASET_TYPE = "risk-layer"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -145,7 +144,7 @@ def _dataset_dict(layer):
                    "The method record (JSON) says how."),
         },
         "theme": THEMES[layer.dimension],
-        "spatial": json.dumps(_district_geometry()),
+        "spatial": json.dumps(places.district_geojson()),
         "temporal_start": start,
         "temporal_end": end,
         "update_frequency_unit": "unknown",
@@ -167,13 +166,6 @@ def _dataset_dict(layer):
     if layer.h3_resolution is not None:
         data["h3_resolution"] = str(layer.h3_resolution)
     return data
-
-
-def _district_geometry():
-    text = resources.files("ckanext.maemoh").joinpath(
-        "data", "maemoh_district.geojson").read_text(encoding="utf-8")
-    (feature,) = json.loads(text)["features"]
-    return feature["geometry"]
 
 
 def _files(layer):
