@@ -147,17 +147,30 @@ def air_hazard(
     method: str = "idw",
     power: float = 2,
 ) -> HazardResult:
-    """AQI interpolated from stations to cell centroids.
+    """AQI interpolated from stations to cell centroids: :func:`station_hazard`
+    of the ``aqi`` column (AQI already computed per station)."""
+    return station_hazard("air", stations, cells, "aqi", method, power)
 
-    ``stations``: ``station_id, longitude, latitude, aqi`` (WGS84 degrees; AQI
-    already computed per station). Stations with a missing AQI or coordinate are
-    ignored (listed in ``parameters["stations_ignored"]``).
 
-    * zero usable stations -> ``no_data("air")``; nothing is extrapolated;
-    * one station -> every cell gets that station's AQI (IDW with one point is
+def station_hazard(
+    dimension: str,
+    stations: pd.DataFrame,
+    cells: gpd.GeoDataFrame,
+    column: str,
+    method: str = "idw",
+    power: float = 2,
+) -> HazardResult:
+    """A value measured at stations, interpolated to cell centroids.
+
+    ``stations``: ``station_id, longitude, latitude`` (WGS84 degrees) and
+    ``column``. Stations with a missing value or coordinate are ignored
+    (listed in ``parameters["stations_ignored"]``).
+
+    * zero usable stations -> ``no_data(dimension)``; nothing is extrapolated;
+    * one station -> every cell gets that station's value (IDW with one point is
       a constant; a note says there is no spatial contrast);
     * a cell containing a station (inside or on its edge) gets that station's
-      AQI exactly (the mean when it contains several); other cells get the IDW
+      value exactly (the mean when it contains several); other cells get the IDW
       value at their centroid, so the surface is exact at the stations.
 
     Distances are Euclidean in UTM 47N metres. Only ``method="idw"`` is
@@ -169,52 +182,53 @@ def air_hazard(
     if power <= 0:
         raise ValueError("IDW power must be positive")
     _check_cells(cells)
-    missing = {"station_id", "longitude", "latitude", "aqi"} - set(stations.columns)
+    missing = {"station_id", "longitude", "latitude", column} - set(stations.columns)
     if missing:
         raise ValueError(f"stations lack columns {sorted(missing)}")
 
     st = stations.copy()
     st["station_id"] = st["station_id"].astype(str)
-    for col in ("longitude", "latitude", "aqi"):
+    for col in ("longitude", "latitude", column):
         st[col] = pd.to_numeric(st[col], errors="coerce")
-    usable = st[["longitude", "latitude", "aqi"]].notna().all(axis=1)
+    usable = st[["longitude", "latitude", column]].notna().all(axis=1)
     ignored = st.loc[~usable, "station_id"].tolist()
     st = st[usable]
 
     if st.empty:
-        reason = "no station reported a usable AQI"
+        reason = f"no station reported a usable {column}"
         if ignored:
             reason += f" (ignored: {', '.join(ignored)})"
-        return no_data("air", reason)
+        return no_data(dimension, reason)
 
     notes: list[str] = []
     params: dict[str, Any] = {
         "power": power,
         "distance": f"euclidean metres in {METRIC_CRS} (UTM 47N)",
         "target": "cell centroid",
+        "value": column,
         "stations_ignored": ignored,
     }
     if method == "kriging":
         params["requested_method"] = "kriging"
         notes.append("ordinary kriging is not implemented; inverse-distance weighting was used")
     if len(st) == 1:
-        notes.append("one station: every cell takes its AQI (no spatial contrast)")
+        notes.append(f"one station: every cell takes its {column} (no spatial contrast)")
 
     pts = gpd.GeoSeries(gpd.points_from_xy(st["longitude"], st["latitude"]), crs="EPSG:4326")
     pts = pts.to_crs(METRIC_CRS)
     xy_known = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
-    aqi = st["aqi"].to_numpy(dtype=float)
-    values = idw(xy_known, aqi, _centroids_metric(cells), power)
+    measured_values = st[column].to_numpy(dtype=float)
+    values = idw(xy_known, measured_values, _centroids_metric(cells), power)
     # cells containing stations take their measured value (mean if several)
     polys = cells.geometry.to_crs("EPSG:4326").values
     station_pts = gpd.points_from_xy(st["longitude"], st["latitude"])
     station_pos, cell_pos = gpd.GeoSeries(polys).sindex.query(station_pts, predicate="intersects")
     if len(cell_pos):
-        measured = pd.Series(aqi[station_pos]).groupby(cell_pos).mean()
+        measured = pd.Series(measured_values[station_pos]).groupby(cell_pos).mean()
         values[measured.index.to_numpy()] = measured.to_numpy()
     hazard = pd.Series(values, index=_cell_index(cells), name="hazard", dtype=float)
     return HazardResult(
-        dimension="air",
+        dimension=dimension,
         status=OK,
         hazard=hazard,
         method="idw",

@@ -46,6 +46,7 @@ from libpysal.weights import W, lat2W
 PERMUTATIONS = 999
 SEED = 20240601
 MIN_UNITS = 3
+MIN_UNITS_GLOBAL = 4  # the variance of Moran's I divides by (n - 3)
 
 # esda >= 2.10 takes ``alternative=``; 2.9 always computes the "directed" test.
 ALTERNATIVE = "directed"
@@ -145,6 +146,8 @@ def global_moran(
     y, w_used, no_data = _prepare(values, w)
     notes = [f"{len(no_data)} unit(s) without data dropped"] if no_data else []
     reason = _not_computable(y)
+    if not reason and len(y) < MIN_UNITS_GLOBAL:
+        reason = f"only {len(y)} units with data (< {MIN_UNITS_GLOBAL}): Moran's I not computed"
     if reason:
         return GlobalMoran(np.nan, np.nan, np.nan, np.nan, len(y), permutations, tuple(notes + [reason]))
     if w_used.islands:

@@ -231,3 +231,9 @@ def test_p_value_definition_for_the_method_record():
     assert esda.__version__ in text
     res = st.local_statistics(cluster_values(), lattice(), permutations=PERMS)
     assert res.attrs["p_value_definition"] == st.p_value_definition(PERMS)
+
+
+def test_global_moran_needs_four_units():
+    w = lat2W(1, 3)
+    g = st.global_moran(pd.Series([1.0, 2.0, 4.0], index=w.id_order), w, permutations=PERMS)
+    assert np.isnan(g.I) and "< 4" in g.notes[-1]

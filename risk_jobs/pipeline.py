@@ -1,0 +1,488 @@
+"""One risk run, pure: observations in, a risk layer out (no ``ckan`` import).
+
+:func:`spatial_units` builds the units once (H3 cells or tambons, their
+weights, exposure and vulnerability); :func:`compute` makes one dimension's
+layer on them; :func:`render` turns a layer into the four published files.
+
+How each dimension's hazard is made (the window ends at ``Parameters.end``;
+its length is ``Parameters.window_days`` or the dimension's default):
+
+* air (7 days): Thai AQI per station and hour (:mod:`.air_quality`), its mean
+  over the window per station, interpolated to cells (:func:`.hazards.air_hazard`).
+* fire (7 days): FIRMS detections per km² (:func:`.hazards.fire_hazard`);
+  no detection table at all is "no data", an empty one is "no fire".
+* heat (30 days): the mean of daily maximum temperatures (°C, Bangkok days)
+  per station, interpolated to cells.
+* water (365 days): mean BOD (mg/L) of the sampling points of each tambon,
+  given to the tambon's cells: rivers do not interpolate across hills.
+* energy (365 days): electricity use (MWh) reported per tambon over the
+  window, per km² of the tambon, given to its cells.
+* ghg: "no data" until greenhouse-gas emissions are reported per place.
+* composite: the mean of the normalised hazards of the dimensions that have
+  data, cell by cell.
+
+Every layer: risk = :func:`.composite.composite_risk` (hazard × exposure ×
+vulnerability); local Moran and Gi* (:func:`.statistics.local_statistics`) and
+global Moran's I on the layer's ``value`` (the hazard; for the composite, the
+risk index); a tambon summary.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, grid, hazards, outputs, statistics
+
+DIMENSIONS = ("air", "fire", "water", "heat", "energy", "ghg")
+COMPOSITE = "composite"
+ALL_DIMENSIONS = DIMENSIONS + (COMPOSITE,)
+WINDOW_DAYS = {"air": 7, "fire": 7, "heat": 30, "water": 365, "energy": 365, "ghg": 365}
+WINDOW_DAYS[COMPOSITE] = max(WINDOW_DAYS.values())
+#: the unit of each layer's ``value``
+VALUE_UNITS = {
+    "air": "Thai AQI", "fire": "detections/km2", "heat": "Cel", "water": "mg/L",
+    "energy": "MW.h/km2", "ghg": "t CO2e/km2", COMPOSITE: "risk index 0-1",
+}
+H3_RESOLUTIONS = range(5, 11)  # 5: ~30 cells over Mae Moh ... 10: ~75 000
+WEIGHT_KINDS = ("knn", "distance")
+_GRID = re.compile(r"^(tambon|h3:(\d{1,2}))$")
+OBSERVATION_COLUMNS = ("station_id", "variable", "time_utc", "averaging_period", "value")
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameters:
+    """What a run may change; validated on creation (ValueError)."""
+
+    grid: str = "h3:8"
+    end: dt.datetime | None = None          # UTC; None: now
+    window_days: int | None = None          # None: the dimension's default
+    permutations: int = statistics.PERMUTATIONS
+    seed: int | None = statistics.SEED
+    significance: float = 0.05
+    fdr: bool = False
+    weights: str = "knn"                    # for H3 cells; tambons use queen
+    k: int = 6
+    interpolation: str = "idw"
+    idw_power: float = 2.0
+
+    def __post_init__(self) -> None:
+        match = _GRID.match(str(self.grid))
+        if not match:
+            raise ValueError(f"grid must be 'tambon' or 'h3:R', got {self.grid!r}")
+        if match.group(2) is not None and int(match.group(2)) not in H3_RESOLUTIONS:
+            raise ValueError(f"H3 resolution must be {H3_RESOLUTIONS.start}..{H3_RESOLUTIONS.stop - 1}")
+        if self.window_days is not None and int(self.window_days) < 1:
+            raise ValueError("window_days must be at least 1")
+        if not 1 <= int(self.permutations) <= 99_999:
+            raise ValueError("permutations must be 1..99999")
+        if not 0 < float(self.significance) <= 0.5:
+            raise ValueError("significance must be in (0, 0.5]")
+        if self.weights not in WEIGHT_KINDS:
+            raise ValueError(f"weights must be one of {WEIGHT_KINDS}")
+        if int(self.k) < 1:
+            raise ValueError("k must be at least 1")
+        if self.interpolation not in ("idw", "kriging"):
+            raise ValueError("interpolation must be 'idw' or 'kriging'")
+
+    @property
+    def spatial_unit(self) -> str:
+        return "tambon" if self.grid == "tambon" else "h3"
+
+    @property
+    def h3_resolution(self) -> int | None:
+        return None if self.grid == "tambon" else int(self.grid.split(":")[1])
+
+    def window(self, dimension: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """``[start, end)`` in UTC for ``dimension``."""
+        end = pd.Timestamp(self.end or dt.datetime.now(dt.timezone.utc))
+        end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
+        days = self.window_days or WINDOW_DAYS[dimension]
+        return end - pd.Timedelta(days=int(days)), end
+
+    def record(self) -> dict[str, Any]:
+        record = dataclasses.asdict(self)
+        record["end"] = None if self.end is None else pd.Timestamp(self.end).isoformat()
+        record["weights"] = "queen" if self.spatial_unit == "tambon" else self.weights
+        return record
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, as plain tables.
+
+    ``tambons``: ``tambon_code, name_th, name_en, geometry``;
+    ``population``: ``tambon_code, population``; ``stations``:
+    ``station_id, longitude, latitude``; ``observations``:
+    :data:`OBSERVATION_COLUMNS` (+ ``quality``), times UTC, canonical units —
+    a ``station_id`` may also be a tambon code (agency tables);
+    ``fire_detections``: FIRMS rows, or None when no source reports fire;
+    ``vulnerability``: see :func:`.composite.vulnerability`; ``sources``: one
+    mapping per input table for the method record (``kind``
+    "observations"/"fire_detections"/"population"/"boundaries"/
+    "vulnerability", ids, and ``places``: the station ids or tambon codes of an
+    observations table).
+    """
+
+    tambons: gpd.GeoDataFrame
+    population: pd.DataFrame
+    stations: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=["station_id", "longitude", "latitude"]))
+    observations: pd.DataFrame = dataclasses.field(
+        default_factory=lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
+    fire_detections: pd.DataFrame | None = None
+    vulnerability: pd.DataFrame | None = None
+    sources: tuple[dict, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class SpatialUnits:
+    """Cells (indexed by ``cell_id``) with their tambon, weights, exposure, vulnerability."""
+
+    cells: gpd.GeoDataFrame
+    w: Any
+    exposure: composite.Component
+    vulnerability: composite.Component
+    weights: str
+
+    def with_vulnerability(self, table: pd.DataFrame | None) -> SpatialUnits:
+        """The same units with vulnerability from ``table`` (see :func:`.composite.vulnerability`)."""
+        return dataclasses.replace(self, vulnerability=composite.vulnerability(self.cells, table))
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+    """One dimension's result. ``status`` "ok" (``table`` set) or "no data" (``reason``)."""
+
+    dimension: str
+    status: str
+    parameters: Parameters
+    start: pd.Timestamp
+    end: pd.Timestamp
+    table: gpd.GeoDataFrame | None = None
+    reason: str | None = None
+    components: tuple[dict, ...] = ()
+    global_moran: statistics.GlobalMoran | None = None
+    statistics: dict = dataclasses.field(default_factory=dict)
+    inputs: tuple[str, ...] = ()
+    sources: tuple[dict, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return self.status == hazards.OK
+
+    def tambon_summary(self) -> pd.DataFrame:
+        """Per tambon: cells, mean value and risk, highest class, hot spots, HH cells."""
+        t = self.table
+        by = t.groupby("tambon_code", sort=True)
+        return pd.DataFrame({
+            "name_th": by["name_th"].first(),
+            "name_en": by["name_en"].first(),
+            "cells": by.size(),
+            "value_mean": by["value"].mean(),
+            "risk_mean": by["risk"].mean(),
+            "risk_class_max": by["risk_class"].max(),
+            "hot_spot_cells": by["gi_class"].apply(lambda s: int(s.str.startswith("hot").sum())),
+            "high_high_cells": by["lisa_class"].apply(lambda s: int((s == "HH").sum())),
+        })
+
+
+@dataclasses.dataclass(frozen=True)
+class Rendered:
+    geojson: dict
+    csv: str
+    png: bytes
+    method_record: dict
+
+
+# ---------------------------------------------------------------- units
+
+def spatial_units(inputs: Inputs, parameters: Parameters) -> SpatialUnits:
+    """The cells of ``parameters.grid`` over the tambons, and what does not change per dimension."""
+    tambons = inputs.tambons.to_crs("EPSG:4326").copy()
+    tambons["tambon_code"] = tambons["tambon_code"].astype(str)
+    names = tambons.set_index("tambon_code")[["name_th", "name_en"]]
+    if parameters.spatial_unit == "tambon":
+        cells = gpd.GeoDataFrame(
+            {"cell_id": tambons["tambon_code"].to_numpy(), "tambon_code": tambons["tambon_code"].to_numpy()},
+            geometry=tambons.geometry.to_numpy(), crs="EPSG:4326")
+        cells["area_km2"] = hazards.geodesic_area_km2(cells.geometry)
+        cells.index = pd.Index(cells["cell_id"].to_numpy())
+        w = grid.weights(cells, kind="queen")
+        weights = "queen contiguity, row-standardised"
+    else:
+        cells = grid.hex_grid(tambons[["tambon_code", "geometry"]], parameters.h3_resolution).cells
+        w = grid.weights(cells, kind=parameters.weights, k=parameters.k)
+        weights = (f"{parameters.k} nearest neighbours" if parameters.weights == "knn"
+                   else f"distance band {grid.DISTANCE_BAND_FACTOR} x median nearest-neighbour distance")
+        weights += " (cell centroids, EPSG:32647), row-standardised"
+    cells = cells.join(names, on="tambon_code")
+    shares = composite.area_shares(cells, tambons)
+    return SpatialUnits(
+        cells=cells,
+        w=w,
+        exposure=composite.exposure(cells, inputs.population, shares),
+        vulnerability=composite.vulnerability(cells, inputs.vulnerability),
+        weights=weights,
+    )
+
+
+# -------------------------------------------------------------- hazards
+
+def _observations(inputs: Inputs, variables: set[str], start: pd.Timestamp, end: pd.Timestamp,
+                  drop_suspect: bool = True) -> pd.DataFrame:
+    """Rows of ``variables`` in ``[start, end)`` with a value (without suspect ones)."""
+    obs = inputs.observations
+    missing = set(OBSERVATION_COLUMNS) - set(obs.columns)
+    if missing:
+        raise ValueError(f"observations lack columns {sorted(missing)}")
+    obs = obs[obs["variable"].isin(variables)].copy()
+    obs["time_utc"] = pd.to_datetime(obs["time_utc"], utc=True, format="ISO8601")
+    obs["value"] = pd.to_numeric(obs["value"], errors="coerce")
+    obs = obs.dropna(subset=["value"])
+    if drop_suspect and "quality" in obs.columns:
+        obs = obs[obs["quality"] != "suspect"]
+    return obs[(obs["time_utc"] >= start) & (obs["time_utc"] < end)]
+
+
+def _with_coordinates(values: pd.Series, inputs: Inputs) -> pd.DataFrame:
+    stations = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str))
+    return stations.drop_duplicates("station_id").merge(
+        values.rename("value").rename_axis("station_id").reset_index(), on="station_id")
+
+
+def _air(inputs, cells, start, end, p):
+    # station_summary leaves suspect rows out itself, and counts them
+    obs = _observations(inputs, set(aqi.VARIABLE_ORDER), start - pd.Timedelta(hours=24), end, drop_suspect=False)
+    summary = air_quality.station_summary(obs, start, end)
+    if summary.table.empty:
+        return hazards.no_data("air", "no station has an AQI in the window"), [summary.record()]
+    stations = _with_coordinates(summary.table["aqi_mean"], inputs).rename(columns={"value": "aqi"})
+    result = hazards.air_hazard(stations, cells, method=p.interpolation, power=p.idw_power)
+    return result, [dict(summary.record(), component="station AQI")]
+
+
+def _fire(inputs, cells, start, end, p):
+    if inputs.fire_detections is None:
+        return hazards.no_data("fire", "no fire-detection table is published"), []
+    return hazards.fire_hazard(inputs.fire_detections, cells, start, end), []
+
+
+def _heat(inputs, cells, start, end, p):
+    obs = _observations(inputs, {"temperature"}, start, end)
+    if obs.empty:
+        return hazards.no_data("heat", "no temperature in the window"), []
+    day = obs["time_utc"].dt.tz_convert(aqi.BANGKOK).dt.date
+    daily_max = obs.groupby([obs["station_id"].astype(str), day])["value"].max()
+    per_station = daily_max.groupby(level=0).mean()
+    stations = _with_coordinates(per_station, inputs)
+    result = hazards.station_hazard("heat", stations, cells, "value", p.interpolation, p.idw_power)
+    return result, []
+
+
+def _per_tambon(values: pd.Series, inputs: Inputs) -> tuple[pd.Series, list[str]]:
+    """Values per place (tambon code or station id) -> per tambon (mean of its places)."""
+    codes = set(inputs.tambons["tambon_code"].astype(str))
+    values = values.copy()
+    values.index = values.index.astype(str)
+    place = pd.Series({pid: pid for pid in values.index if pid in codes}, dtype=object)
+    stations = inputs.stations[inputs.stations["station_id"].astype(str).isin(values.index)]
+    if len(stations):
+        points = gpd.GeoDataFrame(
+            {"station_id": stations["station_id"].astype(str).to_numpy()},
+            geometry=gpd.points_from_xy(stations["longitude"], stations["latitude"]), crs="EPSG:4326")
+        joined = gpd.sjoin(points, inputs.tambons[["tambon_code", "geometry"]].to_crs("EPSG:4326"),
+                           predicate="within").drop_duplicates("station_id")
+        place = pd.concat([place, pd.Series(joined["tambon_code"].astype(str).to_numpy(),
+                                            index=joined["station_id"].to_numpy())])
+    unplaced = sorted(set(values.index) - set(place.index))
+    placed = values[values.index.isin(place.index)]
+    return placed.groupby(place.reindex(placed.index).to_numpy()).mean(), unplaced
+
+
+def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit):
+    if per_tambon.empty:
+        return hazards.no_data(dimension, "no value could be placed in a tambon")
+    notes = ["one value per tambon, given to each of its cells: clusters follow tambon lines"]
+    if unplaced:
+        notes.append(f"places outside every tambon left out: {', '.join(unplaced)}")
+    hazard = pd.Series(cells["tambon_code"].map(per_tambon).to_numpy(dtype=float),
+                       index=hazards._cell_index(cells), name="hazard")
+    return hazards.HazardResult(
+        dimension=dimension, status=hazards.OK, hazard=hazard, method=method,
+        parameters={"unit": unit, "per_tambon": {k: float(v) for k, v in per_tambon.items()}},
+        inputs=tuple(per_tambon.index), notes=tuple(notes))
+
+
+def _water(inputs, cells, start, end, p):
+    obs = _observations(inputs, {"bod"}, start, end)
+    if obs.empty:
+        return hazards.no_data("water", "no BOD measurement in the window"), []
+    per_tambon, unplaced = _per_tambon(obs.groupby(obs["station_id"].astype(str))["value"].mean(), inputs)
+    return _tambon_hazard("water", per_tambon, unplaced, cells, "tambon mean of BOD", "mg/L"), []
+
+
+def _energy(inputs, cells, start, end, p):
+    obs = _observations(inputs, {"electricity-use"}, start, end)
+    if obs.empty:
+        return hazards.no_data("energy", "no electricity use in the window"), []
+    total, unplaced = _per_tambon(obs.groupby(obs["station_id"].astype(str))["value"].sum(), inputs)
+    tambons = inputs.tambons.assign(tambon_code=inputs.tambons["tambon_code"].astype(str))
+    area = pd.Series(hazards.geodesic_area_km2(tambons.geometry), index=tambons["tambon_code"])
+    density = total / area.reindex(total.index)
+    return _tambon_hazard("energy", density, unplaced, cells,
+                          "tambon electricity use per km²", "MW.h/km2"), []
+
+
+def _ghg(inputs, cells, start, end, p):
+    return hazards.no_data("ghg", "greenhouse-gas emissions are not reported per place yet"), []
+
+
+HAZARDS = {"air": _air, "fire": _fire, "heat": _heat, "water": _water, "energy": _energy, "ghg": _ghg}
+
+
+def hazard(dimension: str, inputs: Inputs, units: SpatialUnits, parameters: Parameters):
+    """(HazardResult, extra component records) of one dimension."""
+    start, end = parameters.window(dimension)
+    return HAZARDS[dimension](inputs, units.cells, start, end, parameters)
+
+
+# -------------------------------------------------------------- compute
+
+def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: SpatialUnits | None = None) -> Layer:
+    """The layer of ``dimension`` (one of :data:`ALL_DIMENSIONS`)."""
+    if dimension not in ALL_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(ALL_DIMENSIONS)}")
+    units = units or spatial_units(inputs, parameters)
+    start, end = parameters.window(dimension)
+    if dimension == COMPOSITE:
+        result, records = _composite_hazard(inputs, units, parameters)
+    else:
+        result, records = hazard(dimension, inputs, units, parameters)
+    records = [result.record()] + records
+    if not result.has_data:
+        return Layer(dimension, result.status, parameters, start, end, reason="; ".join(result.notes),
+                     components=tuple(records))
+    sources = _sources(inputs, records, start, end)
+
+    risk = composite.composite_risk(result, units.exposure, units.vulnerability)
+    value = risk.table["risk"] if dimension == COMPOSITE else result.hazard
+    local = statistics.local_statistics(value.rename("value"), units.w, parameters.permutations,
+                                        parameters.seed, parameters.significance, parameters.fdr)
+    moran = statistics.global_moran(value, units.w, parameters.permutations, parameters.seed)
+    table = units.cells[["cell_id", "tambon_code", "name_th", "name_en", "geometry"]].copy()
+    table["value"] = value.to_numpy()
+    table = table.join(risk.table[["hazard_n", "exposure_n", "vulnerability_n", "risk", "risk_class",
+                                   "label_th", "label_en", "colour"]].set_axis(table.index))
+    table = table.rename(columns={"label_th": "risk_label_th", "label_en": "risk_label_en"})
+    table = table.join(local.set_axis(table.index))
+    if dimension == "air":
+        bands = [aqi.BANDS[aqi.band_of(round(v))] if v == v else None for v in table["value"]]
+        table["aqi_band"] = pd.array([b.number if b else pd.NA for b in bands], dtype="Int64")
+        table["aqi_band_th"] = [b.name_th if b else None for b in bands]
+        table["aqi_band_en"] = [b.name_en if b else None for b in bands]
+    attrs = {k: v for k, v in local.attrs.items() if k != "notes"}
+    records += [
+        {"component": "exposure", "method": units.exposure.method, "notes": list(units.exposure.notes)},
+        {"component": "vulnerability", "method": units.vulnerability.method,
+         "notes": list(units.vulnerability.notes)},
+    ]
+    notes = tuple(dict.fromkeys(list(risk.notes) + list(local.attrs["notes"]) + list(moran.notes)))
+    return Layer(dimension, hazards.OK, parameters, start, end, table=table, components=tuple(records),
+                 global_moran=moran, statistics=attrs, inputs=tuple(result.inputs), sources=sources,
+                 notes=notes)
+
+
+def _composite_hazard(inputs, units, parameters):
+    parts, records = [], []
+    for dimension in DIMENSIONS:
+        result, extra = hazard(dimension, inputs, units, parameters)
+        records += [result.record()] + extra
+        if result.has_data:
+            parts.append(composite.normalise(result.hazard).rename(dimension))
+    if not parts:
+        return hazards.no_data(COMPOSITE, "no dimension has data"), records
+    combined = pd.concat(parts, axis=1).mean(axis=1, skipna=True).rename("hazard")
+    used = [p.name for p in parts]
+    return hazards.HazardResult(
+        dimension=COMPOSITE, status=hazards.OK, hazard=combined,
+        method="mean of the min-max normalised hazards of the dimensions with data",
+        parameters={"dimensions": used},
+        inputs=tuple(used)), records
+
+
+# --------------------------------------------------------------- render
+
+GEOJSON_PROPERTIES = (
+    "cell_id", "tambon_code", "name_th", "name_en", "value", "risk", "risk_class",
+    "risk_label_th", "risk_label_en", "colour", "lisa_q", "lisa_p", "lisa_class", "gi_z", "gi_p", "gi_class",
+)
+ROUNDING = {"value": 3, "hazard_n": 4, "exposure_n": 4, "vulnerability_n": 4, "risk": 4,
+            "lisa_i": 4, "lisa_p": 4, "gi_z": 3, "gi_p": 4}
+
+
+def render(layer: Layer, title_th: str, title_en: str, attribution: str) -> Rendered:
+    """GeoJSON (RFC 7946), CSV, PNG and method record of an "ok" layer."""
+    if not layer.has_data:
+        raise ValueError(f"{layer.dimension}: no data, nothing to render ({layer.reason})")
+    table = layer.table.copy()
+    for column, digits in ROUNDING.items():
+        table[column] = table[column].astype(float).round(digits)
+    properties = list(GEOJSON_PROPERTIES)
+    if layer.dimension == "air":
+        properties[5:5] = ["aqi_band", "aqi_band_th", "aqi_band_en"]
+    geojson = outputs.to_geojson(table, properties=properties, id_column="cell_id")
+    csv = outputs.to_csv(table.drop(columns="geometry").set_index("cell_id"))
+    png = outputs.to_png(table, "risk_class", composite.RISK_CLASSES, title_th, title_en, attribution)
+    return Rendered(geojson, csv, png, _method_record(layer))
+
+
+def _method_record(layer: Layer) -> dict:
+    p = layer.parameters
+    moran = layer.global_moran
+    summary = layer.tambon_summary()
+    parameters = dict(p.record(), window_start_utc=layer.start.isoformat(), window_end_utc=layer.end.isoformat(),
+                      value_unit=VALUE_UNITS[layer.dimension], cells=len(layer.table),
+                      risk="geometric mean of hazard, exposure and vulnerability, each 0-1 (INFORM-style)",
+                      risk_classes=[dataclasses.asdict(c) for c in composite.RISK_CLASSES])
+    stats = {
+        "component": "statistics",
+        "statistic_of": "value",
+        "global_moran": None if moran is None else dataclasses.asdict(moran),
+        **layer.statistics,
+    }
+    summary_record = {"component": "tambon summary",
+                      "rows": summary.reset_index().rename(columns={"index": "tambon_code"}).to_dict("records")}
+    return outputs.method_record(
+        job=f"maemoh risk {layer.dimension}",
+        inputs=layer.sources,
+        parameters=parameters,
+        seed=p.seed,
+        components=list(layer.components) + [stats, summary_record],
+        notes=layer.notes,
+    )
+
+
+def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.Timestamp) -> tuple[dict, ...]:
+    """The input tables a layer used: its stations' and places' tables, fire
+    tables when fire had data, and the tables every layer uses."""
+    places = {str(i) for r in records for i in r.get("inputs", [])}
+    fire = any(r.get("dimension") == "fire" and r.get("status") == hazards.OK for r in records)
+    window = {"time_start_utc": start.isoformat(), "time_end_utc": end.isoformat()}
+    used = []
+    for source in inputs.sources:
+        kind = source.get("kind")
+        if kind == "observations" and not places & {str(p) for p in source.get("places", ())}:
+            continue
+        if kind == "fire_detections" and not fire:
+            continue
+        if kind == "vulnerability" and inputs.vulnerability is None:
+            continue
+        used.append(dict(source, **window) if kind in ("observations", "fire_detections") else dict(source))
+    return tuple(used)

@@ -1,0 +1,225 @@
+"""A whole risk run on the real tambons: hazards per dimension, statistics, outputs."""
+import io
+import json
+from importlib.resources import files
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, hazards, pipeline, statistics
+
+DATA = files("ckanext.maemoh") / "data"
+END = pd.Timestamp("2026-03-10T00:00:00Z")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def tambons():
+    return gpd.read_file(str(DATA / "maemoh_tambons.geojson"))[["tambon_code", "name_th", "name_en", "geometry"]]
+
+
+@pytest.fixture(scope="module")
+def population():
+    return pd.read_csv(DATA / "population_2024.csv", dtype={"tambon_code": str})[["tambon_code", "population"]]
+
+
+@pytest.fixture(scope="module")
+def stations():
+    s = pd.read_csv(DATA / "air4thai_stations.csv", dtype={"tambon_code": str})
+    return s.rename(columns={"lat": "latitude", "lon": "longitude"})[["station_id", "longitude", "latitude"]]
+
+
+def hourly(station_id, variable, level, hours=24 * 9, end=END):
+    """Hourly PT1H rows ending at ``end`` with a constant ``level``."""
+    times = pd.date_range(end=end - pd.Timedelta(hours=1), periods=hours, freq="h", tz="UTC")
+    return pd.DataFrame({"station_id": station_id, "variable": variable, "time_utc": times,
+                         "averaging_period": "PT1H", "value": float(level), "quality": "unchecked"})
+
+
+@pytest.fixture(scope="module")
+def inputs(tambons, population, stations):
+    levels = {"38t": 12.0, "39t": 30.0, "40t": 60.0, "37t": 20.0}
+    obs = pd.concat([hourly(s, "pm25", v) for s, v in levels.items()]
+                    + [hourly("39t", "temperature", 30.0), hourly("40t", "temperature", 36.0)])
+    energy = pd.DataFrame({"station_id": ["520201", "520202", "520203", "520201", "999999"],
+                           "variable": "electricity-use", "averaging_period": "P1M",
+                           "time_utc": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01",
+                                                       "2026-02-01", "2026-02-01"], utc=True),
+                           "value": [100.0, 50.0, 10.0, 100.0, 1.0]})
+    sources = (
+        {"kind": "observations", "dataset_id": "d38", "resource_id": "r38", "places": ["38t"]},
+        {"kind": "observations", "dataset_id": "d99", "resource_id": "r99", "places": ["99t"]},
+        {"kind": "population", "name": "population_2024.csv"},
+        {"kind": "fire_detections", "dataset_id": "dfire", "resource_id": "rfire"},
+    )
+    return pipeline.Inputs(tambons=tambons, population=population, stations=stations,
+                           observations=pd.concat([obs, energy], ignore_index=True), sources=sources)
+
+
+@pytest.fixture(scope="module")
+def tambon_params():
+    return pipeline.Parameters(grid="tambon", end=END, permutations=99)
+
+
+@pytest.fixture(scope="module")
+def hex_params():
+    return pipeline.Parameters(grid="h3:7", end=END, permutations=199)
+
+
+@pytest.fixture(scope="module")
+def hex_units(inputs, hex_params):
+    return pipeline.spatial_units(inputs, hex_params)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"grid": "hex"}, {"grid": "h3:4"}, {"grid": "h3:11"}, {"permutations": 0}, {"significance": 0},
+    {"weights": "queen"}, {"window_days": 0}, {"k": 0}, {"interpolation": "spline"},
+])
+def test_bad_parameters_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        pipeline.Parameters(**kwargs)
+
+
+def test_window_and_units():
+    p = pipeline.Parameters(grid="h3:9", end=END, window_days=3)
+    assert p.spatial_unit == "h3" and p.h3_resolution == 9
+    assert p.window("air") == (END - pd.Timedelta(days=3), END)
+    p = pipeline.Parameters(grid="tambon", end=END.tz_localize(None))
+    assert p.h3_resolution is None and p.window("heat") == (END - pd.Timedelta(days=30), END)
+    assert p.record()["weights"] == "queen"
+
+
+def test_unknown_dimension(inputs, tambon_params):
+    with pytest.raises(ValueError, match="unknown dimension"):
+        pipeline.compute("noise", inputs, tambon_params)
+
+
+def test_air_on_tambons_takes_station_aqi(inputs, tambon_params, stations):
+    layer = pipeline.compute("air", inputs, tambon_params)
+    assert layer.has_data and len(layer.table) == 5
+    start, end = tambon_params.window("air")
+    obs = inputs.observations[inputs.observations["variable"] == "pm25"]
+    expected = air_quality.station_summary(obs, start, end).table["aqi_mean"]
+    # 40t (60 ug/m3, TH-2023) lies in tambon 520204 (Mae Mo): its AQI, exactly
+    by_tambon = layer.table.set_index("tambon_code")["value"]
+    assert by_tambon["520204"] == pytest.approx(expected["40t"])
+    assert expected["40t"] == aqi.aqi({"pm25": (60.0, "PT24H")}, END.date()).value
+    band = aqi.band_of(round(by_tambon["520204"]))
+    row = layer.table.set_index("tambon_code").loc["520204"]
+    assert row["aqi_band"] == band and row["aqi_band_en"] == aqi.BANDS[band].name_en
+    assert set(layer.table["risk_class"].dropna()) <= {1, 2, 3, 4, 5}
+    # five tambons cannot reach significance: nothing is called a cluster
+    assert set(layer.table["lisa_class"]) <= {"not significant", "isolated"}
+    assert [s["places"] for s in layer.sources if s["kind"] == "observations"] == [["38t"]]
+    assert layer.sources[0]["time_end_utc"] == END.isoformat()
+
+
+def test_statistics_are_those_of_the_statistics_module(inputs, hex_params, hex_units):
+    layer = pipeline.compute("air", inputs, hex_params, hex_units)
+    value = layer.table["value"]
+    direct = statistics.local_statistics(value, hex_units.w, 199, hex_params.seed)
+    pd.testing.assert_series_equal(layer.table["lisa_p"], direct["lisa_p"], check_names=False)
+    pd.testing.assert_series_equal(layer.table["gi_class"], direct["gi_class"], check_names=False)
+    moran = statistics.global_moran(value, hex_units.w, 199, hex_params.seed)
+    assert layer.global_moran == moran
+    assert moran.I > 0  # IDW surfaces are smooth
+
+
+def test_fire_cluster_is_a_hot_spot(inputs, hex_params, hex_units):
+    cells = hex_units.cells
+    metres = cells.geometry.to_crs("EPSG:32647").centroid
+    inner = [c for c in cells["cell_id"] if set(h3.grid_disk(c, 2)) <= set(cells["cell_id"])]
+    target = cells.loc[inner[len(inner) // 2]]
+    ring = cells.loc[sorted(h3.grid_disk(target["cell_id"], 1))]  # the cell and its six neighbours
+    distance = metres.distance(metres[target["cell_id"]])
+    rows = []
+    for point in ring.geometry.representative_point():
+        rows += [{"time_utc": "2026-03-08T06:30:00Z", "latitude": point.y, "longitude": point.x,
+                  "frp_mw": 10.0, "confidence": "n"}] * 5
+    point = target.geometry.representative_point()
+    rows.append({"time_utc": "2026-01-01T06:30:00Z", "latitude": point.y, "longitude": point.x,
+                 "frp_mw": 10.0, "confidence": "n"})  # before the window
+    fire_inputs = pipeline.Inputs(**{**inputs.__dict__, "fire_detections": pd.DataFrame(rows)})
+    layer = pipeline.compute("fire", fire_inputs, hex_params, hex_units)
+    classes = layer.table["gi_class"]
+    assert classes[target["cell_id"]].startswith("hot")
+    assert not classes[(distance > 25_000).to_numpy()].str.startswith("hot").any()
+    assert layer.table.loc[ring["cell_id"], "value"].gt(0).all()
+    assert layer.table["value"].sum() == pytest.approx((5 / hazards.cell_area_km2(ring)).sum())
+    assert any(s["kind"] == "fire_detections" for s in layer.sources)
+
+
+def test_dimensions_without_data(inputs, tambon_params):
+    for dimension, reason in (("fire", "no fire-detection table"), ("ghg", "not reported per place"),
+                              ("water", "no BOD")):
+        layer = pipeline.compute(dimension, inputs, tambon_params)
+        assert layer.status == "no data" and layer.table is None and reason in layer.reason
+        with pytest.raises(ValueError, match="no data"):
+            pipeline.render(layer, "t", "t", "a")
+    no_stations = pipeline.Inputs(tambons=inputs.tambons, population=inputs.population)
+    assert pipeline.compute("air", no_stations, tambon_params).status == "no data"
+    assert pipeline.compute("composite", no_stations, tambon_params).reason == "no dimension has data"
+
+
+def test_heat_is_mean_daily_maximum(inputs, tambon_params):
+    layer = pipeline.compute("heat", inputs, tambon_params)
+    by_tambon = layer.table.set_index("tambon_code")["value"]
+    assert by_tambon["520204"] == pytest.approx(36.0)  # 40t
+    assert by_tambon["520201"] == pytest.approx(30.0)  # 39t
+    assert 30.0 < by_tambon["520203"] < 36.0           # no station: interpolated
+
+
+def test_energy_is_per_tambon_density(inputs, tambon_params, tambons):
+    layer = pipeline.compute("energy", inputs, tambon_params)
+    area = dict(zip(tambons["tambon_code"], hazards.geodesic_area_km2(tambons.geometry)))
+    by_tambon = layer.table.set_index("tambon_code")["value"]
+    assert by_tambon["520201"] == pytest.approx(200.0 / area["520201"])
+    assert by_tambon["520203"] == pytest.approx(10.0 / area["520203"])
+    assert np.isnan(by_tambon["520204"])  # no report: no data, not zero
+    assert layer.table.set_index("tambon_code").loc["520204", "risk_label_en"] == "No data"
+    assert layer.table.set_index("tambon_code").loc["520204", "lisa_class"] == "no data"
+    assert any("999999" in note for c in layer.components for note in c.get("notes", []))
+
+
+def test_composite_combines_the_dimensions_with_data(inputs, tambon_params):
+    layer = pipeline.compute("composite", inputs, tambon_params)
+    used = layer.components[0]["parameters"]["dimensions"]
+    assert used == ["air", "heat", "energy"]
+    pd.testing.assert_series_equal(layer.table["value"], layer.table["risk"], check_names=False)
+    assert layer.table["risk"].between(0, 1).all()
+
+
+def test_render(inputs, hex_params, hex_units):
+    layer = pipeline.compute("air", inputs, hex_params, hex_units)
+    out = pipeline.render(layer, "ความเสี่ยงด้านอากาศ", "Air risk", "© test")
+    gj = out.geojson
+    assert gj["type"] == "FeatureCollection" and len(gj["features"]) == len(hex_units.cells)
+    props = gj["features"][0]["properties"]
+    assert {"cell_id", "name_th", "name_en", "value", "aqi_band", "lisa_class", "gi_z", "gi_class",
+            "risk_class", "colour"} <= set(props)
+    back = gpd.read_file(io.StringIO(json.dumps(gj)))
+    assert len(back) == len(gj["features"]) and back.crs.to_epsg() == 4326
+    csv = pd.read_csv(io.StringIO(out.csv), dtype={"cell_id": str})
+    assert len(csv) == len(hex_units.cells) and "lisa_i" in csv.columns and "geometry" not in csv.columns
+    assert out.png.startswith(PNG)
+    record = out.method_record
+    json.dumps(record, allow_nan=False)
+    assert record["seed"] == hex_params.seed and record["parameters"]["grid"] == "h3:7"
+    assert record["libraries"]["esda"] and record["parameters"]["cells"] == len(hex_units.cells)
+    stats = next(c for c in record["components"] if c.get("component") == "statistics")
+    assert "one-tailed" in stats["p_value_definition"] and stats["global_moran"]["permutations"] == 199
+    summary = next(c for c in record["components"] if c.get("component") == "tambon summary")
+    assert sorted(r["tambon_code"] for r in summary["rows"]) == sorted(inputs.tambons["tambon_code"])
+
+
+def test_tambon_summary(inputs, hex_params, hex_units):
+    layer = pipeline.compute("air", inputs, hex_params, hex_units)
+    summary = layer.tambon_summary()
+    assert summary["cells"].sum() == len(hex_units.cells)
+    mean = layer.table[layer.table["tambon_code"] == "520204"]["value"].mean()
+    assert summary.loc["520204", "value_mean"] == pytest.approx(mean)
+    assert summary.loc["520204", "name_en"] == "Mae Mo"
+    assert composite.RISK_CLASSES[0].value <= summary["risk_class_max"].min()
