@@ -12,7 +12,7 @@ export MAEMOH_VAR := $(CURDIR)/var
 export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export CKAN := $(CURDIR)/$(CKAN)
 SERVICES := deploy/services
-BACKGROUND := replay worker gather fetch scheduler
+BACKGROUND := replay worker risk-worker gather fetch scheduler
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,7 +43,7 @@ install: var/.system-packages $(VENV)/.installed $(MO_FILES)  ## Debian packages
 messages:  ## re-extract translatable strings and update the .po files
 	$(VENV)/bin/pybabel extract --no-location --omit-header -k _ \
 	    -o $(I18N)/ckanext-maemoh.pot ckanext-maemoh/ckanext/maemoh
-	$(VENV)/bin/pybabel update --no-location -D ckanext-maemoh -i $(I18N)/ckanext-maemoh.pot -d $(I18N)
+	$(VENV)/bin/pybabel update -D ckanext-maemoh -i $(I18N)/ckanext-maemoh.pot -d $(I18N)
 
 var/.system-packages: deploy/install-system-packages.sh
 	deploy/install-system-packages.sh

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # CKAN's background processes for `make run`, each with a pid file and a log:
 #   worker      ckan jobs worker (background jobs, Redis)
+#   risk-worker ckan jobs worker maemoh-risk (risk layers; compiles esda's
+#               kernels once, before its first job)
 #   gather      ckan harvester gather-consumer
 #   fetch       ckan harvester fetch-consumer
-#   scheduler   ckan harvester run every HARVEST_EVERY seconds (default 300):
-#               starts due jobs of sources with a frequency, finishes done ones
+#   scheduler   every HARVEST_EVERY seconds (default 300): ckan harvester run
+#               (starts due jobs of sources with a frequency, finishes done
+#               ones) and ckan maemoh risk flush (queues the risk layers whose
+#               data changed since their last run)
 #   replay      the demo's local replay server of source payloads (deploy/demo)
 # Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
 set -euo pipefail
@@ -18,9 +22,10 @@ REPLAY_PORT=${REPLAY_PORT:-8765}
 command_of() {  # NAME CONFIG -> the command line
   case $1 in
     worker) echo "$CKAN -c $2 jobs worker" ;;
+    risk-worker) echo "$CKAN -c $2 jobs worker maemoh-risk" ;;
     gather) echo "$CKAN -c $2 harvester gather-consumer" ;;
     fetch) echo "$CKAN -c $2 harvester fetch-consumer" ;;
-    scheduler) echo "bash -c 'while true; do $CKAN -c $2 harvester run; sleep $HARVEST_EVERY; done'" ;;
+    scheduler) echo "bash -c 'while true; do $CKAN -c $2 harvester run; $CKAN -c $2 maemoh risk flush; sleep $HARVEST_EVERY; done'" ;;
     replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
     *) die "unknown background process $1" ;;
   esac

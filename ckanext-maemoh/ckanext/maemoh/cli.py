@@ -1,7 +1,8 @@
 """``ckan maemoh ...`` commands."""
 import click
 
-from ckanext.maemoh import demo, places
+from ckanext.maemoh import demo, places, risk_runs
+from ckanext.maemoh.risk_jobs import pipeline
 
 __all__ = ["maemoh"]
 
@@ -36,3 +37,66 @@ def load_demo(data_dir, harvest_sources, replay_url):
                 click.echo(line)
     except demo.DemoDataError as error:
         raise click.ClickException(str(error)) from error
+
+
+@maemoh.group(short_help="Risk layers: run, follow, flush.")
+def risk():
+    """Risk layers computed from the published data."""
+
+
+@risk.command("run")
+@click.option("--dimension", "-d", "dimensions", multiple=True,
+              type=click.Choice(pipeline.ALL_DIMENSIONS),
+              help="a dimension to compute (repeat for several; default: all)")
+@click.option("--grid", help='"tambon" or "h3:R" (default: ckanext.maemoh.risk.grid)')
+@click.option("--sync", is_flag=True, help="compute here and now instead of queueing jobs")
+def risk_run(dimensions, grid, sync):
+    """Compute risk layers and publish them as risk-<dimension> datasets.
+
+    Without --sync the runs are queued for the risk worker
+    (`ckan jobs worker maemoh-risk`); follow them with `ckan maemoh risk status`.
+    """
+    try:
+        risk_runs.parameters(grid)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--grid") from error
+    dimensions = dimensions or pipeline.ALL_DIMENSIONS
+    if not sync:
+        for dimension in dimensions:
+            run = risk_runs.enqueue(dimension, grid, trigger="cli")
+            click.echo(f"queued {dimension} ({run['grid']}): run {run['id']}")
+        return
+    failed = False
+    for dimension in dimensions:
+        run = risk_runs.new_run(dimension, grid, trigger="cli", via="sync")
+        with click.progressbar(length=len(risk_runs.STEPS), label=f"{dimension:<10}",
+                               item_show_func=lambda step: step) as bar:
+            try:
+                run = risk_runs.run_job(run["id"], progress=lambda step: bar.update(1, step))
+            except Exception as error:  # reported, and the other dimensions still run
+                failed = True
+                click.echo(f"\n{dimension}: failed: {type(error).__name__}: {error}", err=True)
+                continue
+        click.echo(f"{dimension}: {run['outcome']}"
+                   + (f" {run['dataset']}" if run["dataset"] else f" ({run['error']})"))
+    if failed:
+        raise click.ClickException("some dimensions failed; earlier layers were left as they were")
+
+
+@risk.command("status")
+@click.option("--limit", default=20, show_default=True)
+def risk_status(limit):
+    """The newest risk runs, their state and error."""
+    for run in risk_runs.runs(limit):
+        when = run["finished_at"] or run["started_at"] or run["queued_at"]
+        detail = run["dataset"] or run["error"] or ""
+        click.echo(f"{when}  {run['state']:<8} {run['dimension']:<10} {run['grid']:<7} "
+                   f"{run['trigger']:<12} {detail}")
+
+
+@risk.command("flush")
+def risk_flush():
+    """Queue the dimensions with fresh data whose minimum interval has passed
+    (run it every few minutes, e.g. from the harvest scheduler or cron)."""
+    for run in risk_runs.flush():
+        click.echo(f"queued {run['dimension']} ({run['grid']}): run {run['id']}")

@@ -114,15 +114,15 @@ def bulk_upsert(context, resource_id, table, rows):
     of a primary key wins. Returns an :class:`UpsertCount`."""
     tk.check_access("datastore_upsert", dict(context), {"resource_id": resource_id})
     columns = table.columns
-    column_list = ", ".join(_quote(c) for c in columns)
-    key_list = ", ".join(_quote(c) for c in table.primary_key)
-    target = _quote(resource_id)
-    updates = ", ".join(f"{_quote(c)} = EXCLUDED.{_quote(c)}"
+    column_list = ", ".join(quote_identifier(c) for c in columns)
+    key_list = ", ".join(quote_identifier(c) for c in table.primary_key)
+    target = quote_identifier(resource_id)
+    updates = ", ".join(f"{quote_identifier(c)} = EXCLUDED.{quote_identifier(c)}"
                         for c in columns if c not in table.primary_key)
-    changed = " OR ".join(f"{target}.{_quote(c)} IS DISTINCT FROM EXCLUDED.{_quote(c)}"
+    changed = " OR ".join(f"{target}.{quote_identifier(c)} IS DISTINCT FROM EXCLUDED.{quote_identifier(c)}"
                           for c in table.compared)
     full_text = "to_tsvector(concat_ws(' ', " + ", ".join(
-        f"{_quote(c)}::text" for c in table.searchable) + "))"
+        f"{quote_identifier(c)}::text" for c in table.searchable) + "))"
     engine = get_write_engine()
     with engine.begin() as connection:
         connection.execute(sa.text(
@@ -148,7 +148,7 @@ def bulk_upsert(context, resource_id, table, rows):
     return UpsertCount(inserted, updated, max(received, 0) - written)
 
 
-def _quote(identifier):
+def quote_identifier(identifier):
     return '"' + identifier.replace('"', '""') + '"'
 
 

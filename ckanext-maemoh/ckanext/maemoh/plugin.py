@@ -1,8 +1,9 @@
 """The CKAN plugin of the Mae Moh City Data Platform.
 
-The class only declares interfaces: commands live in ``cli.py``, validators
-in ``logic/validators.py``, helpers in ``helpers.py``, search shaping in
-``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
+The class only declares interfaces: commands live in ``cli.py``, actions
+and their auth in ``logic/action.py`` and ``logic/auth.py``, risk runs and
+their triggers in ``risk_runs.py``, validators in ``logic/validators.py``,
+helpers in ``helpers.py``, search shaping in ``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
 options in ``config_declaration.yaml``, templates in ``templates/``,
 translations in ``i18n/``. The harvesters are plugins of their own
 (``harvest/plugins.py``).
@@ -13,10 +14,13 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.maemoh import search
+from ckanext.maemoh import risk_runs, search
 from ckanext.maemoh.harvest import redaction
+from ckanext.maemoh.harvest.base import observations_changed_signal
 
 
+@tk.blanket.actions
+@tk.blanket.auth_functions
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -26,6 +30,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.ISignal)
+    p.implements(p.IForkObserver)
 
     # IConfigurer
 
@@ -54,6 +60,18 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         if pkg_dict.get("type") == "harvest" and not _may_edit(context, pkg_dict):
             redaction.redact(pkg_dict)
         return pkg_dict
+
+
+    # ISignal
+
+    def get_signal_subscriptions(self):
+        return {observations_changed_signal(): [risk_runs.on_observations_changed]}
+
+    # IForkObserver
+
+    def before_fork(self):
+        if risk_runs.is_risk_worker():
+            risk_runs.warm_up()
 
 
 def _may_edit(context, pkg_dict):

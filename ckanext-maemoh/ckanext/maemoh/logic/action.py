@@ -1,0 +1,55 @@
+"""Actions of the platform (``/api/3/action/maemoh_*``)."""
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh import risk_runs
+from ckanext.maemoh.risk_jobs import pipeline
+
+__all__ = ["maemoh_risk_run", "maemoh_risk_status"]
+
+
+def maemoh_risk_run(context, data_dict):
+    """Queue risk runs; each publishes or updates a ``risk-<dimension>`` layer.
+
+    :param dimension: a dimension (air, fire, water, heat, energy, ghg,
+        composite) or a list of them; default: all
+    :param grid: "tambon" or "h3:R" (5..10); default: the site's
+        ``ckanext.maemoh.risk.grid``
+    :returns: the queued runs (follow them with ``maemoh_risk_status``)
+    """
+    tk.check_access("maemoh_risk_run", context, data_dict)
+    dimensions = data_dict.get("dimension") or list(pipeline.ALL_DIMENSIONS)
+    if isinstance(dimensions, str):
+        dimensions = [d.strip() for d in dimensions.split(",") if d.strip()]
+    unknown = [d for d in dimensions if d not in pipeline.ALL_DIMENSIONS]
+    if unknown:
+        raise tk.ValidationError({"dimension": [
+            tk._("Unknown dimension: {names}; use {known}").format(
+                names=", ".join(map(str, unknown)), known=", ".join(pipeline.ALL_DIMENSIONS))]})
+    try:
+        risk_runs.parameters(data_dict.get("grid"))
+    except ValueError as error:
+        raise tk.ValidationError({"grid": [str(error)]})
+    return [risk_runs.enqueue(d, data_dict.get("grid"), trigger="action", user=context.get("user"))
+            for d in dict.fromkeys(dimensions)]
+
+
+@tk.side_effect_free
+def maemoh_risk_status(context, data_dict):
+    """The newest risk runs first: queued, running, finished (published or
+    "no data") and failed (with the error).
+
+    :param limit: how many runs (default 50, at most 200)
+    :param state: only runs in this state
+    """
+    tk.check_access("maemoh_risk_status", context, data_dict)
+    try:
+        limit = int(data_dict.get("limit", 50))
+    except (TypeError, ValueError):
+        raise tk.ValidationError({"limit": [tk._("Give a whole number")]})
+    if not 1 <= limit <= risk_runs.KEEP_RUNS:
+        raise tk.ValidationError({"limit": [tk._("Give 1 to {n}").format(n=risk_runs.KEEP_RUNS)]})
+    state = data_dict.get("state")
+    if state and state not in risk_runs.STATES:
+        raise tk.ValidationError({"state": [tk._("One of: {states}").format(
+            states=", ".join(risk_runs.STATES))]})
+    return [run for run in risk_runs.runs(limit) if not state or run["state"] == state]

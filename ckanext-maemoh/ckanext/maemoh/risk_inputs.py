@@ -1,0 +1,204 @@
+"""What a risk run reads from the catalogue, as the plain tables of
+:class:`~ckanext.maemoh.risk_jobs.pipeline.Inputs`.
+
+Only public data enter a risk layer, which is public: stations and tables
+are found with ``package_search`` without private datasets, and only the
+DataStore tables of those datasets are read. A table is recognised by its
+columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
+:data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
+Rows are read with the DataStore's read-only database user.
+"""
+import json
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+
+import ckan.plugins.toolkit as tk
+from ckanext.datastore.backend.postgres import get_read_engine
+
+from ckanext.maemoh import datastore_tables, places
+from ckanext.maemoh.demo import BOUNDARY_ATTRIBUTION, BOUNDARY_DATASET
+from ckanext.maemoh.risk_jobs import aqi, pipeline
+
+POPULATION_FILE = "population_2024.csv"
+POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration statistics 2024"
+# The observation variables each dimension reads.
+VARIABLES = {
+    "air": set(aqi.VARIABLE_ORDER), "heat": {"temperature"}, "water": {"bod"},
+    "energy": {"electricity-use"},
+}
+KINDS = {"observations": datastore_tables.OBSERVATIONS,
+         "fire_detections": datastore_tables.FIRE_DETECTIONS}
+PAGE = 1000
+
+
+class InputError(Exception):
+    """An input the run cannot use (e.g. a misconfigured vulnerability table)."""
+
+
+def dimensions_of(variables):
+    """The dimensions that read any of ``variables``."""
+    return [d for d, wanted in VARIABLES.items() if wanted & set(variables)]
+
+
+def load(dimensions, parameters):
+    """:class:`pipeline.Inputs` for ``dimensions`` (the composite reads all)."""
+    if pipeline.COMPOSITE in dimensions:
+        dimensions = pipeline.ALL_DIMENSIONS
+    starts = [parameters.window(d)[0] for d in dimensions]
+    end = parameters.window(dimensions[0])[1]
+    start = min(starts) - pd.Timedelta(hours=24)  # the lead of the 24-hour means
+    variables = set().union(*(VARIABLES.get(d, set()) for d in dimensions))
+
+    datasets = public_datasets()
+    tables = table_kinds([r["id"] for d in datasets for r in d["resources"]
+                          if r.get("datastore_active")])
+    sources, observations, fires = [], [], []
+    for dataset in datasets:
+        for resource in dataset["resources"]:
+            kind = tables.get(resource["id"])
+            if kind == "observations" and variables:
+                rows = _read_observations(resource["id"], variables, start, end)
+                if len(rows):
+                    observations.append(rows)
+                    sources.append(_source(kind, dataset, resource,
+                                           places=sorted(rows["station_id"].unique())))
+            elif kind == "fire_detections" and "fire" in dimensions:
+                fires.append(_read_fire(resource["id"], start, end))
+                sources.append(_source(kind, dataset, resource))
+
+    vulnerability, vulnerability_source = _vulnerability()
+    sources += _reference_sources() + vulnerability_source
+    columns = list(pipeline.OBSERVATION_COLUMNS) + ["unit", "quality"]
+    return pipeline.Inputs(
+        tambons=tambons(),
+        population=population(),
+        stations=_stations(datasets),
+        observations=pd.concat(observations, ignore_index=True) if observations
+        else pd.DataFrame(columns=columns),
+        fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
+        vulnerability=vulnerability,
+        sources=tuple(sources),
+    )
+
+
+def tambons():
+    frame = gpd.read_file(places.DATA_DIR / "maemoh_tambons.geojson")
+    return frame[["tambon_code", "name_th", "name_en", "geometry"]]
+
+
+def population():
+    frame = pd.read_csv(places.DATA_DIR / POPULATION_FILE, dtype={"tambon_code": str})
+    return frame[["tambon_code", "population"]]
+
+
+def public_datasets():
+    """Every public, active dataset that is not a harvest source, with resources."""
+    context = {"ignore_auth": True}
+    found, start = [], 0
+    while True:
+        page = tk.get_action("package_search")(dict(context), {
+            "q": "*:*", "fq": "-dataset_type:harvest", "include_private": False,
+            "rows": PAGE, "start": start, "sort": "name asc"})
+        found += page["results"]
+        start += PAGE
+        if start >= page["count"]:
+            return found
+
+
+def table_kinds(resource_ids):
+    """``{resource_id: "observations" | "fire_detections"}`` for the DataStore
+    tables among ``resource_ids`` whose columns are those of a known table."""
+    if not resource_ids:
+        return {}
+    with get_read_engine().connect() as connection:
+        rows = connection.execute(sa.text(
+            "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = ANY(:ids) GROUP BY table_name"),
+            {"ids": list(resource_ids)}).all()
+    kinds = {}
+    for table_name, columns in rows:
+        for kind, table in KINDS.items():
+            if set(table.columns) <= set(columns):
+                kinds[table_name] = kind
+    return kinds
+
+
+def changed_variables(resource_id, start, end):
+    """The variables of the observation rows of ``resource_id`` in ``[start, end]``."""
+    with get_read_engine().connect() as connection:
+        return {row[0] for row in connection.execute(sa.text(
+            f'SELECT DISTINCT variable FROM {datastore_tables.quote_identifier(resource_id)} '
+            "WHERE time_utc BETWEEN :start AND :end"), {"start": start, "end": end})}
+
+
+def _read_observations(resource_id, variables, start, end):
+    return _read(resource_id, "station_id, variable, time_utc, averaging_period, value, unit, quality",
+                 "variable = ANY(:variables) AND time_utc >= :start AND time_utc < :end",
+                 {"variables": sorted(variables)}, start, end)
+
+
+def _read_fire(resource_id, start, end):
+    return _read(resource_id, "time_utc, latitude, longitude, frp_mw, confidence",
+                 "time_utc >= :start AND time_utc < :end", {}, start, end)
+
+
+def _read(resource_id, columns, where, params, start, end):
+    naive = {"start": _naive_utc(start), "end": _naive_utc(end)}
+    with get_read_engine().connect() as connection:
+        result = connection.execute(
+            sa.text(f"SELECT {columns} FROM {datastore_tables.quote_identifier(resource_id)} WHERE {where}"),
+            dict(params, **naive))
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame["time_utc"] = pd.to_datetime(frame["time_utc"]).dt.tz_localize("UTC")
+    return frame
+
+
+def _stations(datasets):
+    rows = []
+    for dataset in datasets:
+        if dataset.get("type") != "sensor-station" or not dataset.get("spatial"):
+            continue
+        geometry = json.loads(dataset["spatial"])
+        if geometry.get("type") == "Point":
+            longitude, latitude = geometry["coordinates"][:2]
+            rows.append({"station_id": dataset["station_id"], "longitude": longitude,
+                         "latitude": latitude, "dataset_id": dataset["id"]})
+    return pd.DataFrame(rows, columns=["station_id", "longitude", "latitude", "dataset_id"])
+
+
+def _vulnerability():
+    """The configured vulnerability table (a public DataStore resource with
+    ``vulnerability`` on 0-1 by ``tambon_code`` or ``cell_id``), or None."""
+    resource_id = tk.config.get("ckanext.maemoh.risk.vulnerability_resource")
+    if not resource_id:
+        return None, []
+    context = {"user": "", "ignore_auth": False}
+    try:
+        resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
+        tk.check_access("datastore_search", dict(context), {"resource_id": resource_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        raise InputError(f"ckanext.maemoh.risk.vulnerability_resource: {resource_id} is not "
+                         "a public resource") from None
+    rows = tk.get_action("datastore_search")(dict(context), {
+        "resource_id": resource_id, "limit": 100000})["records"]
+    dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
+    return pd.DataFrame(rows), [_source("vulnerability", dataset, resource)]
+
+
+def _reference_sources():
+    return [
+        {"kind": "boundaries", "dataset_name": BOUNDARY_DATASET, "file": "maemoh_tambons.geojson",
+         "attribution": BOUNDARY_ATTRIBUTION},
+        {"kind": "population", "file": POPULATION_FILE, "attribution": POPULATION_ATTRIBUTION},
+    ]
+
+
+def _source(kind, dataset, resource, **extra):
+    return {"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
+            "resource_id": resource["id"], **extra}
+
+
+def _naive_utc(value):
+    return pd.Timestamp(value).tz_convert("UTC").tz_localize(None).to_pydatetime()

@@ -1,0 +1,218 @@
+"""Risk runs against the real stack: harvested data in, published layers out,
+through the real job queue and worker; who may start them; what they read."""
+import datetime as dt
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan as ckan_command
+from ckan.tests import factories, helpers
+
+from ckanext.maemoh import risk_runs
+from ckanext.maemoh.harvesters.replay import ReplayServer
+from ckanext.maemoh.tests.conftest import create_source, run_harvest
+
+pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+
+REPLAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "deploy", "demo",
+                      "replay_sources.py")
+BBOX = [99.62, 18.19, 100.06, 18.63]
+NOW = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)"}
+
+
+@pytest.fixture
+def clean_risk():
+    redis_ = risk_runs.connection()
+    for key in redis_.scan_iter("maemoh:risk:*"):
+        redis_.delete(key)
+    risk_runs.spatial_units.cache_clear()
+
+
+def replay_handler(now):
+    spec = importlib.util.spec_from_file_location("replay_sources", REPLAY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_handler(now=lambda: now)
+
+
+@pytest.fixture
+def district(clean_db):
+    return factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
+
+
+def harvest(district, now, *kinds):
+    """Harvest the demo replay server's air stations and/or fire detections as of ``now``."""
+    configs = {
+        "air4thai": ("/air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
+        "firms": ("/firms", {"map_key": "demomapkey", "sources": ["VIIRS_SNPP_NRT"], "bbox": BBOX, "days": 5}),
+    }
+    with ReplayServer(replay_handler(now)) as server:
+        for kind in kinds:
+            path, config = configs[kind]
+            try:
+                source = helpers.call_action("harvest_source_show", id=f"{kind}-source")
+            except tk.ObjectNotFound:
+                source = create_source(district, server.url + path, kind, config)
+            helpers.call_action("harvest_source_patch", context={"user": factories.Sysadmin()["name"]},
+                                id=source["id"], url=server.url + path)
+            run_harvest(source["id"])
+
+
+def worker(ckan_config):
+    ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
+    done = subprocess.run([ckan, "-c", ckan_config["__file__"], "jobs", "worker", "--burst",
+                           risk_runs.RISK_QUEUE], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
+
+
+def resources(name):
+    dataset = helpers.call_action("package_show", context={"user": ""}, id=name)
+    return dataset, {r["name"]: r for r in dataset["resources"]}
+
+
+def download(app, resource):
+    response = app.get(resource["url"])
+    assert response.status_code == 200
+    return response.get_data()
+
+
+def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, district):
+    harvest(district, NOW, "air4thai")
+    queued = helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])
+    # three station objects changed: one job per dimension, not one per object
+    assert sorted(j["title"] for j in queued) == ["Risk layer air (h3:7)", "Risk layer composite (h3:7)"]
+
+    log = worker(ckan_config)
+    assert "Risk layer air" in log
+    dataset, first = resources("risk-air")
+    assert set(first) == RESOURCES and dataset["spatial_unit"] == "h3"
+    views = helpers.call_action("resource_view_list", id=first["Risk map (GeoJSON)"]["id"])
+    assert [v["view_type"] for v in views] == ["geojson_view"]
+    views = helpers.call_action("resource_view_list", id=first["Risk map (PNG)"]["id"])
+    assert [v["view_type"] for v in views] == ["image_view"]
+    geojson = json.loads(download(app, first["Risk map (GeoJSON)"]))
+    assert len(geojson["features"]) > 200
+    assert {"value", "aqi_band", "gi_class", "lisa_class", "risk_class"} <= set(geojson["features"][0]["properties"])
+    record = json.loads(download(app, first["Method record (JSON)"]))
+    assert {s["dataset_name"] for s in record["inputs"] if s["kind"] == "observations"} == {
+        "air4thai-station-38t", "air4thai-station-39t", "air4thai-station-40t"}
+    assert download(app, first["Risk map (PNG)"]).startswith(b"\x89PNG")
+    runs = helpers.call_action("maemoh_risk_status")
+    assert {(r["dimension"], r["state"], r["outcome"]) for r in runs} == {
+        ("air", "finished", "published"), ("composite", "finished", "published")}
+
+    for key in risk_runs.connection().scan_iter(risk_runs.GATE_KEY.format("*")):
+        risk_runs.connection().delete(key)  # as if the minimum interval had passed
+    harvest(district, NOW + dt.timedelta(hours=3), "air4thai")  # three new hours
+    worker(ckan_config)
+    again, second = resources("risk-air")
+    assert {n: r["id"] for n, r in second.items()} == {n: r["id"] for n, r in first.items()}
+    assert again["computed_at"] > dataset["computed_at"]
+    assert json.loads(download(app, second["Method record (JSON)"]))["parameters"]["window_end_utc"] > \
+        record["parameters"]["window_end_utc"]
+
+
+def test_fresh_data_within_the_interval_wait_for_flush(district):
+    first = risk_runs.request("fire")
+    assert [r["dimension"] for r in first] == ["fire"]
+    assert risk_runs.request("fire") == [] and risk_runs.request("fire") == []
+    assert risk_runs.flush() == []  # the gate is still closed
+    risk_runs.connection().delete(risk_runs.GATE_KEY.format("fire"))  # as if 10 minutes passed
+    assert [r["dimension"] for r in risk_runs.flush()] == ["fire"]
+    assert risk_runs.flush() == []  # nothing dirty any more
+    assert len(helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])) == 2
+
+
+def test_a_rerun_replaces_the_resources_in_place(district):
+    harvest(district, NOW, "firms")
+    assert risk_runs.execute("fire") == {"status": "published", "dataset": "risk-fire"}
+    dataset, first = resources("risk-fire")
+    assert dataset["risk_dimension"] == "fire" and dataset["input_datasets"] == [
+        "firms-source-data", "maemoh-tambon-boundaries"]
+    assert risk_runs.execute("fire")["status"] == "published"
+    again, second = resources("risk-fire")
+    assert len(again["resources"]) == 4
+    assert {n: r["id"] for n, r in second.items()} == {n: r["id"] for n, r in first.items()}
+    activity = helpers.call_action("package_activity_list", id=dataset["id"])
+    assert len(activity) >= 3  # created, then a new version per run
+
+
+def test_a_failing_run_keeps_the_previous_layer(district, monkeypatch):
+    harvest(district, NOW, "firms")
+    risk_runs.execute("fire")
+    before, _ = resources("risk-fire")
+    monkeypatch.setitem(tk.config, "ckanext.maemoh.risk.vulnerability_resource", "no-such-resource")
+    run = risk_runs.new_run("fire", trigger="test", via="sync")
+    with pytest.raises(Exception, match="not a public resource"):
+        risk_runs.run_job(run["id"])
+    after, _ = resources("risk-fire")
+    assert after["metadata_modified"] == before["metadata_modified"]
+    assert after["resources"] == before["resources"]
+    (failed,) = helpers.call_action("maemoh_risk_status", state="failed")
+    assert failed["dimension"] == "fire" and "not a public resource" in failed["error"]
+
+
+def test_a_dimension_without_data_publishes_nothing(district):
+    assert risk_runs.execute("water") == {"status": "no data", "reason": "no BOD measurement in the window"}
+    with pytest.raises(tk.ObjectNotFound):
+        helpers.call_action("package_show", id="risk-water")
+
+
+def test_private_data_stay_out_of_the_layers(app, district):
+    harvest(district, NOW, "air4thai")
+    helpers.call_action("package_patch", context={"user": factories.Sysadmin()["name"]},
+                        id="air4thai-station-40t", private=True)
+    risk_runs.execute("air")
+    dataset, files = resources("risk-air")
+    assert "air4thai-station-40t" not in dataset["input_datasets"]
+    record = json.loads(download(app, files["Method record (JSON)"]))
+    assert "air4thai-station-40t" not in json.dumps(record)
+    station_aqi = next(c for c in record["components"] if c.get("component") == "station AQI")
+    assert "40t" not in json.dumps(station_aqi)
+
+
+def test_the_cli_runs_synchronously_with_progress(cli, district):
+    harvest(district, NOW, "firms")
+    result = cli.invoke(ckan_command, ["maemoh", "risk", "run", "--sync", "-d", "fire", "-d", "ghg"])
+    assert result.exit_code == 0, result.output
+    assert "fire: published risk-fire" in result.output
+    assert "ghg: no data (greenhouse-gas emissions are not reported per place yet)" in result.output
+    bad = cli.invoke(ckan_command, ["maemoh", "risk", "run", "--grid", "h3:99"])
+    assert bad.exit_code != 0 and "H3 resolution" in bad.output
+    status = cli.invoke(ckan_command, ["maemoh", "risk", "status"])
+    assert "finished fire" in " ".join(status.output.split())
+
+
+def test_the_action_queues_runs_for_editors_only(district):
+    editor, member, stranger = (factories.User() for _ in range(3))
+    sysadmin = factories.Sysadmin()
+    helpers.call_action("organization_member_create", id=district["id"], username=editor["name"], role="editor")
+    helpers.call_action("organization_member_create", id=district["id"], username=member["name"], role="member")
+    for action in ("maemoh_risk_run", "maemoh_risk_status"):
+        for user in (None, stranger["name"], member["name"]):
+            with pytest.raises(tk.NotAuthorized):
+                helpers.call_auth(action, {"user": user, "model": None})
+        for user in (editor["name"], sysadmin["name"]):
+            assert helpers.call_auth(action, {"user": user, "model": None})
+    runs = helpers.call_action("maemoh_risk_run", context={"user": editor["name"]}, dimension="air,fire")
+    assert [r["dimension"] for r in runs] == ["air", "fire"] and runs[0]["requested_by"] == editor["name"]
+    assert len(helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])) == 2
+    with pytest.raises(tk.ValidationError, match="noise"):
+        helpers.call_action("maemoh_risk_run", dimension="noise")
+    with pytest.raises(tk.ValidationError, match="grid"):
+        helpers.call_action("maemoh_risk_run", dimension="air", grid="squares")
+    with pytest.raises(tk.ValidationError):
+        helpers.call_action("maemoh_risk_status", limit="many")
+    queued = helpers.call_action("maemoh_risk_status", state="queued")
+    assert {r["dimension"] for r in queued} == {"air", "fire"}
+
+
+def test_the_test_process_is_not_a_risk_worker():
+    assert risk_runs.is_risk_worker() is False
