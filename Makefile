@@ -68,6 +68,7 @@ init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
 	deploy/init-ckan.sh $(INI)
 	$(CKAN) -c $(INI) maemoh load-demo --harvest-sources deploy/demo/harvest_sources.json \
 	    --replay-url http://127.0.0.1:$${REPLAY_PORT:-8765}
+	$(CKAN) -c $(INI) maemoh risk run  # queue every dimension; fresh harvests queue them again
 
 test-db:  ## migrate the test databases (make test does it)
 	deploy/init-ckan.sh test.ini --no-sysadmin

@@ -197,7 +197,7 @@ def _reference_sources():
 
 def _source(kind, dataset, resource, **extra):
     return {"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
-            "resource_id": resource["id"], **extra}
+            "resource_id": resource["id"], "data_source": dataset.get("data_source"), **extra}
 
 
 def _naive_utc(value):

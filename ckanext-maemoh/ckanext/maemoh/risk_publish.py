@@ -184,8 +184,8 @@ def _files(layer):
         raise tk.ValidationError(errors)
     try:
         return {
-            "Risk map (GeoJSON)": json.dumps(geojson, ensure_ascii=False,
-                                             allow_nan=False).encode("utf-8"),
+            "Risk map (GeoJSON)": json.dumps(geojson, ensure_ascii=False, allow_nan=False,
+                                             separators=(",", ":")).encode("utf-8"),
             "Risk table (CSV)": layer.csv.encode("utf-8"),
             "Risk map (PNG)": layer.png,
             "Method record (JSON)": json.dumps(layer.method_record, ensure_ascii=False,

@@ -47,6 +47,12 @@ ATTRIBUTION = ("Mae Moh City Data Platform; boundaries: Royal Thai Survey Depart
                "(CC BY-IGO 3.0); population: Department of Provincial Administration 2024")
 
 
+def attribution(sources):
+    """:data:`ATTRIBUTION` and the ``data_source`` of each dataset a layer read."""
+    data = sorted({s["data_source"] for s in sources if s.get("data_source")})
+    return ATTRIBUTION + (f"; data: {', '.join(data)}" if data else "")
+
+
 def connection():
     return redis.Redis.from_url(tk.config["ckan.redis.url"])
 
@@ -124,7 +130,7 @@ def execute(dimension, grid=None, end=None, progress=None):
         return {"status": "no data", "reason": layer.reason}
     step("render")
     title_th, title_en = titles(dimension)
-    rendered = pipeline.render(layer, title_th, title_en, ATTRIBUTION)
+    rendered = pipeline.render(layer, title_th, title_en, attribution(layer.sources))
     step("publish")
     dataset = risk_publish.publish_layer(publisher_context(), risk_publish.RiskLayer(
         dimension=dimension, method="composite-inform", spatial_unit=params.spatial_unit,

@@ -2,11 +2,13 @@
 through the real job queue and worker; who may start them; what they read."""
 import datetime as dt
 import importlib.util
+import io
 import json
 import os
 import subprocess
 import sys
 
+import PIL.Image
 import pytest
 
 import ckan.plugins.toolkit as tk
@@ -130,10 +132,12 @@ def test_fresh_data_within_the_interval_wait_for_flush(district):
     assert len(helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])) == 2
 
 
-def test_a_rerun_replaces_the_resources_in_place(district):
+def test_a_rerun_replaces_the_resources_in_place(app, district):
     harvest(district, NOW, "firms")
     assert risk_runs.execute("fire") == {"status": "published", "dataset": "risk-fire"}
     dataset, first = resources("risk-fire")
+    png = PIL.Image.open(io.BytesIO(download(app, first["Risk map (PNG)"])))
+    assert png.text["Source"].endswith("; data: NASA FIRMS")
     assert dataset["risk_dimension"] == "fire" and dataset["input_datasets"] == [
         "firms-source-data", "maemoh-tambon-boundaries"]
     assert risk_runs.execute("fire")["status"] == "published"
