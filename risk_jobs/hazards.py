@@ -102,9 +102,14 @@ def _cell_index(cells: gpd.GeoDataFrame) -> pd.Index:
 
 
 def cell_area_km2(cells: gpd.GeoDataFrame) -> pd.Series:
-    """Geodesic area (WGS84 ellipsoid) of each cell in km², indexed by cell_id."""
+    """Geodesic area (WGS84 ellipsoid) of each cell in km², indexed by cell_id:
+    the cells' ``geodesic_area_km2`` column when they carry one (computed once
+    per grid, see ``pipeline.spatial_units``), else computed here."""
     _check_cells(cells)
-    areas = geodesic_area_km2(cells.geometry)
+    if "geodesic_area_km2" in cells.columns:
+        areas = cells["geodesic_area_km2"].to_numpy(dtype=float)
+    else:
+        areas = geodesic_area_km2(cells.geometry)
     return pd.Series(areas, index=_cell_index(cells), name="area_km2", dtype=float)
 
 

@@ -93,6 +93,32 @@ def _rfc7946_geometry(geom: Any) -> dict | None:
     return _geometry_lists(mapped)
 
 
+def _rfc7946_geometries(geoms: np.ndarray) -> list[dict | None]:
+    """:func:`_rfc7946_geometry` of each; simple polygons (a grid's cells) in one vectorised pass."""
+    simple = len(geoms) and (
+        (shapely.get_type_id(geoms) == 3).all() and not shapely.is_empty(geoms).any()
+        and (shapely.get_num_interior_rings(geoms) == 0).all())
+    if not simple:
+        return [_rfc7946_geometry(g) for g in geoms]
+    rounded = shapely.transform(geoms, lambda xy: np.round(xy, COORDINATE_DECIMALS))
+    rings = shapely.get_exterior_ring(shapely.orient_polygons(rounded, exterior_cw=False))
+    coords, index = shapely.get_coordinates(rings, return_index=True)
+    ends = np.cumsum(np.bincount(index, minlength=len(geoms)))
+    positions = coords.tolist()
+    return [{"type": "Polygon", "coordinates": [positions[a:b]]}
+            for a, b in zip(np.concatenate(([0], ends[:-1])).tolist(), ends.tolist())]
+
+
+def _json_column(column: pd.Series) -> list:
+    """:func:`json_safe` of each value; float and integer columns without the per-value checks."""
+    if pd.api.types.is_float_dtype(column.dtype) and not isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        values = column.to_numpy(dtype=float)
+        return [v if math.isfinite(v) else None for v in values.tolist()]
+    if pd.api.types.is_integer_dtype(column.dtype) and not isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+        return column.to_numpy().tolist()
+    return [json_safe(v) for v in column.tolist()]
+
+
 def _geometry_lists(mapped: dict) -> dict:
     if mapped["type"] == "GeometryCollection":
         return {"type": "GeometryCollection", "geometries": [_geometry_lists(g) for g in mapped["geometries"]]}
@@ -117,15 +143,16 @@ def to_geojson(gdf: gpd.GeoDataFrame, properties: Sequence[str] | None = None, i
     missing = set(cols) - set(wgs84.columns)
     if missing:
         raise ValueError(f"no such columns: {sorted(missing)}")
-    ids = list(wgs84[id_column]) if id_column is not None else None
-    records = wgs84[cols].to_dict(orient="records")
+    ids = _json_column(wgs84[id_column]) if id_column is not None else None
+    columns = {str(c): _json_column(wgs84[c]) for c in cols}
+    geometries = _rfc7946_geometries(wgs84.geometry.values)
     features = []
-    for pos, (geom, props) in enumerate(zip(wgs84.geometry, records)):
+    for pos, geometry in enumerate(geometries):
         feature: dict[str, Any] = {"type": "Feature"}
         if ids is not None:
-            feature["id"] = json_safe(ids[pos])
-        feature["geometry"] = _rfc7946_geometry(geom)
-        feature["properties"] = {str(k): json_safe(v) for k, v in props.items()}
+            feature["id"] = ids[pos]
+        feature["geometry"] = geometry
+        feature["properties"] = {k: v[pos] for k, v in columns.items()}
         features.append(feature)
     return {"type": "FeatureCollection", "features": features}
 
@@ -240,8 +267,7 @@ def to_png(
     plot = gdf.to_crs("EPSG:32647") if gdf.crs is not None else gdf
     values = plot[column]
     facecolours = [colours.get(int(v), "#d9d9d9") if pd.notna(v) else "#d9d9d9" for v in values]
-    plot.plot(ax=ax, color=facecolours, edgecolor="#636363", linewidth=0.3)
-    ax.set_aspect("equal")
+    _draw(ax, plot.geometry.values, facecolours)
 
     handles = [Patch(facecolor=attr(c, "colour"), edgecolor="#636363",
                      label=label(attr(c, "label_th"), attr(c, "label_en"))) for c in classes]
@@ -255,6 +281,23 @@ def to_png(
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata=metadata)
     return buf.getvalue()
+
+
+def _draw(ax: Any, geoms: np.ndarray, facecolours: list[str]) -> None:
+    """Fill the polygons: one PolyCollection when none has holes (a grid of
+    10 000 cells draws in a fraction of geopandas' per-patch time)."""
+    from matplotlib.collections import PolyCollection
+
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if (shapely.get_type_id(parts) != 3).any() or (shapely.get_num_interior_rings(parts) > 0).any():
+        gpd.GeoSeries(geoms).plot(ax=ax, color=facecolours, edgecolor="#636363", linewidth=0.3)
+    else:
+        coords, index = shapely.get_coordinates(shapely.get_exterior_ring(parts), return_index=True)
+        rings = np.split(coords, np.cumsum(np.bincount(index, minlength=len(parts)))[:-1])
+        ax.add_collection(PolyCollection(rings, facecolors=[facecolours[i] for i in owner],
+                                         edgecolors="#636363", linewidths=0.3))
+        ax.autoscale_view()
+    ax.set_aspect("equal")
 
 
 # ------------------------------------------------------------------ method record

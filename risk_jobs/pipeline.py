@@ -142,7 +142,8 @@ class Inputs:
 
 @dataclasses.dataclass(frozen=True)
 class SpatialUnits:
-    """Cells (indexed by ``cell_id``) with their tambon, weights, exposure, vulnerability."""
+    """Cells (indexed by ``cell_id``; ``tambon_code``, ``name_th``, ``name_en``,
+    ``geodesic_area_km2``) with their weights, exposure and vulnerability."""
 
     cells: gpd.GeoDataFrame
     w: Any
@@ -212,7 +213,6 @@ def spatial_units(inputs: Inputs, parameters: Parameters) -> SpatialUnits:
         cells = gpd.GeoDataFrame(
             {"cell_id": tambons["tambon_code"].to_numpy(), "tambon_code": tambons["tambon_code"].to_numpy()},
             geometry=tambons.geometry.to_numpy(), crs="EPSG:4326")
-        cells["area_km2"] = hazards.geodesic_area_km2(cells.geometry)
         cells.index = pd.Index(cells["cell_id"].to_numpy())
         w = grid.weights(cells, kind="queen")
         weights = "queen contiguity, row-standardised"
@@ -223,6 +223,7 @@ def spatial_units(inputs: Inputs, parameters: Parameters) -> SpatialUnits:
                    else f"distance band {grid.DISTANCE_BAND_FACTOR} x median nearest-neighbour distance")
         weights += " (cell centroids, EPSG:32647), row-standardised"
     cells = cells.join(names, on="tambon_code")
+    cells["geodesic_area_km2"] = hazards.geodesic_area_km2(cells.geometry)
     shares = composite.area_shares(cells, tambons)
     return SpatialUnits(
         cells=cells,

@@ -202,3 +202,10 @@ def test_station_on_shared_edge_and_two_stations_in_one_cell():
     h = hazards.air_hazard(stations, cells).hazard
     assert h["east"] == 50.0
     assert h["west"] == pytest.approx((50.0 + 10.0 + 30.0) / 3)
+
+
+def test_cell_area_uses_the_cells_own_geodesic_area(tambons):
+    computed = hazards.cell_area_km2(tambons)
+    carried = hazards.cell_area_km2(tambons.assign(geodesic_area_km2=computed.to_numpy() * 2))
+    assert (carried == computed * 2).all()
+    assert computed.round(2).tolist() == tambons["area_km2"].tolist()  # SOURCE.md's geodesic areas

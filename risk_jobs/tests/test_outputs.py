@@ -199,3 +199,37 @@ def test_method_record_default_time_is_now_utc():
     when = dt.datetime.fromisoformat(record["run_time_utc"])
     assert when.utcoffset() == dt.timedelta(0)
     assert abs(dt.datetime.now(dt.timezone.utc) - when) < dt.timedelta(minutes=1)
+
+
+def test_geojson_of_a_grid_equals_the_per_feature_path(tambons):
+    from ckanext.maemoh.risk_jobs.grid import hex_grid
+
+    cells = hex_grid(tambons[["tambon_code", "geometry"]], 7).cells
+    clockwise = cells.geometry.map(lambda g: shapely.orient_polygons(g, exterior_cw=True))
+    fast = outputs._rfc7946_geometries(clockwise.values)
+    assert fast == [outputs._rfc7946_geometry(g) for g in clockwise]
+    assert all(signed_area(g["coordinates"][0]) > 0 for g in fast)  # counter-clockwise again
+
+
+def _pixels(png):
+    from PIL import Image
+
+    image = Image.open(__import__("io").BytesIO(png)).convert("RGB")
+    return __import__("collections").Counter(f"#{r:02x}{g:02x}{b:02x}" for r, g, b in image.get_flattened_data())
+
+
+@pytest.mark.parametrize("with_hole", [False, True])
+def test_png_fills_each_cell_with_its_class_colour(tambons, with_hole):
+    gdf = tambons.copy()
+    if with_hole:  # polygons with holes take the slower per-patch path
+        largest = max(shapely.get_parts(gdf.loc[0, "geometry"]), key=lambda p: p.area)
+        gdf.loc[0, "geometry"] = largest.difference(largest.representative_point().buffer(0.01))
+        assert shapely.get_num_interior_rings(gdf.loc[0, "geometry"]) == 1
+    png = outputs.to_png(gdf, "risk_class", composite.RISK_CLASSES, "ก", "Risk", "test",
+                         width_px=1000, height_px=1000, dpi=100)
+    pixels = _pixels(png)
+    legend_only = pixels[composite.RISK_CLASSES[3].colour]  # class 4: in the legend, on no cell
+    assert legend_only > 0
+    for number in (1, 3, 5, 2):  # each filled cell is far larger than its legend patch
+        assert pixels[composite.RISK_CLASSES[number - 1].colour] > 5 * legend_only
+    assert pixels["#d9d9d9"] > 5 * legend_only  # the cell without a class

@@ -57,11 +57,10 @@ def connection():
     return redis.Redis.from_url(tk.config["ckan.redis.url"])
 
 
-def parameters(grid=None, end=None):
+def parameters(grid=None):
     """:class:`pipeline.Parameters` from the site's options; ValueError when bad."""
     return pipeline.Parameters(
         grid=grid or tk.config["ckanext.maemoh.risk.grid"],
-        end=end,
         permutations=tk.config["ckanext.maemoh.risk.permutations"],
         seed=tk.config["ckanext.maemoh.risk.seed"],
         significance=float(tk.config["ckanext.maemoh.risk.significance"]),
@@ -99,11 +98,11 @@ def enqueue(dimension, grid=None, trigger="manual", user=None):
     return run
 
 
-def run_job(run_id, end=None, progress=None):
+def run_job(run_id, progress=None):
     """Execute a recorded run (the job function; also ``--sync``)."""
     run = _update(run_id, state="running", started_at=_now())
     try:
-        outcome = execute(run["dimension"], run["grid"], end=end, progress=progress)
+        outcome = execute(run["dimension"], run["grid"], progress=progress)
     except Exception as error:
         _update(run_id, state="failed", finished_at=_now(), error=f"{type(error).__name__}: {error}")
         raise
@@ -111,11 +110,11 @@ def run_job(run_id, end=None, progress=None):
                    dataset=outcome.get("dataset"), error=outcome.get("reason"))
 
 
-def execute(dimension, grid=None, end=None, progress=None):
+def execute(dimension, grid=None, progress=None):
     """Compute ``dimension`` and publish its layer. Returns ``{"status":
     "published", "dataset": name}`` or ``{"status": "no data", "reason": ...}``."""
     step = progress or (lambda name: None)
-    params = parameters(grid, end)
+    params = parameters(grid)
     computed_at = dt.datetime.now(dt.timezone.utc)
     step("read inputs")
     inputs = risk_inputs.load([dimension], params)
