@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
+from ckanext.maemoh.risk_jobs import kriging
+
 #: projected CRS used for distances (UTM zone 47N, WGS84)
 METRIC_CRS = "EPSG:32647"
 #: a cell centroid closer than this to a station (metres) takes its value exactly
@@ -33,6 +35,7 @@ MODIS_LOW_BELOW = 30
 
 NO_DATA = "no data"
 OK = "ok"
+INTERPOLATION_METHODS = ("auto", "idw", "kriging")
 
 _GEOD = Geod(ellps="WGS84")
 
@@ -149,7 +152,7 @@ def idw(xy_known: np.ndarray, values: np.ndarray, xy_target: np.ndarray, power: 
 def air_hazard(
     stations: pd.DataFrame,
     cells: gpd.GeoDataFrame,
-    method: str = "idw",
+    method: str = "auto",
     power: float = 2,
 ) -> HazardResult:
     """AQI interpolated from stations to cell centroids: :func:`station_hazard`
@@ -162,7 +165,7 @@ def station_hazard(
     stations: pd.DataFrame,
     cells: gpd.GeoDataFrame,
     column: str,
-    method: str = "idw",
+    method: str = "auto",
     power: float = 2,
 ) -> HazardResult:
     """A value measured at stations, interpolated to cell centroids.
@@ -175,15 +178,20 @@ def station_hazard(
     * one station -> every cell gets that station's value (IDW with one point is
       a constant; a note says there is no spatial contrast);
     * a cell containing a station (inside or on its edge) gets that station's
-      value exactly (the mean when it contains several); other cells get the IDW
-      value at their centroid, so the surface is exact at the stations.
+      value exactly (the mean when it contains several); other cells get the
+      interpolated value at their centroid, so the surface is exact at the
+      stations.
 
-    Distances are Euclidean in UTM 47N metres. Only ``method="idw"`` is
-    implemented; asking for ``"kriging"`` falls back to IDW and the result says
-    so (``method == "idw"``, ``parameters["requested_method"] == "kriging"``).
+    ``method``: ``"idw"`` (inverse-distance weighting, ``power``);
+    ``"kriging"`` (ordinary kriging, :mod:`.kriging`); ``"auto"``: kriging
+    with at least :data:`.kriging.MIN_STATIONS` stations, else IDW. When
+    kriging is asked for but the data cannot support a variogram, IDW is
+    used and a note says why. ``result.method`` names what was used and
+    ``parameters["requested_method"]`` what was asked. Distances are
+    Euclidean in UTM 47N metres.
     """
-    if method not in ("idw", "kriging"):
-        raise ValueError(f"unknown interpolation method {method!r} (idw, kriging)")
+    if method not in INTERPOLATION_METHODS:
+        raise ValueError(f"unknown interpolation method {method!r} ({', '.join(INTERPOLATION_METHODS)})")
     if power <= 0:
         raise ValueError("IDW power must be positive")
     _check_cells(cells)
@@ -207,15 +215,12 @@ def station_hazard(
 
     notes: list[str] = []
     params: dict[str, Any] = {
-        "power": power,
+        "requested_method": method,
         "distance": f"euclidean metres in {METRIC_CRS} (UTM 47N)",
         "target": "cell centroid",
         "value": column,
         "stations_ignored": ignored,
     }
-    if method == "kriging":
-        params["requested_method"] = "kriging"
-        notes.append("ordinary kriging is not implemented; inverse-distance weighting was used")
     if len(st) == 1:
         notes.append(f"one station: every cell takes its {column} (no spatial contrast)")
 
@@ -223,7 +228,18 @@ def station_hazard(
     pts = pts.to_crs(METRIC_CRS)
     xy_known = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     measured_values = st[column].to_numpy(dtype=float)
-    values = idw(xy_known, measured_values, _centroids_metric(cells), power)
+    targets = _centroids_metric(cells)
+    used = "idw"
+    if method == "kriging" or (method == "auto" and len(st) >= kriging.MIN_STATIONS):
+        try:
+            values, variogram = kriging.ordinary_kriging(xy_known, measured_values, targets)
+            used = "ordinary kriging"
+            params["variogram"] = variogram.record()
+        except kriging.KrigingError as error:
+            notes.append(f"ordinary kriging not possible ({error}): inverse-distance weighting used")
+    if used == "idw":
+        values = idw(xy_known, measured_values, targets, power)
+        params["power"] = power
     # cells containing stations take their measured value (mean if several)
     polys = cells.geometry.to_crs("EPSG:4326").values
     station_pts = gpd.points_from_xy(st["longitude"], st["latitude"])
@@ -236,7 +252,7 @@ def station_hazard(
         dimension=dimension,
         status=OK,
         hazard=hazard,
-        method="idw",
+        method=used,
         parameters=params,
         inputs=tuple(st["station_id"]),
         notes=tuple(notes),

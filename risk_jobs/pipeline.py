@@ -8,7 +8,8 @@ How each dimension's hazard is made (the window ends at ``Parameters.end``;
 its length is ``Parameters.window_days`` or the dimension's default):
 
 * air (7 days): Thai AQI per station and hour (:mod:`.air_quality`), its mean
-  over the window per station, interpolated to cells (:func:`.hazards.air_hazard`).
+  over the window per station, interpolated to cells (:func:`.hazards.air_hazard`:
+  ordinary kriging with 10 stations or more, else inverse-distance weighting).
 * fire (7 days): FIRMS detections per km² (:func:`.hazards.fire_hazard`);
   no detection table at all is "no data", an empty one is "no fire".
 * heat (30 days): the mean of daily maximum temperatures (°C, Bangkok days)
@@ -68,7 +69,7 @@ class Parameters:
     fdr: bool = False
     weights: str = "knn"                    # for H3 cells; tambons use queen
     k: int = 6
-    interpolation: str = "idw"
+    interpolation: str = "auto"             # see hazards.station_hazard
     idw_power: float = 2.0
 
     def __post_init__(self) -> None:
@@ -87,8 +88,8 @@ class Parameters:
             raise ValueError(f"weights must be one of {WEIGHT_KINDS}")
         if int(self.k) < 1:
             raise ValueError("k must be at least 1")
-        if self.interpolation not in ("idw", "kriging"):
-            raise ValueError("interpolation must be 'idw' or 'kriging'")
+        if self.interpolation not in hazards.INTERPOLATION_METHODS:
+            raise ValueError(f"interpolation must be one of {hazards.INTERPOLATION_METHODS}")
 
     @property
     def spatial_unit(self) -> str:

@@ -92,12 +92,26 @@ def test_nan_aqi_ignored(stations):
     assert 40.0 <= result.hazard["c1"] <= 120.0  # interpolated from the others
 
 
-def test_kriging_request_falls_back_to_idw_and_says_so(stations, tambons):
+def test_kriging_with_too_few_stations_falls_back_to_idw_and_says_so(stations, tambons):
     result = hazards.air_hazard(stations, tambons, method="kriging")
-    assert result.method == "idw"
+    assert result.method == "idw" and result.parameters["power"] == 2
     assert result.parameters["requested_method"] == "kriging"
+    assert "ordinary kriging not possible (4 stations" in result.notes[0]
+    assert hazards.air_hazard(stations, tambons).method == "idw"  # auto: too few for a variogram
     with pytest.raises(ValueError):
         hazards.air_hazard(stations, tambons, method="spline")
+
+
+def test_enough_stations_are_kriged(tambons):
+    rng = np.random.default_rng(4)
+    lon, lat = rng.uniform(99.65, 100.0, 14), rng.uniform(18.22, 18.6, 14)
+    many = pd.DataFrame({"station_id": [f"s{i}" for i in range(14)], "longitude": lon, "latitude": lat,
+                         "aqi": 40 + 200 * (lon - 99.65) + rng.normal(0, 3, 14)})
+    result = hazards.air_hazard(many, tambons)
+    assert result.method == "ordinary kriging" and result.parameters["requested_method"] == "auto"
+    assert result.parameters["variogram"]["model"] == "spherical"
+    assert result.hazard.between(many["aqi"].min() - 20, many["aqi"].max() + 20).all()
+    assert hazards.air_hazard(many, tambons, method="idw").method == "idw"
 
 
 def grid_2x1():
