@@ -1,7 +1,7 @@
 """ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
 
 The repository keeps domain code in top-level folders (``harvesters/``,
-``risk_jobs/``) and scheming YAML in ``schemas/``; they are installed under the
+``risk_jobs/``, ``netzero/``) and scheming YAML in ``schemas/``; they are installed under the
 ``ckanext.maemoh`` namespace so nothing bare lands in site-packages.
 """
 from setuptools import setup
@@ -16,6 +16,8 @@ PACKAGE_DIRS = {
     "ckanext.maemoh.harvesters.tests": "harvesters/tests",
     "ckanext.maemoh.risk_jobs": "risk_jobs",
     "ckanext.maemoh.risk_jobs.tests": "risk_jobs/tests",
+    "ckanext.maemoh.netzero": "netzero",
+    "ckanext.maemoh.netzero.tests": "netzero/tests",
     "ckanext.maemoh.schemas": "schemas",
 }
 
@@ -39,6 +41,7 @@ setup(
             "i18n/*/LC_MESSAGES/*.mo",
         ],
         "ckanext.maemoh.schemas": ["*.yaml", "*.json"],
+        "ckanext.maemoh.netzero": ["*.yaml"],
     },
     install_requires=[
         "ckan>=2.11,<2.13",

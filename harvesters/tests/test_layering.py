@@ -1,6 +1,6 @@
 """The domain packages never import CKAN, so they run and test without it.
 
-One test for both domain packages (``harvesters`` and ``risk_jobs``): it
+One test for the domain packages (``harvesters``, ``risk_jobs``, ``netzero``): it
 imports every module of each in a fresh interpreter and looks for ``ckan``.
 """
 import subprocess
@@ -19,7 +19,7 @@ print(" ".join(loaded))
 
 
 @pytest.mark.parametrize("package", [
-    "ckanext.maemoh.harvesters", "ckanext.maemoh.risk_jobs",
+    "ckanext.maemoh.harvesters", "ckanext.maemoh.risk_jobs", "ckanext.maemoh.netzero",
 ])
 def test_importing_every_module_loads_no_ckan(package):
     done = subprocess.run(
@@ -30,9 +30,10 @@ def test_importing_every_module_loads_no_ckan(package):
 
 
 def test_no_bare_domain_package_is_importable_from_site_packages():
-    probe = "import importlib.util as u; print(u.find_spec('harvesters'), u.find_spec('risk_jobs'))"
+    probe = ("import importlib.util as u; "
+             "print(u.find_spec('harvesters'), u.find_spec('risk_jobs'), u.find_spec('netzero'))")
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True,
         check=True, cwd="/",
     )
-    assert done.stdout.strip() == "None None"
+    assert done.stdout.strip() == "None None None"
