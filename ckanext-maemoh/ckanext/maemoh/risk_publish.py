@@ -1,29 +1,31 @@
 """Publish a computed risk layer to CKAN: the one place a risk result
 becomes a ``risk-layer`` dataset named ``risk-<dimension>``.
 
-The four files are built and checked, then the dataset is created or
-patched (the action validates before writing), and only then are the
-uploads replaced: a bad layer leaves the previous one as it was.
-Re-publishing patches the dataset and replaces the four uploads in place
-(same resource ids). Views: a ``geojson_view`` on the GeoJSON and an
-``image_view`` on the PNG (when that plugin is enabled), each created once.
-The CSV gets no ``datatables_view``: it is an upload, not a DataStore table,
-and ``datatables_view`` only shows DataStore tables.
+The four files are built and checked first, then :func:`.publish.publish`
+creates or patches the dataset and replaces the uploads in place (same
+resource ids): a bad layer leaves the previous one as it was. Views: a
+``geojson_view`` on the GeoJSON, an ``image_view`` on the PNG, and the
+tambon summary is a DataStore table (``datatables_view``) that other pages
+and actions can query.
 """
 import dataclasses
 import datetime as dt
-import io
 import json
 
-from werkzeug.datastructures import FileStorage
-
-import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, places, vocabularies
+from ckanext.maemoh import places, publish, vocabularies
 
 DATASET_TYPE = "risk-layer"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TAMBON_TABLE = "Risk per tambon"
+TAMBON_FIELDS = (
+    {"id": "tambon_code", "type": "text"}, {"id": "name_th", "type": "text"},
+    {"id": "name_en", "type": "text"}, {"id": "cells", "type": "int"},
+    {"id": "value_mean", "type": "float8"}, {"id": "risk_mean", "type": "float8"},
+    {"id": "risk_class_max", "type": "int"}, {"id": "hot_spot_cells", "type": "int"},
+    {"id": "high_high_cells", "type": "int"},
+)
 
 # The catalogue theme(s) of each risk dimension.
 THEMES = {
@@ -32,15 +34,15 @@ THEMES = {
     "energy": ["energy"], "composite": ["disaster"],
 }
 
-# name, format, file name (``{d}`` is the dimension), mimetype, (th, en) description
+# name, format, file name (``{d}`` is the dimension), mimetype, view, (th, en) description
 RESOURCES = (
-    ("Risk map (GeoJSON)", "GeoJSON", "risk-{d}.geojson", "application/geo+json",
+    ("Risk map (GeoJSON)", "GeoJSON", "risk-{d}.geojson", "application/geo+json", "geojson_view",
      ("แผนที่ความเสี่ยง (GeoJSON, EPSG:4326)", "Risk map (GeoJSON, EPSG:4326)")),
-    ("Risk table (CSV)", "CSV", "risk-{d}.csv", "text/csv",
+    ("Risk table (CSV)", "CSV", "risk-{d}.csv", "text/csv", None,
      ("ตารางความเสี่ยงรายหน่วยพื้นที่", "Risk per spatial unit, as a table")),
-    ("Risk map (PNG)", "PNG", "risk-{d}.png", "image/png",
+    ("Risk map (PNG)", "PNG", "risk-{d}.png", "image/png", "image_view",
      ("ภาพแผนที่ความเสี่ยง", "Risk map, as an image")),
-    ("Method record (JSON)", "JSON", "risk-{d}-method.json", "application/json",
+    ("Method record (JSON)", "JSON", "risk-{d}-method.json", "application/json", None,
      ("บันทึกวิธีการคำนวณ ข้อมูลนำเข้า และพารามิเตอร์",
       "How the layer was computed: inputs, parameters, library versions")),
 )
@@ -62,6 +64,7 @@ class RiskLayer:
     csv: str
     png: bytes
     method_record: dict
+    tambon_summary: list = dataclasses.field(default_factory=list)  # rows of TAMBON_FIELDS
 
 
 def dataset_name(dimension):
@@ -74,33 +77,12 @@ def publish_layer(context, layer):
     Raises ``tk.ValidationError`` (nothing written) for a bad layer."""
     data = _dataset_dict(layer)
     files = _files(layer)
-    # The dataset action validates before writing: a refused layer stops
-    # here with nothing written; the files were checked above.
-    _action, dataset = catalog.upsert(context, "package", data)
-
-    by_name = {}
-    for resource in dataset.get("resources", []):
-        by_name.setdefault(resource["name"], resource)
-    for name, fmt, filename, mimetype, (desc_th, desc_en) in RESOURCES:
-        fields = {
-            "name": name,
-            "format": fmt,
-            "mimetype": mimetype,
-            "description": f"{desc_th}\n\n{desc_en}",
-            "upload": FileStorage(stream=io.BytesIO(files[name]),
-                                  filename=filename.format(d=layer.dimension),
-                                  content_type=mimetype),
-        }
-        if name in by_name:
-            tk.get_action("resource_patch")(
-                dict(context), dict(fields, id=by_name[name]["id"]))
-        else:
-            tk.get_action("resource_create")(
-                dict(context), dict(fields, package_id=dataset["id"]))
-
-    dataset = tk.get_action("package_show")(dict(context), {"id": dataset["id"]})
-    _ensure_views(context, dataset)
-    return tk.get_action("package_show")(dict(context), {"id": dataset["id"]})
+    uploads = [publish.File(name, fmt, filename.format(d=layer.dimension), mimetype,
+                            f"{desc_th}\n\n{desc_en}", files[name], view)
+               for name, fmt, filename, mimetype, view, (desc_th, desc_en) in RESOURCES]
+    tables = [publish.Table(TAMBON_TABLE, "สรุปความเสี่ยงรายตำบล / Risk summary per tambon",
+                            TAMBON_FIELDS, layer.tambon_summary)] if layer.tambon_summary else []
+    return publish.publish(context, data, uploads, tables)
 
 
 # ------------------------------------------------------------ building
@@ -193,21 +175,3 @@ def _files(layer):
         }
     except (TypeError, ValueError) as error:
         raise tk.ValidationError({"files": [f"Not JSON-serialisable: {error}"]})
-
-
-# ------------------------------------------------------------ views
-
-def _ensure_views(context, dataset):
-    wanted = {"Risk map (GeoJSON)": ("geojson_view", "แผนที่ / Map")}
-    if plugins.plugin_loaded("image_view"):
-        wanted["Risk map (PNG)"] = ("image_view", "ภาพ / Image")
-    for resource in dataset["resources"]:
-        if resource["name"] not in wanted:
-            continue
-        view_type, title = wanted[resource["name"]]
-        views = tk.get_action("resource_view_list")(dict(context), {"id": resource["id"]})
-        if any(view["view_type"] == view_type for view in views):
-            continue
-        tk.get_action("resource_view_create")(dict(context), {
-            "resource_id": resource["id"], "view_type": view_type, "title": title})
-

@@ -31,7 +31,7 @@ import rq
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import catalog, risk_inputs, risk_publish, vocabularies
-from ckanext.maemoh.risk_jobs import pipeline, statistics
+from ckanext.maemoh.risk_jobs import outputs, pipeline, statistics
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,8 @@ def execute(dimension, grid=None, progress=None):
         parameters=rendered.method_record["parameters"],
         input_datasets=sorted({s["dataset_name"] for s in layer.sources if s.get("dataset_name")}),
         computed_at=computed_at, geojson=rendered.geojson, csv=rendered.csv, png=rendered.png,
-        method_record=rendered.method_record))
+        method_record=rendered.method_record,
+        tambon_summary=outputs.json_safe(layer.tambon_summary().reset_index().to_dict("records"))))
     return {"status": "published", "dataset": dataset["name"]}
 
 

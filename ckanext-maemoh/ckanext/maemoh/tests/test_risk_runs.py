@@ -25,7 +25,8 @@ REPLAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "deploy
                       "replay_sources.py")
 BBOX = [99.62, 18.19, 100.06, 18.63]
 NOW = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
-RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)"}
+RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)",
+             "Risk per tambon"}
 
 
 @pytest.fixture
@@ -102,6 +103,10 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
     geojson = json.loads(download(app, first["Risk map (GeoJSON)"]))
     assert len(geojson["features"]) > 200
     assert {"value", "aqi_band", "gi_class", "lisa_class", "risk_class"} <= set(geojson["features"][0]["properties"])
+    summary = helpers.call_action("datastore_search", context={"user": ""},
+                                  resource_id=first["Risk per tambon"]["id"], sort="tambon_code")["records"]
+    assert [r["tambon_code"] for r in summary] == ["520201", "520202", "520203", "520204", "520205"]
+    assert sum(r["cells"] for r in summary) == len(geojson["features"]) and summary[3]["name_en"] == "Mae Mo"
     record = json.loads(download(app, first["Method record (JSON)"]))
     assert {s["dataset_name"] for s in record["inputs"] if s["kind"] == "observations"} == {
         "air4thai-station-38t", "air4thai-station-39t", "air4thai-station-40t"}
@@ -142,7 +147,7 @@ def test_a_rerun_replaces_the_resources_in_place(app, district):
         "firms-source-data", "maemoh-tambon-boundaries"]
     assert risk_runs.execute("fire")["status"] == "published"
     again, second = resources("risk-fire")
-    assert len(again["resources"]) == 4
+    assert len(again["resources"]) == 5
     assert {n: r["id"] for n, r in second.items()} == {n: r["id"] for n, r in first.items()}
     activity = helpers.call_action("package_activity_list", id=dataset["id"])
     assert len(activity) >= 3  # created, then a new version per run
