@@ -36,6 +36,7 @@ setup(
         "ckanext.maemoh": [
             "config_declaration.yaml",
             "data/*",
+            "data/ghg/*",
             "templates/**/*.html",
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",
