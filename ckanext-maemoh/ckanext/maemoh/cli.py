@@ -1,7 +1,9 @@
 """``ckan maemoh ...`` commands."""
 import click
 
-from ckanext.maemoh import demo, places, risk_runs
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh import demo, demo_ghg, ghg_runs, places, risk_runs
 from ckanext.maemoh.risk_jobs import pipeline
 
 __all__ = ["maemoh"]
@@ -24,13 +26,17 @@ def maemoh():
 def load_demo(data_dir, harvest_sources, replay_url):
     """Create or update the demo organisation and datasets from DATA_DIR.
 
-    DATA_DIR holds the tambon and district boundaries and the Air4Thai
-    station list; by default the real ones shipped in the package's data/.
+    DATA_DIR holds the tambon and district boundaries, the registered
+    population and the Air4Thai station list; by default the real ones
+    shipped in the package's data/. The greenhouse-gas factor tables and the
+    illustrative activity data come from the package's data/ghg/.
     With --harvest-sources, also register those harvest sources and queue a
     harvest of each. Running the command twice changes nothing.
     """
     try:
         for line in demo.load(data_dir):
+            click.echo(line)
+        for line in demo_ghg.load(tk.config["ckanext.maemoh.organization"]):
             click.echo(line)
         if harvest_sources:
             for line in demo.register_harvest_sources(harvest_sources, replay_url):
@@ -100,3 +106,24 @@ def risk_flush():
     (run it every few minutes, e.g. from the harvest scheduler or cron)."""
     for run in risk_runs.flush():
         click.echo(f"queued {run['dimension']} ({run['grid']}): run {run['id']}")
+
+
+@maemoh.group(short_help="Greenhouse-gas inventory, pathway and guidance.")
+def ghg():
+    """The district greenhouse-gas inventory (GPC), its pathway and guidance."""
+
+
+@ghg.command("run")
+@click.option("--year", type=int, help="inventory year, Common Era (default: the latest with activity data)")
+@click.option("--sync", is_flag=True, help="compute here and now instead of queueing a job")
+def ghg_run(year, sync):
+    """Compute the inventory and publish it as ghg-inventory-<year>."""
+    if not sync:
+        job = ghg_runs.enqueue(year)
+        click.echo(f"queued the inventory {year or '(latest year)'}: job {job['job_id']}")
+        return
+    try:
+        dataset = ghg_runs.execute(year)
+    except (ValueError, tk.ValidationError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"published {dataset['name']}")

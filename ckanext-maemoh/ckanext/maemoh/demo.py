@@ -23,13 +23,16 @@ BOUNDARY_ATTRIBUTION = (
 BOUNDARY_DATASET = "maemoh-tambon-boundaries"
 
 BOUNDARY_RESOURCES = [
-    ("maemoh_tambons.geojson", "Tambon boundaries (5 sub-districts)",
+    ("maemoh_tambons.geojson", "GeoJSON", "Tambon boundaries (5 sub-districts)",
      "ขอบเขตตำบล 5 ตำบล / the five sub-districts, EPSG:4326."),
-    ("maemoh_district.geojson", "District outline",
+    ("maemoh_district.geojson", "GeoJSON", "District outline",
      "ขอบเขตอำเภอแม่เมาะ / the district outline, EPSG:4326."),
+    ("population_2024.csv", "CSV", "Registered population 2024 (per tambon)",
+     "ประชากรตามทะเบียนราษฎร 31 ธันวาคม 2567 รายตำบล / registered population on 31 December 2024, "
+     "per tambon. Department of Provincial Administration, registration statistics 2024."),
 ]
 
-REQUIRED_FILES = ["maemoh_district.geojson", "maemoh_tambons.geojson"]
+REQUIRED_FILES = ["maemoh_district.geojson", "maemoh_tambons.geojson", "population_2024.csv"]
 
 
 class DemoDataError(Exception):
@@ -104,7 +107,7 @@ def _boundary_dataset(data_dir, org_name):
 def _upsert_resources(context, dataset_name, data_dir):
     dataset = tk.get_action("package_show")(dict(context), {"id": dataset_name})
     existing = {resource["name"] for resource in dataset["resources"]}
-    for filename, name, description in BOUNDARY_RESOURCES:
+    for filename, fmt, name, description in BOUNDARY_RESOURCES:
         if name in existing:
             yield f"kept resource {name}"
             continue
@@ -113,7 +116,7 @@ def _upsert_resources(context, dataset_name, data_dir):
                 "package_id": dataset_name,
                 "name": name,
                 "description": description,
-                "format": "GeoJSON",
+                "format": fmt,
                 "upload": FileStorage(stream=stream, filename=filename),
             })
         yield f"created resource {name}"

@@ -107,9 +107,11 @@ def public_datasets():
             return found
 
 
-def table_kinds(resource_ids):
-    """``{resource_id: "observations" | "fire_detections"}`` for the DataStore
-    tables among ``resource_ids`` whose columns are those of a known table."""
+def table_kinds(resource_ids, kinds=None):
+    """``{resource_id: kind}`` for the DataStore tables among ``resource_ids``
+    that have every column of a kind; ``kinds``: ``{kind: columns}``, by
+    default the observations and fire-detection tables."""
+    kinds = kinds or {kind: set(table.columns) for kind, table in KINDS.items()}
     if not resource_ids:
         return {}
     with get_read_engine().connect() as connection:
@@ -117,12 +119,20 @@ def table_kinds(resource_ids):
             "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns "
             "WHERE table_schema = 'public' AND table_name = ANY(:ids) GROUP BY table_name"),
             {"ids": list(resource_ids)}).all()
-    kinds = {}
+    found = {}
     for table_name, columns in rows:
-        for kind, table in KINDS.items():
-            if set(table.columns) <= set(columns):
-                kinds[table_name] = kind
-    return kinds
+        for kind, wanted in kinds.items():
+            if set(wanted) <= set(columns):
+                found[table_name] = kind
+    return found
+
+
+def read_table(resource_id):
+    """Every row of a DataStore table, as a DataFrame."""
+    with get_read_engine().connect() as connection:
+        result = connection.execute(sa.text(
+            f"SELECT * FROM {datastore_tables.quote_identifier(resource_id)}"))
+        return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def changed_variables(resource_id, start, end):

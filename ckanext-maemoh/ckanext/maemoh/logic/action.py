@@ -1,10 +1,10 @@
 """Actions of the platform (``/api/3/action/maemoh_*``)."""
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import risk_runs
+from ckanext.maemoh import ghg_runs, guidance_view, risk_runs
 from ckanext.maemoh.risk_jobs import pipeline
 
-__all__ = ["maemoh_risk_run", "maemoh_risk_status"]
+__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance"]
 
 
 def maemoh_risk_run(context, data_dict):
@@ -53,3 +53,38 @@ def maemoh_risk_status(context, data_dict):
         raise tk.ValidationError({"state": [tk._("One of: {states}").format(
             states=", ".join(risk_runs.STATES))]})
     return [run for run in risk_runs.runs(limit) if not state or run["state"] == state]
+
+
+def maemoh_ghg_run(context, data_dict):
+    """Queue a greenhouse-gas inventory run; it publishes ``ghg-inventory-<year>``.
+
+    :param year: the inventory year, Common Era (default: the latest year
+        with activity data)
+    :returns: ``{"job_id", "year", "requested_by"}``
+    """
+    tk.check_access("maemoh_ghg_run", context, data_dict)
+    year = data_dict.get("year")
+    if year not in (None, ""):
+        try:
+            year = int(year)
+        except (TypeError, ValueError):
+            raise tk.ValidationError({"year": [tk._("Give a whole number")]})
+        if not 1990 <= year <= 2100:
+            raise tk.ValidationError({"year": [tk._("Give a year of the Common Era, 1990 to 2100")]})
+    return ghg_runs.enqueue(year or None, user=context.get("user"))
+
+
+@tk.side_effect_free
+def maemoh_guidance(context, data_dict):
+    """The current guidance towards net zero, each recommendation with its evidence.
+
+    :param tambon: a tambon code: its recommendations and the district-wide ones
+    :param dimension: only this dimension (ghg, air, fire, ...)
+    :param year: the inventory year (default: the latest published)
+    :returns: ``{"inventory": name, "year", "recommendations": [{id, priority,
+        dimension, tambon_code, text_th, text_en, evidence: [{label, value,
+        unit, source, url}]}]}``
+    """
+    tk.check_access("maemoh_guidance", context, data_dict)
+    return guidance_view.current(context, data_dict.get("tambon"), data_dict.get("dimension"),
+                                 data_dict.get("year"))

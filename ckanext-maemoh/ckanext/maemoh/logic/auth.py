@@ -1,13 +1,13 @@
 """Who may do what with our actions (sysadmins pass every check).
 
-Risk runs publish into the district organisation
+Risk and inventory runs publish into the district organisation
 (``ckanext.maemoh.organization``), so starting one, or reading the run log
 with its errors, takes what creating a dataset there takes: being an editor
-or admin of that organisation.
+or admin of that organisation. The guidance is public.
 """
 import ckan.plugins.toolkit as tk
 
-__all__ = ["maemoh_risk_run", "maemoh_risk_status"]
+__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance"]
 
 
 def _publisher(context):
@@ -16,7 +16,7 @@ def _publisher(context):
         tk.check_access("package_create", dict(context), {"owner_org": org})
     except tk.NotAuthorized:
         return {"success": False,
-                "msg": tk._("Only editors of the organisation {org} may run or follow risk jobs")
+                "msg": tk._("Only editors of the organisation {org} may run or follow computed layers")
                 .format(org=org)}
     return {"success": True}
 
@@ -27,3 +27,13 @@ def maemoh_risk_run(context, data_dict):
 
 def maemoh_risk_status(context, data_dict):
     return _publisher(context)
+
+
+def maemoh_ghg_run(context, data_dict):
+    return _publisher(context)
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_guidance(context, data_dict):
+    """Public: the guidance is published data."""
+    return {"success": True}

@@ -15,7 +15,7 @@ from ckanext.maemoh.tests.conftest import run_harvest
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
-DATASETS = ["maemoh-tambon-boundaries"]
+DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-tambon-boundaries"]
 SOURCES_FILE = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
 
 
@@ -36,7 +36,7 @@ def _names(**params):
 def test_demo_creates_the_organisation_and_datasets(load_demo):
     load_demo()
     org = helpers.call_action("organization_show", id="maemoh-district")
-    assert org["package_count"] == 1
+    assert org["package_count"] == len(DATASETS)
     assert org["agency_type"] == "government"
     assert _names() == DATASETS
 
@@ -47,7 +47,7 @@ def test_boundaries_carry_the_district_outline_and_the_tambon_files(load_demo, d
     with open(demo_data / "maemoh_district.geojson", encoding="utf-8") as f:
         district = json.load(f)["features"][0]["geometry"]
     assert json.loads(dataset["spatial"]) == district
-    assert [r["format"] for r in dataset["resources"]] == ["GeoJSON", "GeoJSON"]
+    assert [r["format"] for r in dataset["resources"]] == ["GeoJSON", "GeoJSON", "CSV"]
     assert all(r["url_type"] == "upload" for r in dataset["resources"])
     assert "CC BY-IGO 3.0" in dataset["notes"]
 

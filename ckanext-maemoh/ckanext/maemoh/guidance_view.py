@@ -1,0 +1,82 @@
+"""The guidance of the latest published inventory, with links that resolve.
+
+Each piece of evidence names its source by a key; here the key becomes the
+URL of what it rests on: ``inventory`` the inventory dataset, ``pathway:*``
+its pathway table, ``population`` the boundary dataset that publishes the
+registered population, ``risk:<dimension>`` that risk layer (None when the
+layer is not published). Only what the caller may see is read.
+"""
+import json
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh.demo import BOUNDARY_DATASET
+
+INVENTORY_TYPE = "ghg-inventory"
+GUIDANCE_TABLE = "Guidance"
+PATHWAY_RESOURCE = "Pathway (CSV)"
+
+
+def current(context, tambon=None, dimension=None, year=None):
+    inventory = _inventory(context, year)
+    resources = {r["name"]: r for r in inventory["resources"]}
+    if GUIDANCE_TABLE not in resources:
+        raise tk.ObjectNotFound(tk._("The inventory {name} has no guidance table").format(name=inventory["name"]))
+    rows = tk.get_action("datastore_search")(dict(context), {
+        "resource_id": resources[GUIDANCE_TABLE]["id"], "limit": 1000, "sort": "priority, _id"})["records"]
+    links = _Links(context, inventory, resources)
+    recommendations = []
+    for row in rows:
+        if tambon and row["tambon_code"] not in (tambon, None, ""):
+            continue
+        if dimension and row["dimension"] != dimension:
+            continue
+        evidence = [dict(e, url=links.url(e["source"])) for e in json.loads(row["evidence"] or "[]")]
+        recommendations.append({k: row[k] for k in ("id", "priority", "dimension", "tambon_code",
+                                                    "text_th", "text_en")} | {"evidence": evidence})
+    return {"inventory": inventory["name"], "year": int(inventory["inventory_year"]),
+            "recommendations": recommendations}
+
+
+def _inventory(context, year):
+    fq = f"+dataset_type:{INVENTORY_TYPE}"
+    if year:
+        fq += f" +name:ghg-inventory-{int(year)}"
+    found = tk.get_action("package_search")(dict(context), {"fq": fq, "sort": "name desc", "rows": 1})
+    if not found["results"]:
+        raise tk.ObjectNotFound(tk._("No greenhouse-gas inventory is published yet"))
+    return found["results"][0]
+
+
+class _Links:
+    def __init__(self, context, inventory, resources):
+        self.context = context
+        self.inventory = inventory
+        self.resources = resources
+
+    def url(self, source):
+        kind, _, detail = str(source).partition(":")
+        if kind == "inventory":
+            return _dataset_url(self.inventory)
+        if kind == "pathway" and PATHWAY_RESOURCE in self.resources:
+            return _resource_url(self.inventory, self.resources[PATHWAY_RESOURCE])
+        if kind == "population":
+            return self._dataset_url_of(BOUNDARY_DATASET)
+        if kind == "risk":
+            return self._dataset_url_of(f"risk-{detail}")
+        return None
+
+    def _dataset_url_of(self, name):
+        try:
+            return _dataset_url(tk.get_action("package_show")(dict(self.context), {"id": name}))
+        except (tk.ObjectNotFound, tk.NotAuthorized):
+            return None
+
+
+def _dataset_url(dataset):
+    return tk.url_for(f"{dataset['type']}.read", id=dataset["name"], _external=True)
+
+
+def _resource_url(dataset, resource):
+    return tk.url_for(f"{dataset['type']}_resource.read", id=dataset["name"], resource_id=resource["id"],
+                      _external=True)
