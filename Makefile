@@ -41,9 +41,9 @@ install: var/.system-packages $(VENV)/.installed $(MO_FILES)  ## Debian packages
 	$(VENV)/bin/pybabel compile --statistics -D ckanext-maemoh -i $< -o $@
 
 messages:  ## re-extract translatable strings and update the .po files
-	$(VENV)/bin/pybabel extract --no-location --omit-header -k _ \
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -k _ \
 	    -o $(I18N)/ckanext-maemoh.pot ckanext-maemoh/ckanext/maemoh
-	$(VENV)/bin/pybabel update -D ckanext-maemoh -i $(I18N)/ckanext-maemoh.pot -d $(I18N)
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -D ckanext-maemoh -i $(I18N)/ckanext-maemoh.pot -d $(I18N)
 
 var/.system-packages: deploy/install-system-packages.sh
 	deploy/install-system-packages.sh

@@ -38,6 +38,8 @@ setup(
             "data/*",
             "data/ghg/*",
             "templates/**/*.html",
+            "templates/**/*.atom",
+            "assets/*",
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",
         ],

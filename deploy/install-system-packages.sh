@@ -20,6 +20,7 @@ gcc                                          gcc
 /usr/include/python3.11/Python.h             python3-dev
 /usr/lib/x86_64-linux-gnu/libmagic.so.1      libmagic1
 /usr/share/fonts/truetype/tlwg/Loma.ttf      fonts-thai-tlwg
+chromium                                     chromium
 "
 
 missing=()

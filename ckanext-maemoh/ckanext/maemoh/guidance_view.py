@@ -18,6 +18,9 @@ PATHWAY_RESOURCE = "Pathway (CSV)"
 
 
 def current(context, tambon=None, dimension=None, year=None):
+    # each nested action gets a context of its own: a shared one would carry
+    # the auth audit of a lookup that ended in NotFound into the next call
+    context = {"user": context.get("user") or ""}
     inventory = _inventory(context, year)
     resources = {r["name"]: r for r in inventory["resources"]}
     if GUIDANCE_TABLE not in resources:
@@ -68,7 +71,7 @@ class _Links:
 
     def _dataset_url_of(self, name):
         try:
-            return _dataset_url(tk.get_action("package_show")(dict(self.context), {"id": name}))
+            return _dataset_url(tk.get_action("package_show")({"user": self.context["user"]}, {"id": name}))
         except (tk.ObjectNotFound, tk.NotAuthorized):
             return None
 

@@ -1,6 +1,8 @@
 """Template helpers (``h.maemoh_*``)."""
 import json
 
+import ckan.plugins.toolkit as tk
+
 from ckanext.maemoh import vocabularies
 
 
@@ -22,3 +24,16 @@ def maemoh_translated_value(data, field_name, lang):
         except ValueError:
             return ""
     return value.get(lang, "") if isinstance(value, dict) else ""
+
+
+def maemoh_label(vocabulary, code):
+    """The label of ``code`` in the page's language (Thai unless English)."""
+    lang = "en" if tk.h.lang() == "en" else "th"
+    return vocabularies.label(vocabulary, code, lang)
+
+
+def maemoh_number(value):
+    """A figure for residents: thousands separated, no false precision."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".rstrip("0").rstrip(".")

@@ -3,7 +3,8 @@
 The class only declares interfaces: commands live in ``cli.py``, actions
 and their auth in ``logic/action.py`` and ``logic/auth.py``, risk runs and
 their triggers in ``risk_runs.py``, validators in ``logic/validators.py``,
-helpers in ``helpers.py``, search shaping in ``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
+helpers in ``helpers.py``, the residents' pages in ``views.py`` (data in
+``residents.py`` and ``portal.py``), search shaping in ``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
 options in ``config_declaration.yaml``, templates in ``templates/``,
 translations in ``i18n/``. The harvesters are plugins of their own
 (``harvest/plugins.py``).
@@ -21,6 +22,7 @@ from ckanext.maemoh.harvest.base import observations_changed_signal
 
 @tk.blanket.actions
 @tk.blanket.auth_functions
+@tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
@@ -37,6 +39,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "ckanext-maemoh")
 
     # IFacets
 

@@ -1,10 +1,11 @@
 """Actions of the platform (``/api/3/action/maemoh_*``)."""
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import ghg_runs, guidance_view, risk_runs
+from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs
 from ckanext.maemoh.risk_jobs import pipeline
 
-__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance"]
+__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
+           "maemoh_aqi_latest", "maemoh_risk_summary"]
 
 
 def maemoh_risk_run(context, data_dict):
@@ -88,3 +89,54 @@ def maemoh_guidance(context, data_dict):
     tk.check_access("maemoh_guidance", context, data_dict)
     return guidance_view.current(context, data_dict.get("tambon"), data_dict.get("dimension"),
                                  data_dict.get("year"))
+
+
+@tk.side_effect_free
+def maemoh_aqi_latest(context, data_dict):
+    """The current air quality (Thai AQI) per station and per tambon, for
+    residents; public data only.
+
+    :param lang: "th" (default) or "en": the language of band names and advice
+    :param tambon: a tambon code: only that tambon, and the stations in it or
+        used by it
+    :returns: ``{"stations": [...], "tambons": [...], "stale_after_hours": N}``;
+        each item has ``aqi``, ``band`` (None without data), ``stale``,
+        ``time_local`` and the band texts ``band_name``, ``band_label``,
+        ``colour``, ``text_colour``, ``icon``, ``advice_general``,
+        ``advice_sensitive`` ("no current data" when stale)
+    """
+    tk.check_access("maemoh_aqi_latest", context, data_dict)
+    lang = data_dict.get("lang") or "th"
+    if lang not in residents.LANGUAGES:
+        raise tk.ValidationError({"lang": [tk._("One of: {languages}").format(
+            languages=", ".join(residents.LANGUAGES))]})
+    tambon = data_dict.get("tambon") or None
+    _check_tambon(tambon)
+    return residents.aqi_latest(lang, tambon)
+
+
+@tk.side_effect_free
+def maemoh_risk_summary(context, data_dict):
+    """The risk per tambon of each published risk layer; public data only.
+
+    :param tambon: only this tambon's rows
+    :param dimension: only this dimension (air, fire, water, heat, energy,
+        ghg, composite)
+    :returns: ``{dimension: {"dataset", "computed_at", "temporal_start",
+        "temporal_end", "tambons": [rows of the "Risk per tambon" table]}}``
+    """
+    tk.check_access("maemoh_risk_summary", context, data_dict)
+    tambon = data_dict.get("tambon") or None
+    _check_tambon(tambon)
+    dimension = data_dict.get("dimension") or None
+    if dimension is not None and dimension not in pipeline.ALL_DIMENSIONS:
+        raise tk.ValidationError({"dimension": [
+            tk._("Unknown dimension: {names}; use {known}").format(
+                names=dimension, known=", ".join(pipeline.ALL_DIMENSIONS))]})
+    return residents.risk_summary(tambon, dimension)
+
+
+def _check_tambon(tambon):
+    if tambon is not None and tambon not in residents.tambon_codes():
+        raise tk.ValidationError({"tambon": [tk._("One of: {codes}").format(
+            codes=", ".join(residents.tambon_codes()))]})

@@ -3,11 +3,12 @@
 Risk and inventory runs publish into the district organisation
 (``ckanext.maemoh.organization``), so starting one, or reading the run log
 with its errors, takes what creating a dataset there takes: being an editor
-or admin of that organisation. The guidance is public.
+or admin of that organisation. The guidance and the residents' data are public.
 """
 import ckan.plugins.toolkit as tk
 
-__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance"]
+__all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
+           "maemoh_aqi_latest", "maemoh_risk_summary"]
 
 
 def _publisher(context):
@@ -36,4 +37,16 @@ def maemoh_ghg_run(context, data_dict):
 @tk.auth_allow_anonymous_access
 def maemoh_guidance(context, data_dict):
     """Public: the guidance is published data."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_aqi_latest(context, data_dict):
+    """Public: built from public datasets only."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_risk_summary(context, data_dict):
+    """Public: the risk layers are public datasets."""
     return {"success": True}

@@ -1,0 +1,43 @@
+/* The residents' map: tambons and stations coloured by their current AQI
+   band, fire detections of the last 48 hours; no base tiles (the tambon
+   outlines and names are the map). The page reads fine without it. */
+(function () {
+  "use strict";
+  var element = document.getElementById("maemoh-map");
+  if (!element || !window.L || !window.fetch) { return; }
+  var map = L.map(element, { scrollWheelZoom: false, attributionControl: true });
+  map.attributionControl.addAttribution(element.getAttribute("data-attribution"));
+  fetch(element.getAttribute("data-src"))
+    .then(function (response) { return response.json(); })
+    .then(function (layers) {
+      var tambons = L.geoJSON(layers.tambons, {
+        style: function (feature) {
+          return { color: "#333", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.65,
+                   className: "maemoh-tambon" };
+        },
+        onEachFeature: function (feature, layer) {
+          var p = feature.properties;
+          layer.bindTooltip(p.name + ": " + p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : ""),
+                            { sticky: true });
+          layer.on("click", function () { window.location.href = p.url; });
+        }
+      }).addTo(map);
+      L.geoJSON(layers.stations, {
+        pointToLayer: function (feature, latlng) {
+          var p = feature.properties;
+          return L.circleMarker(latlng, { radius: 8, color: "#000", weight: 2, fillColor: p.colour,
+                                          fillOpacity: 1, className: "maemoh-station" })
+            .bindTooltip(p.name + ": " + p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : ""));
+        }
+      }).addTo(map);
+      L.geoJSON(layers.fires, {
+        pointToLayer: function (feature, latlng) {
+          return L.circleMarker(latlng, { radius: 4, color: "#7f0000", weight: 1, fillColor: "#ff3d00",
+                                          fillOpacity: 1, className: "maemoh-fire" })
+            .bindTooltip(feature.properties.time_local);
+        }
+      }).addTo(map);
+      map.fitBounds(tambons.getBounds());
+      element.setAttribute("data-ready", "true");
+    });
+}());

@@ -1,0 +1,62 @@
+"""What the residents' pages need beyond :mod:`.residents`: the map layers
+and the latest published inventory."""
+import json
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh import places, residents
+from ckanext.maemoh.risk_jobs import aqi
+
+BANGKOK = aqi.BANGKOK
+NO_DATA_COLOUR = "#BDBDBD"
+
+
+def map_layers(lang):
+    """GeoJSON FeatureCollections (EPSG:4326): tambons and stations coloured
+    by their current band (grey when stale or without data), and the fire
+    detections of the last 48 hours."""
+    stations = residents.station_aqi()
+    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=stations)}
+    with open(places.DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
+        shapes = json.load(f)["features"]
+    tambon_features = []
+    for shape in shapes:
+        code = shape["properties"]["tambon_code"]
+        tambon_features.append(_feature(shape["geometry"], tambons[code], lang, tambon_code=code,
+                                        name=shape["properties"][f"name_{lang}"],
+                                        url=tk.url_for("maemoh_residents.tambon", code=code)))
+    station_features = [
+        _feature({"type": "Point", "coordinates": [s["longitude"], s["latitude"]]}, s, lang,
+                 station_id=s["station_id"], name=s[f"name_{lang}"] or s["station_id"])
+        for s in stations]
+    fires = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [f["longitude"], f["latitude"]]},
+              "properties": {"time_local": f["time_local"], "frp_mw": f["frp_mw"]}}
+             for f in residents.fire_hotspots(hours=48)]
+    return {"tambons": _collection(tambon_features), "stations": _collection(station_features),
+            "fires": _collection(fires)}
+
+
+def _feature(geometry, item, lang, **properties):
+    current = None if item.get("stale") else item.get("band")
+    info = residents.band_info(current, lang)
+    return {"type": "Feature", "geometry": geometry, "properties": dict(
+        properties, aqi=item.get("aqi") if current else None, band=current,
+        band_name=info["name"], colour=info["colour"] if current else NO_DATA_COLOUR)}
+
+
+def _collection(features):
+    return {"type": "FeatureCollection", "features": features}
+
+
+def latest_inventory():
+    """The newest public ``ghg-inventory`` dataset with its chart URLs, or None."""
+    found = tk.get_action("package_search")({"user": ""}, {
+        "fq": "+dataset_type:ghg-inventory", "sort": "name desc", "rows": 1})["results"]
+    if not found:
+        return None
+    dataset = found[0]
+    resources = {r["name"]: r for r in dataset["resources"]}
+    return {"dataset": dataset,
+            "url": tk.url_for("ghg-inventory.read", id=dataset["name"]),
+            "sector_png": resources.get("Emissions by sector (PNG)", {}).get("url"),
+            "pathway_png": resources.get("Pathway to 2050 (PNG)", {}).get("url")}

@@ -1,0 +1,47 @@
+"""The residents' pages in a real browser (headless Chromium, a 360 px phone):
+the map draws the tambons and stations in their band colours, the language
+switches, a tambon page shows its charts. Screenshots: var/test-artifacts/browser/."""
+import pytest
+
+from ckanext.maemoh.risk_jobs import aqi
+from ckanext.maemoh.tests.browser import (  # noqa: F401 (fixtures)
+    browser_page, chromium_browser, live_server, screenshot)
+from ckanext.maemoh.tests.test_residents_pages import NOW, TAMBONS_EN, TAMBONS_TH, clean_risk, district, portal  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+GREY = "#bdbdbd"
+
+
+def test_the_district_page_on_a_phone(portal, live_server, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    assert page.goto(f"{live_server}/maemoh/").status == 200
+    expect(page.locator("#maemoh-map[data-ready=true]")).to_have_count(1, timeout=30_000)
+    tambons = page.locator("path.maemoh-tambon")
+    expect(tambons).to_have_count(5)
+    band_colours = {b.hex.lower() for b in aqi.BANDS.values()} | {GREY}
+    fills = {tambons.nth(i).get_attribute("fill").lower() for i in range(5)}
+    assert fills <= band_colours and fills - {GREY}, fills  # coloured by band, some current
+    stations = page.locator("path.maemoh-station")
+    assert stations.count() >= 3
+    assert {stations.nth(i).get_attribute("fill").lower() for i in range(stations.count())} <= band_colours
+    cards = page.locator("li.maemoh-card")
+    expect(cards).to_have_count(5)
+    for name in TAMBONS_TH:
+        expect(page.get_by_role("link", name=f"ตำบล {name}")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(page, "maemoh-th-360")
+
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#maemoh-map[data-ready=true]")).to_have_count(1, timeout=30_000)
+    for name in TAMBONS_EN:
+        expect(page.get_by_role("link", name=f"Tambon {name}")).to_be_visible()
+    screenshot(page, "maemoh-en-360")
+
+    page.get_by_role("link", name="Tambon Mae Mo").click()
+    expect(page.locator("h1")).to_have_text("Tambon Mae Mo")
+    expect(page.locator("svg.maemoh-chart")).to_have_count(2)
+    assert page.locator("svg.maemoh-chart rect").count() >= 7  # a bar per day
+    screenshot(page, "maemoh-tambon-520204-en-360")
