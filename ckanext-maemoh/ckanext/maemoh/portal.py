@@ -5,26 +5,33 @@ import json
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import places, residents
-from ckanext.maemoh.risk_jobs import aqi
+from ckanext.maemoh.risk_jobs import aqi, composite
 
 BANGKOK = aqi.BANGKOK
 NO_DATA_COLOUR = "#BDBDBD"
+RISK_CLASSES = {c.value: c for c in composite.RISK_CLASSES}
 
 
 def map_layers(lang):
     """GeoJSON FeatureCollections (EPSG:4326): tambons and stations coloured
-    by their current band (grey when stale or without data), and the fire
-    detections of the last 48 hours."""
+    by their current band (grey when stale or without data), the tambons'
+    highest air-risk class, and the fire detections of the last 48 hours."""
     stations = residents.station_aqi()
     tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=stations)}
+    layer = residents.risk_summary(dimension="air").get("air", {"tambons": []})
+    risk = {row["tambon_code"]: RISK_CLASSES.get(row.get("risk_class_max")) for row in layer["tambons"]}
     with open(places.DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
         shapes = json.load(f)["features"]
     tambon_features = []
     for shape in shapes:
         code = shape["properties"]["tambon_code"]
+        cls = risk.get(code)
         tambon_features.append(_feature(shape["geometry"], tambons[code], lang, tambon_code=code,
                                         name=shape["properties"][f"name_{lang}"],
-                                        url=tk.url_for("maemoh_residents.tambon", code=code)))
+                                        url=tk.url_for("maemoh_residents.tambon", code=code),
+                                        risk_class=cls.value if cls else None,
+                                        risk_label=getattr(cls, f"label_{lang}") if cls else None,
+                                        risk_colour=cls.colour if cls else NO_DATA_COLOUR))
     station_features = [
         _feature({"type": "Point", "coordinates": [s["longitude"], s["latitude"]]}, s, lang,
                  station_id=s["station_id"], name=s[f"name_{lang}"] or s["station_id"])

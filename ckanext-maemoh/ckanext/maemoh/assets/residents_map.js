@@ -1,6 +1,7 @@
-/* The residents' map: tambons and stations coloured by their current AQI
-   band, fire detections of the last 48 hours; no base tiles (the tambon
-   outlines and names are the map). The page reads fine without it. */
+/* The residents' map: tambons coloured by their current AQI band (or, by
+   choice, by their highest air-risk class), stations by their band, fire
+   detections of the last 48 hours; no base tiles (the tambon outlines are
+   the map). The page reads fine without it. */
 (function () {
   "use strict";
   var element = document.getElementById("maemoh-map");
@@ -10,18 +11,29 @@
   fetch(element.getAttribute("data-src"))
     .then(function (response) { return response.json(); })
     .then(function (layers) {
-      var tambons = L.geoJSON(layers.tambons, {
-        style: function (feature) {
-          return { color: "#333", weight: 1.5, fillColor: feature.properties.colour, fillOpacity: 0.65,
-                   className: "maemoh-tambon" };
-        },
-        onEachFeature: function (feature, layer) {
-          var p = feature.properties;
-          layer.bindTooltip(p.name + ": " + p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : ""),
-                            { sticky: true });
-          layer.on("click", function () { window.location.href = p.url; });
-        }
+      function tambonLayer(colourOf, labelOf) {
+        return L.geoJSON(layers.tambons, {
+          style: function (feature) {
+            return { color: "#333", weight: 1.5, fillColor: colourOf(feature.properties), fillOpacity: 0.65,
+                     className: "maemoh-tambon" };
+          },
+          onEachFeature: function (feature, layer) {
+            var p = feature.properties;
+            layer.bindTooltip(p.name + ": " + labelOf(p), { sticky: true });
+            layer.on("click", function () { window.location.href = p.url; });
+          }
+        });
+      }
+      var tambons = tambonLayer(function (p) { return p.colour; }, function (p) {
+        return p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : "");
       }).addTo(map);
+      var risk = tambonLayer(function (p) { return p.risk_colour; }, function (p) {
+        return p.risk_label || element.getAttribute("data-no-data");
+      });
+      var choices = {};
+      choices[element.getAttribute("data-aqi-label")] = tambons;
+      choices[element.getAttribute("data-risk-label")] = risk;
+      L.control.layers(choices, null, { collapsed: false }).addTo(map);
       L.geoJSON(layers.stations, {
         pointToLayer: function (feature, latlng) {
           var p = feature.properties;

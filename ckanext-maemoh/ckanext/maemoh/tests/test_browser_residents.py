@@ -3,7 +3,7 @@ the map draws the tambons and stations in their band colours, the language
 switches, a tambon page shows its charts. Screenshots: var/test-artifacts/browser/."""
 import pytest
 
-from ckanext.maemoh.risk_jobs import aqi
+from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.browser import (  # noqa: F401 (fixtures)
     browser_page, chromium_browser, live_server, screenshot)
 from ckanext.maemoh.tests.test_residents_pages import NOW, TAMBONS_EN, TAMBONS_TH, clean_risk, district, portal  # noqa: F401
@@ -40,8 +40,15 @@ def test_the_district_page_on_a_phone(portal, live_server, browser_page):
         expect(page.get_by_role("link", name=f"Tambon {name}")).to_be_visible()
     screenshot(page, "maemoh-en-360")
 
+    page.get_by_text("Air risk class").click()  # the map's other colouring
+    risk_colours = {c.colour.lower() for c in composite.RISK_CLASSES} | {GREY}
+    risk_fills = {tambons.nth(i).get_attribute("fill").lower() for i in range(5)}
+    assert risk_fills <= risk_colours and risk_fills - {GREY}, risk_fills
+    screenshot(page, "maemoh-en-risk-360")
+
     page.get_by_role("link", name="Tambon Mae Mo").click()
     expect(page.locator("h1")).to_have_text("Tambon Mae Mo")
     expect(page.locator("svg.maemoh-chart")).to_have_count(2)
     assert page.locator("svg.maemoh-chart rect").count() >= 7  # a bar per day
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "maemoh-tambon-520204-en-360")

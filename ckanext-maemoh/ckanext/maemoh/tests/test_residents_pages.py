@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 
 from ckanext.maemoh import demo_ghg, ghg_runs, residents, risk_runs
-from ckanext.maemoh.risk_jobs import aqi
+from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.test_risk_runs import harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
@@ -131,6 +131,9 @@ def test_map_layers(app, portal):
                                                                        "520204", "520205"]
     colours = {aqi.BANDS[b].hex for b in aqi.BANDS}
     assert any(f["properties"]["colour"] in colours for f in tambons)
+    risk_colours = {c.colour for c in composite.RISK_CLASSES}
+    assert all(f["properties"]["risk_colour"] in risk_colours for f in tambons)  # risk-air is published
+    assert {f["properties"]["risk_class"] for f in tambons} <= {1, 2, 3, 4, 5}
     assert {f["properties"]["station_id"] for f in layers["stations"]["features"]} >= {"38t", "39t", "40t"}
     assert all(f["geometry"]["type"] == "Point" for f in layers["fires"]["features"])
 
