@@ -35,7 +35,6 @@ import re
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, grid, hazards, outputs, statistics

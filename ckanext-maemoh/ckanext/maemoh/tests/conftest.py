@@ -10,6 +10,8 @@ from ckan.tests import factories, helpers
 from ckanext.harvest import queue
 from ckanext.harvest.interfaces import IHarvester
 from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+# The real-browser fixtures, defined once for the session (tests/browser.py)
+from ckanext.maemoh.tests.browser import browser_page, chromium_browser, live_server  # noqa: F401
 
 DEMO_DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 
@@ -20,6 +22,36 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
+
+
+@pytest.fixture
+def district(clean_db):
+    """The district organisation (``ckanext.maemoh.organization``) that owns computed layers."""
+    return factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
+
+
+@pytest.fixture
+def clean_risk():
+    """No risk run records or debounce gates in Redis; no spatial units cached."""
+    from ckanext.maemoh import risk_runs
+
+    redis_ = risk_runs.connection()
+    for key in redis_.scan_iter("maemoh:risk:*"):
+        redis_.delete(key)
+    risk_runs.spatial_units.cache_clear()
+
+
+@pytest.fixture
+def portal(district):
+    """Fresh air and fire data, the air risk layer, the inventory and its guidance."""
+    from ckanext.maemoh import demo_ghg, ghg_runs, risk_runs
+    from ckanext.maemoh.tests.test_risk_runs import NOW, harvest
+
+    harvest(district, NOW, "air4thai", "firms")
+    risk_runs.execute("air")
+    list(demo_ghg.load(district["name"]))
+    ghg_runs.execute(2024)
+    return district
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ switches, a tambon page shows its charts. Screenshots: var/test-artifacts/browse
 import pytest
 
 from ckanext.maemoh.risk_jobs import aqi, composite
-from ckanext.maemoh.tests.browser import (  # noqa: F401 (fixtures)
-    browser_page, chromium_browser, live_server, screenshot)
-from ckanext.maemoh.tests.test_residents_pages import NOW, TAMBONS_EN, TAMBONS_TH, clean_risk, district, portal  # noqa: F401
+from ckanext.maemoh.tests.browser import screenshot
+from ckanext.maemoh.tests.test_residents_pages import TAMBONS_EN, TAMBONS_TH
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 GREY = "#bdbdbd"

@@ -3,8 +3,7 @@ the live server's search page, in headless Chromium on a 360 px phone, in Thai
 (the default) and in English."""
 import pytest
 
-from ckanext.maemoh.tests.browser import (  # noqa: F401 (fixtures)
-    browser_page, chromium_browser, live_server, screenshot)
+from ckanext.maemoh.tests.browser import screenshot
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

@@ -15,7 +15,7 @@ from ckan.tests import factories, helpers
 from ckanext.maemoh import datastore_tables, places, residents, risk_runs
 from ckanext.maemoh.risk_jobs import air_quality, aqi
 from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
-from ckanext.maemoh.tests.test_risk_runs import NOW, clean_risk, district, harvest  # noqa: F401
+from ckanext.maemoh.tests.test_risk_runs import NOW, harvest
 
 stack = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk", "district")
 HOURS = pd.Timedelta(hours=1)

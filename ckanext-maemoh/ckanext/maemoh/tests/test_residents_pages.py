@@ -5,10 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-import ckan.plugins.toolkit as tk
-from ckan.tests import factories
-
-from ckanext.maemoh import demo_ghg, ghg_runs, residents, risk_runs
+from ckanext.maemoh import residents
 from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.test_risk_runs import harvest
 
@@ -19,27 +16,7 @@ TAMBONS_TH = ["บ้านดง", "นาสัก", "จางเหนือ
 TAMBONS_EN = ["Ban Dong", "Na Sak", "Chang Nuea", "Mae Mo", "Sop Pat"]
 
 
-@pytest.fixture
-def clean_risk():
-    redis_ = risk_runs.connection()
-    for key in redis_.scan_iter("maemoh:risk:*"):
-        redis_.delete(key)
-    risk_runs.spatial_units.cache_clear()
 
-
-@pytest.fixture
-def district(clean_db):
-    return factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
-
-
-@pytest.fixture
-def portal(district):
-    """Fresh air and fire data, the air risk layer, the inventory and its guidance."""
-    harvest(district, NOW, "air4thai", "firms")
-    risk_runs.execute("air")
-    list(demo_ghg.load(district["name"]))
-    ghg_runs.execute(2024)
-    return district
 
 
 def page(app, url):

@@ -29,13 +29,6 @@ RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method
              "Risk per tambon"}
 
 
-@pytest.fixture
-def clean_risk():
-    redis_ = risk_runs.connection()
-    for key in redis_.scan_iter("maemoh:risk:*"):
-        redis_.delete(key)
-    risk_runs.spatial_units.cache_clear()
-
 
 def replay_handler(now):
     spec = importlib.util.spec_from_file_location("replay_sources", REPLAY)
@@ -43,10 +36,6 @@ def replay_handler(now):
     spec.loader.exec_module(module)
     return module.make_handler(now=lambda: now)
 
-
-@pytest.fixture
-def district(clean_db):
-    return factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
 
 
 def harvest(district, now, *kinds):
