@@ -19,7 +19,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ckanext.maemoh.netzero import yamldoc
 
 MAPPING_FILE = files("ckanext.maemoh.netzero") / "gpc_activities.yaml"
 LEVELS = ("BASIC", "BASIC+", "reported")
@@ -99,15 +99,12 @@ class GPCMapping:
 
 def load_mapping(path: str | Path | None = None) -> GPCMapping:
     """The mapping from ``path`` (default: the packaged ``gpc_activities.yaml``)."""
-    text = Path(path).read_text(encoding="utf-8") if path else MAPPING_FILE.read_text(encoding="utf-8")
-    return parse_mapping(yaml.safe_load(text))
+    return parse_mapping(yamldoc.read(path, MAPPING_FILE))
 
 
 def parse_mapping(doc: Mapping[str, Any]) -> GPCMapping:
     """A validated :class:`GPCMapping` from the parsed YAML document (ValueError on any inconsistency)."""
-    for key in ("version", "sectors", "subsectors", "references", "activities"):
-        if key not in doc:
-            raise ValueError(f"GPC mapping lacks {key!r}")
+    yamldoc.require(doc, ("version", "sectors", "subsectors", "references", "activities"), "GPC mapping")
     if tuple(doc["sectors"]) != SECTORS:
         raise ValueError(f"GPC sectors must be {SECTORS}, got {tuple(doc['sectors'])}")
     references = {ref: _reference(ref, entry, doc["subsectors"]) for ref, entry in doc["references"].items()}

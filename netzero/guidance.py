@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from ckanext.maemoh.netzero import yamldoc
 from ckanext.maemoh.netzero.guidance_kinds import FIELDS, KINDS, Context
 from ckanext.maemoh.netzero.inventory import Inventory
 
@@ -69,8 +69,7 @@ class Recommendation:
 
 def load_rules(path: str | Path | None = None) -> Rules:
     """The rules of ``path`` (default: the packaged ``guidance_rules.yaml``)."""
-    text = Path(path).read_text(encoding="utf-8") if path else RULES_FILE.read_text(encoding="utf-8")
-    return parse_rules(yaml.safe_load(text))
+    return parse_rules(yamldoc.read(path, RULES_FILE))
 
 
 def parse_rules(doc: Mapping[str, Any]) -> Rules:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+
+from ckanext.maemoh.netzero import yamldoc
 
 SCENARIOS_FILE = files("ckanext.maemoh.netzero") / "scenarios.yaml"
 BAU = "bau"
@@ -112,15 +113,12 @@ class Scenarios:
 
 def load_scenarios(path: str | Path | None = None) -> Scenarios:
     """The scenarios of ``path`` (default: the packaged ``scenarios.yaml``)."""
-    text = Path(path).read_text(encoding="utf-8") if path else SCENARIOS_FILE.read_text(encoding="utf-8")
-    return parse_scenarios(yaml.safe_load(text))
+    return parse_scenarios(yamldoc.read(path, SCENARIOS_FILE))
 
 
 def parse_scenarios(doc: Mapping[str, Any]) -> Scenarios:
     """Validated :class:`Scenarios` from the parsed YAML document."""
-    for key in ("version", "target_year", "growth", "levers", "scenarios"):
-        if key not in doc:
-            raise ValueError(f"scenarios file lacks {key!r}")
+    yamldoc.require(doc, ("version", "target_year", "growth", "levers", "scenarios"), "scenarios file")
     levers = {lever_id: _lever(lever_id, entry) for lever_id, entry in doc["levers"].items()}
     scenarios = tuple(_scenario(entry, levers) for entry in doc["scenarios"])
     ids = [s.id for s in scenarios]

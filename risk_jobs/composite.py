@@ -48,6 +48,8 @@ RISK_CLASSES: tuple[RiskClass, ...] = (
     RiskClass(4, 0.6, 0.8, "สูง", "High", "#f03b20"),
     RiskClass(5, 0.8, 1.0, "สูงมาก", "Very high", "#bd0026"),
 )
+#: the classes by number (1-5)
+RISK_CLASS_BY_VALUE: dict[int, RiskClass] = {c.value: c for c in RISK_CLASSES}
 NO_DATA_LABEL_TH = "ไม่มีข้อมูล"
 NO_DATA_LABEL_EN = "No data"
 NO_DATA_COLOUR = "#d9d9d9"
@@ -234,9 +236,8 @@ def composite_risk(hazard: Any, exposure: Any, vulnerability: Any) -> CompositeR
     product = table[["hazard_n", "exposure_n", "vulnerability_n"]].prod(axis=1, skipna=False)
     table["risk"] = np.cbrt(product)
     table["risk_class"] = classify(table["risk"])
-    by_value = {c.value: c for c in RISK_CLASSES}
     cls = table["risk_class"]
-    table["label_th"] = [by_value[int(k)].label_th if pd.notna(k) else NO_DATA_LABEL_TH for k in cls]
-    table["label_en"] = [by_value[int(k)].label_en if pd.notna(k) else NO_DATA_LABEL_EN for k in cls]
-    table["colour"] = [by_value[int(k)].colour if pd.notna(k) else NO_DATA_COLOUR for k in cls]
+    table["label_th"] = [RISK_CLASS_BY_VALUE[int(k)].label_th if pd.notna(k) else NO_DATA_LABEL_TH for k in cls]
+    table["label_en"] = [RISK_CLASS_BY_VALUE[int(k)].label_en if pd.notna(k) else NO_DATA_LABEL_EN for k in cls]
+    table["colour"] = [RISK_CLASS_BY_VALUE[int(k)].colour if pd.notna(k) else NO_DATA_COLOUR for k in cls]
     return CompositeResult(table, tuple(dict.fromkeys(notes)))

@@ -271,7 +271,7 @@ def _times_utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
-def _is_low_confidence(conf: pd.Series) -> pd.Series:
+def is_low_confidence(conf: pd.Series) -> pd.Series:
     """VIIRS 'l'/'low', or MODIS numeric confidence below 30 %."""
     text = conf.astype("string").str.strip().str.lower()
     numeric = pd.to_numeric(conf, errors="coerce")
@@ -314,7 +314,7 @@ def fire_hazard(
     det = detections.copy()
     times = _times_utc(det["time_utc"])
     in_window = (times >= t0) & (times < t1)
-    low = _is_low_confidence(det["confidence"])
+    low = is_low_confidence(det["confidence"])
     n_low = int((in_window & low).sum())
     det = det[in_window & ~low].copy()
     det["latitude"] = pd.to_numeric(det["latitude"], errors="coerce")

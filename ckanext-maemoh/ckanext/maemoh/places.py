@@ -41,6 +41,18 @@ def district():
     return unary_union(list(tambons().values()))
 
 
+def point(spatial):
+    """``(longitude, latitude)`` of a GeoJSON Point (text or dict), else None."""
+    try:
+        geometry = json.loads(spatial) if isinstance(spatial, str) else spatial
+        if geometry.get("type") == "Point":
+            longitude, latitude = geometry["coordinates"][:2]
+            return float(longitude), float(latitude)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        pass
+    return None
+
+
 def place_codes(geometry):
     """Codes of the places a GeoJSON-like ``geometry`` covers.
 

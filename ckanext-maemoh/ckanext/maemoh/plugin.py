@@ -4,9 +4,10 @@ The class only declares interfaces: commands live in ``cli.py``, actions
 and their auth in ``logic/action.py`` and ``logic/auth.py``, risk runs and
 their triggers in ``risk_runs.py``, validators in ``logic/validators.py``,
 helpers in ``helpers.py``, the residents' pages in ``views.py`` (data in
-``residents.py`` and ``portal.py``), search shaping in ``search.py``, masking of harvest source keys in ``harvest/redaction.py``,
-options in ``config_declaration.yaml``, templates in ``templates/``,
-translations in ``i18n/``. The harvesters are plugins of their own
+``residents.py`` and ``portal.py``), search shaping in ``search.py``,
+masking of harvest source keys in ``harvest/redaction.py``, options in
+``config_declaration.yaml``, templates in ``templates/``, translations in
+``i18n/``. The harvesters are plugins of their own
 (``harvest/plugins.py``).
 """
 from collections import OrderedDict

@@ -9,7 +9,6 @@ from ckanext.maemoh.risk_jobs import aqi, composite
 
 BANGKOK = aqi.BANGKOK
 NO_DATA_COLOUR = "#BDBDBD"
-RISK_CLASSES = {c.value: c for c in composite.RISK_CLASSES}
 
 
 def map_layers(lang):
@@ -19,7 +18,8 @@ def map_layers(lang):
     stations = residents.station_aqi()
     tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=stations)}
     layer = residents.risk_summary(dimension="air").get("air", {"tambons": []})
-    risk = {row["tambon_code"]: RISK_CLASSES.get(row.get("risk_class_max")) for row in layer["tambons"]}
+    risk = {row["tambon_code"]: composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
+            for row in layer["tambons"]}
     with open(places.DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
         shapes = json.load(f)["features"]
     tambon_features = []

@@ -246,7 +246,7 @@ def fire_hotspots(hours=48, now=None):
     hours = _positive(hours, "hours", MAX_HOURS)
     now = _utc(now)
     datasets, kinds = _catalogue()
-    frames = [risk_inputs._read(resource["id"], FIRE_COLUMNS, "time_utc > :start AND time_utc <= :end",
+    frames = [risk_inputs.read_rows(resource["id"], FIRE_COLUMNS, "time_utc > :start AND time_utc <= :end",
                                 {}, now - pd.Timedelta(hours=hours), now)
               for dataset in datasets for resource in dataset["resources"]
               if kinds.get(resource["id"]) == "fire_detections"]
@@ -254,7 +254,7 @@ def fire_hotspots(hours=48, now=None):
     if not frames:
         return []
     fires = pd.concat(frames, ignore_index=True)
-    fires = fires[~hazards._is_low_confidence(fires["confidence"])]
+    fires = fires[~hazards.is_low_confidence(fires["confidence"])]
     fires = fires.sort_values(["time_utc", "latitude", "longitude"], ascending=[False, True, True])
     return [{"latitude": float(row.latitude), "longitude": float(row.longitude),
              **_times(row.time_utc), "frp_mw": _number(row.frp_mw),
@@ -359,7 +359,7 @@ def _air_stations():
                 or not set(_as_list(dataset.get("measured_parameters"))) & set(aqi.VARIABLE_ORDER)):
             continue
         tables = [r["id"] for r in dataset["resources"] if kinds.get(r["id"]) == "observations"]
-        point = _point(dataset.get("spatial"))
+        point = places.point(dataset.get("spatial"))
         if not tables or point is None:
             continue
         title = _as_dict(dataset.get("title_translated"))
@@ -375,7 +375,7 @@ def _air_stations():
 
 def _observations(station, variables, start, end):
     """The station's rows of ``variables`` with ``start < time_utc <= end``."""
-    frames = [risk_inputs._read(
+    frames = [risk_inputs.read_rows(
         table, OBSERVATION_COLUMNS,
         "station_id = :station AND variable = ANY(:variables) AND time_utc > :start AND time_utc <= :end",
         {"station": station["station_id"], "variables": sorted(variables)}, start, end)
@@ -464,17 +464,6 @@ def _tambon_of(longitude, latitude):
 def _km(a, b):
     """Geodesic distance (km) between two dicts with longitude and latitude."""
     return _GEOD.inv(a["longitude"], a["latitude"], b["longitude"], b["latitude"])[2] / 1000
-
-
-def _point(spatial):
-    try:
-        geometry = json.loads(spatial) if isinstance(spatial, str) else spatial
-        if geometry.get("type") == "Point":
-            longitude, latitude = geometry["coordinates"][:2]
-            return float(longitude), float(latitude)
-    except (AttributeError, TypeError, ValueError, KeyError):
-        pass
-    return None
 
 
 # ------------------------------------------------------------ values

@@ -8,8 +8,6 @@ columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
 Rows are read with the DataStore's read-only database user.
 """
-import json
-
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
@@ -144,17 +142,20 @@ def changed_variables(resource_id, start, end):
 
 
 def _read_observations(resource_id, variables, start, end):
-    return _read(resource_id, "station_id, variable, time_utc, averaging_period, value, unit, quality",
+    return read_rows(resource_id, "station_id, variable, time_utc, averaging_period, value, unit, quality",
                  "variable = ANY(:variables) AND time_utc >= :start AND time_utc < :end",
                  {"variables": sorted(variables)}, start, end)
 
 
 def _read_fire(resource_id, start, end):
-    return _read(resource_id, "time_utc, latitude, longitude, frp_mw, confidence",
+    return read_rows(resource_id, "time_utc, latitude, longitude, frp_mw, confidence",
                  "time_utc >= :start AND time_utc < :end", {}, start, end)
 
 
-def _read(resource_id, columns, where, params, start, end):
+def read_rows(resource_id, columns, where, params, start, end):
+    """``columns`` of the rows of a DataStore table matching ``where`` (SQL with
+    ``:start`` and ``:end``, UTC, bound from ``start``/``end``; more values in
+    ``params``), read with the read-only user; ``time_utc`` comes back in UTC."""
     naive = {"start": _naive_utc(start), "end": _naive_utc(end)}
     with get_read_engine().connect() as connection:
         result = connection.execute(
@@ -168,13 +169,10 @@ def _read(resource_id, columns, where, params, start, end):
 def _stations(datasets):
     rows = []
     for dataset in datasets:
-        if dataset.get("type") != "sensor-station" or not dataset.get("spatial"):
-            continue
-        geometry = json.loads(dataset["spatial"])
-        if geometry.get("type") == "Point":
-            longitude, latitude = geometry["coordinates"][:2]
-            rows.append({"station_id": dataset["station_id"], "longitude": longitude,
-                         "latitude": latitude, "dataset_id": dataset["id"]})
+        location = places.point(dataset.get("spatial")) if dataset.get("type") == "sensor-station" else None
+        if location:
+            rows.append({"station_id": dataset["station_id"], "longitude": location[0],
+                         "latitude": location[1], "dataset_id": dataset["id"]})
     return pd.DataFrame(rows, columns=["station_id", "longitude", "latitude", "dataset_id"])
 
 

@@ -21,7 +21,6 @@ residents_pages = Blueprint("maemoh_residents", __name__, url_prefix="/maemoh")
 
 TH_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
              "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
-RISK_CLASSES = {c.value: c for c in composite.RISK_CLASSES}
 
 
 def lang():
@@ -69,7 +68,7 @@ def tambon(code):
     rows = []
     for dimension, layer in sorted(risk.items()):
         for row in layer["tambons"]:
-            cls = RISK_CLASSES.get(row.get("risk_class_max"))
+            cls = composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
             rows.append({"dimension": dimension, "dataset": layer["dataset"], "row": row, "cls": cls})
     return tk.render("maemoh/tambon.html", {
         "tambon": _with_band(tambons[code], language),

@@ -87,7 +87,8 @@ def test_guidance_cites_evidence_whose_links_resolve(app, district):
     result = anonymous("maemoh_guidance")
     assert result["inventory"] == "ghg-inventory-2024" and result["year"] == 2024
     recommendations = result["recommendations"]
-    assert recommendations and [r["priority"] for r in recommendations] == sorted(r["priority"] for r in recommendations)
+    priorities = [r["priority"] for r in recommendations]
+    assert recommendations and priorities == sorted(priorities)
     first = recommendations[0]
     assert first["text_th"] and first["text_en"] and first["evidence"]
     urls = {e["url"] for r in recommendations for e in r["evidence"] if e["url"]}
