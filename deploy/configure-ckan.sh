@@ -19,6 +19,7 @@ if [ ! -f "$INI" ]; then
   say "created $INI with new secrets"
 fi
 "$CKAN" config-tool "$INI" -f "$REPO/deploy/ckan-options.ini"
+"$CKAN" config-tool "$INI" -f "$REPO/deploy/demo/secrets.ini"
 "$CKAN" config-tool "$INI" \
   "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
   "sqlalchemy.url=postgresql://ckan_default@/ckan_default?$SOCKET" \

@@ -1,13 +1,20 @@
 """Fetching from sources: timeouts, retries with backoff, clear errors.
 
 Every adapter fetches through :func:`get`, so HTTP 429 (with its
-``Retry-After``), 5xx answers and timeouts are handled the same way for all.
+``Retry-After``), 5xx answers and timeouts are handled the same way for all,
+and every fetch is guarded by :mod:`.egress`: http and https only, no
+internal address unless an operator allows the host.
 """
+import contextlib
 import time
+import unicodedata
 
 import requests
 
+from ckanext.maemoh.harvesters import egress
+
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+EXCERPT_LENGTH = 200
 
 
 class SourceError(Exception):
@@ -20,25 +27,42 @@ def get(url, *, params=None, headers=None, session=None, timeout=30,
 
     Retries ``retries`` times on 429, 5xx, timeouts and connection errors,
     waiting ``Retry-After`` seconds when the source says so, else
-    ``backoff`` × 2^attempt. Raises :class:`SourceError` otherwise.
+    ``backoff`` × 2^attempt. Raises :class:`SourceError` otherwise, at once
+    for an address :mod:`.egress` refuses. Without ``session``, a
+    :class:`~.egress.GuardedSession` with the process-wide allowed hosts.
     """
-    http = session or requests
-    for attempt in range(retries + 1):
-        try:
-            response = http.get(url, params=params, headers=headers, timeout=timeout)
-        except (requests.Timeout, requests.ConnectionError) as error:
-            problem = f"{type(error).__name__}: {error}"
-            wait = backoff * 2 ** attempt
-        else:
-            if response.status_code < 400:
-                return response
-            problem = f"HTTP {response.status_code}"
-            if response.status_code not in RETRY_STATUSES:
-                raise SourceError(f"{_where(url, params)}: {problem}: {response.text[:200]}")
-            wait = _retry_after(response) or backoff * 2 ** attempt
-        if attempt < retries:
-            sleep(wait)
-    raise SourceError(f"{_where(url, params)}: {problem} after {retries + 1} attempts")
+    where = f"GET {url}" + (f" {params}" if params else "")
+    fetching = egress.GuardedSession() if session is None else contextlib.nullcontext(session)
+    with fetching as http:
+        for attempt in range(retries + 1):
+            try:
+                egress.check_scheme(url)
+                response = http.get(url, params=params, headers=headers, timeout=timeout)
+            except egress.Refused as error:
+                raise SourceError(f"{where}: {error}") from None
+            except (requests.Timeout, requests.ConnectionError) as error:
+                problem = f"{type(error).__name__}: {error}"
+                wait = backoff * 2 ** attempt
+            except requests.RequestException as error:
+                raise SourceError(f"{where}: {type(error).__name__}: {error}") from None
+            else:
+                if response.status_code < 400:
+                    return response
+                problem = f"HTTP {response.status_code}"
+                if response.status_code not in RETRY_STATUSES:
+                    raise SourceError(f"{where}: {problem}: {excerpt(response.text)}")
+                wait = _retry_after(response) or backoff * 2 ** attempt
+            if attempt < retries:
+                sleep(wait)
+    raise SourceError(f"{where}: {problem} after {retries + 1} attempts")
+
+
+def excerpt(text, length=EXCERPT_LENGTH):
+    """At most ``length`` characters of ``text`` (an error body, say) for a
+    message: control and format characters removed, white space collapsed."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
+    text = " ".join(kept.split())
+    return text if len(text) <= length else text[:length - 1] + "…"
 
 
 def _retry_after(response):
@@ -47,6 +71,3 @@ def _retry_after(response):
     except ValueError:
         return None
 
-
-def _where(url, params):
-    return f"GET {url}" + (f" {params}" if params else "")

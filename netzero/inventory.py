@@ -5,6 +5,9 @@
 * The factor is the version in force on 1 July of the inventory year (the
   middle of the year): a factor that changes on 1 January applies to the
   whole year it starts.
+* Every row's ``tambon_code`` is one of the district's tambons
+  (:func:`tambon_codes`) or ``district`` (not allocated to a tambon); any
+  other is a ValueError naming its rows.
 * Quantities in another unit are converted only by the exact conversions of
   :data:`UNIT_CONVERSIONS`; any other unit, and any unknown activity code, is
   a ValueError naming it — nothing is dropped silently.
@@ -21,6 +24,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import json
+from importlib.resources import files
 from typing import Any
 
 import pandas as pd
@@ -34,6 +40,8 @@ LINE_COLUMNS = ("gpc_ref", "sector", "scope", "level", "tambon_code", "activity"
                 "factor_id", "factor_version", "factor_value", "gas", "gwp", "emissions_t_co2e", "notation_key")
 MEMO_COLUMNS = ("gpc_ref", "tambon_code", "activity", "quantity", "unit", "land_class")
 DISTRICT = "district"
+#: the packaged tambon boundaries, whose ``tambon_code`` properties are the valid codes
+TAMBONS_FILE = files("ckanext.maemoh") / "data" / "maemoh_tambons.geojson"
 #: (given unit, unit of the factor) -> multiplier; exact by definition
 UNIT_CONVERSIONS = {
     ("MWh", "kWh"): 1e3, ("GWh", "kWh"): 1e6, ("t", "kg"): 1e3, ("kg", "t"): 1e-3,
@@ -125,6 +133,13 @@ class Inventory:
         })
 
 
+@functools.cache
+def tambon_codes() -> tuple[str, ...]:
+    """The district's tambon codes (520201..520205), from :data:`TAMBONS_FILE`."""
+    features = json.loads(TAMBONS_FILE.read_text(encoding="utf-8"))["features"]
+    return tuple(sorted(str(f["properties"]["tambon_code"]) for f in features))
+
+
 def factor_date(year: int) -> dt.date:
     """The day whose factor versions an inventory of ``year`` uses."""
     return dt.date(int(year), *FACTOR_MONTH_DAY)
@@ -161,11 +176,12 @@ def _rows_of_year(activities: pd.DataFrame, year: int) -> pd.DataFrame:
     if missing:
         raise ValueError(f"the activity table lacks columns {missing}")
     years = pd.to_numeric(activities["year"], errors="coerce")
-    rows = activities[years == year].copy()
+    rows = activities.reset_index(drop=True)[(years == year).to_numpy()].copy()
     if rows.empty:
         present = sorted(int(y) for y in years.dropna().unique())
         raise ValueError(f"no activity rows for {year} (years present: {present or 'none'})")
     rows["tambon_code"] = rows["tambon_code"].astype(str)
+    _check_places(rows["tambon_code"])
     rows["activity"] = rows["activity"].astype(str)
     rows["unit"] = rows["unit"].astype(str)
     rows["quantity"] = pd.to_numeric(rows["quantity"], errors="coerce")
@@ -174,6 +190,17 @@ def _rows_of_year(activities: pd.DataFrame, year: int) -> pd.DataFrame:
         raise ValueError(f"quantities missing or negative for {sorted(set(bad['activity']))}: leave them out "
                          "instead: a GPC reference without rows gets its notation key")
     return rows
+
+
+def _check_places(codes: pd.Series) -> None:
+    """ValueError naming the rows (1 = the table's first row) whose code is no tambon nor ``district``."""
+    known = (*tambon_codes(), DISTRICT)
+    bad = codes[~codes.isin(known)]
+    if len(bad):
+        listed = ", ".join(f"row {i + 1}: {code!r}" for i, code in bad.head(5).items())
+        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
+        raise ValueError(f"unknown tambon codes in the activity table ({listed}{more}); "
+                         f"known: {', '.join(known)}")
 
 
 def _unit_multipliers(rows: pd.DataFrame, mapping: GPCMapping) -> list[float]:

@@ -35,7 +35,7 @@ PLACE = ("อำเภอแม่เมาะ", "Mae Moh district")
 
 
 def inventory_csv(inventory: Inventory) -> str:
-    """The inventory lines as CSV text (UTF-8, ``\\n`` line ends, missing values empty)."""
+    """The inventory lines as CSV text (:func:`risk_jobs.outputs.to_csv`: formula-safe, missing values empty)."""
     return outputs.to_csv(inventory.lines, index=False)
 
 

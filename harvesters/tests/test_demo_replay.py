@@ -3,6 +3,7 @@ real adapters, configured as ``deploy/demo/harvest_sources.json`` registers
 them: the expected stations, weeks of hourly data at plausible levels, only
 the deliberate rejects, no personal data, and the same answer every time.
 """
+import configparser
 import datetime
 import hashlib
 import importlib.util
@@ -30,6 +31,16 @@ replay = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(replay)
 
 SOURCES = json.loads((DEMO / "harvest_sources.json").read_text(encoding="utf-8"))
+_SECRETS = configparser.ConfigParser()
+_SECRETS.read(DEMO / "secrets.ini", encoding="utf-8")
+
+
+def with_secrets(config):
+    """A source's configuration with its secret references replaced, as the
+    CKAN glue does from the server configuration (deploy/demo/secrets.ini)."""
+    return {key: _SECRETS["app:main"][f"ckanext.maemoh.secret.{value['secret']}"]
+            if isinstance(value, dict) and set(value) == {"secret"} else value
+            for key, value in config.items()}
 ADAPTERS = {cls.name: cls for cls in (air4thai.Air4Thai, openaq.OpenAQ, sensorthings.SensorThings,
                                       dustboy.DustBoy, firms.Firms, agency_files.AgencyFiles)}
 UTC = datetime.timezone.utc
@@ -61,7 +72,8 @@ def demo():
         for source in SOURCES:
             slept = []
             adapter = ADAPTERS[source["source_type"]](
-                server.url + source["path"], source["config"], now=lambda: NOW, sleep=slept.append)
+                server.url + source["path"], with_secrets(source["config"]), now=lambda: NOW,
+                sleep=slept.append)
             raws = {key: adapter.fetch(key) for key in adapter.gather()}
             batch = model.Batch()
             for key, raw in raws.items():
@@ -74,7 +86,7 @@ def test_one_source_per_adapter_each_with_a_valid_config():
     assert sorted(s["source_type"] for s in SOURCES) == sorted(ADAPTERS)
     assert len({s["name"] for s in SOURCES}) == len(SOURCES)
     for source in SOURCES:
-        ADAPTERS[source["source_type"]].validate_config(source["config"])
+        ADAPTERS[source["source_type"]].validate_config(with_secrets(source["config"]))
         assert source["path"].startswith("/") and source["title"]["th"] and source["title"]["en"]
         assert source["frequency"] == ("WEEKLY" if source["source_type"] == "agency-files"
                                        else "DAILY")
@@ -191,7 +203,7 @@ def test_paging_is_followed(demo):
     source = next(s for s in SOURCES if s["source_type"] == "openaq")
     with ReplayServer(replay.make_handler(lambda: NOW)) as server:
         adapter = openaq.OpenAQ(server.url + source["path"],
-                                {**source["config"], "page_limit": 100},
+                                {**with_secrets(source["config"]), "page_limit": 100},
                                 now=lambda: NOW, sleep=lambda seconds: None)
         batch = adapter.parse("3004101", adapter.fetch("3004101"))
     values = {(o.variable, o.time, o.value) for o in batch.observations}

@@ -1,13 +1,14 @@
 """The GPC inventory: hand-computed lines, totals, notation keys and input errors."""
 import json
 import math
+import re
 
 import pandas as pd
 import pytest
 
 from ckanext.maemoh.netzero import factors
 from ckanext.maemoh.netzero.factors import FactorSet
-from ckanext.maemoh.netzero.inventory import LINE_COLUMNS, compute_inventory
+from ckanext.maemoh.netzero.inventory import LINE_COLUMNS, compute_inventory, tambon_codes
 from ckanext.maemoh.netzero.tests.conftest import activities
 
 ONE_OF_EACH = (
@@ -137,6 +138,19 @@ def test_record_is_json(ar6):
     (activities(("520201", "electricity-residential", 1, "kWh")).drop(columns="unit"), r"lacks columns \['unit'\]"),
 ])
 def test_bad_input_is_named(ar6, rows, message):
+    with pytest.raises(ValueError, match=message):
+        compute_inventory(rows, ar6, 2026)
+
+
+def test_place_codes_are_the_five_tambons_and_the_district(ar6, demo):
+    assert tambon_codes() == ("520201", "520202", "520203", "520204", "520205")
+    assert set(compute_inventory(demo, ar6, 2024).lines["tambon_code"]) == {*tambon_codes(), "district"}
+
+
+@pytest.mark.parametrize("code", ['=HYPERLINK("http://x")', "520299", "", "520201.0"])
+def test_an_unknown_tambon_code_is_refused(ar6, code):
+    rows = activities(("520201", "electricity-residential", 1, "kWh"), (code, "lpg-residential", 1, "L"))
+    message = rf"row 2: {re.escape(repr(code))}\); known: 520201, 520202, 520203, 520204, 520205, district"
     with pytest.raises(ValueError, match=message):
         compute_inventory(rows, ar6, 2026)
 

@@ -1,5 +1,7 @@
 """GeoJSON (RFC 7946), CSV, PNG map and method record."""
+import csv
 import datetime as dt
+import io
 import json
 import struct
 import zlib
@@ -104,12 +106,29 @@ def test_geojson_reprojects_to_lon_lat(tambons):
 
 def test_csv(tambons):
     text = outputs.to_csv(tambons[["cell_id", "name_th", "risk_class", "risk", "geometry"]])
-    lines = text.split("\n")
+    lines = text.split("\r\n")
     assert lines[0] == "cell_id,name_th,risk_class,risk"
     assert lines[1] == "520201,บ้านดง,1,0.1"
     assert lines[4] == "520204,แม่เมาะ,,"
     indexed = outputs.to_csv(pd.DataFrame({"risk": [0.5]}, index=pd.Index(["c1"], name="cell_id")))
-    assert indexed == "cell_id,risk\nc1,0.5\n"
+    assert indexed == "cell_id,risk\r\nc1,0.5\r\n"
+
+
+def test_csv_cells_cannot_start_a_formula():
+    text_cells = ['=HYPERLINK("http://x")', "+1", "-cmd", "@SUM(A1)", "\tx", "\rx", "Mae Moh, แม่เมาะ", "-3.5"]
+    numbers = [-3.5, -1e-9, 0.0, 2.25, -7.0, 1e6, -0.125, 3.0]
+    frame = pd.DataFrame({"note": text_cells, "value": numbers,
+                          "mixed": np.array([-3.5, "=1+1", None, 4, "a", "b", "c", "d"], dtype=object)},
+                         index=pd.Index(["=c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"], name="cell_id"))
+    rows = list(csv.reader(io.StringIO(outputs.to_csv(frame))))
+    assert rows[0] == ["cell_id", "note", "value", "mixed"]
+    assert [r[1] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "'+1", "'-cmd", "'@SUM(A1)", "'\tx", "'\rx",
+                                        "Mae Moh, แม่เมาะ", "'-3.5"]
+    assert [float(r[2]) for r in rows[1:]] == numbers and rows[1][2] == "-3.5"
+    assert [r[3] for r in rows[1:4]] == ["-3.5", "'=1+1", ""]
+    assert rows[1][0] == "'=c1"
+    assert outputs.to_csv(pd.DataFrame({"@x": [1]})) == "'@x\r\n1\r\n"
+    assert frame.loc["=c1", "note"] == '=HYPERLINK("http://x")'  # the caller's frame is left as it was
 
 
 def png_chunks(data):

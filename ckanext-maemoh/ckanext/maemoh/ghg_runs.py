@@ -1,7 +1,8 @@
-"""Greenhouse-gas inventory runs: read the public tables, compute with
+"""Greenhouse-gas inventory runs: read the trusted tables, compute with
 :mod:`.netzero`, publish a ``ghg-inventory`` dataset per year.
 
-Inputs are recognised by their columns in public datasets only: emission
+Inputs are recognised by their columns in the public datasets of trusted
+publishers only (:mod:`.trust`): emission
 factors, GWP values and sequestration factors (``ghg-emission-factors`` in
 the demo), activity tables (the demo's illustrative one; agencies' files
 replace it) and the "Risk per tambon" tables of the risk layers, which feed
@@ -20,7 +21,7 @@ import pandas as pd
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import publish, places, risk_inputs, risk_publish, risk_runs
+from ckanext.maemoh import publish, places, risk_inputs, risk_publish, risk_runs, trust
 from ckanext.maemoh.demo_ghg import ACTIVITY_DATASET, FACTORS_DATASET
 from ckanext.maemoh.netzero import factors, guidance, inventory, outputs, pathway, scenarios
 from ckanext.maemoh.risk_jobs import outputs as risk_outputs
@@ -95,8 +96,8 @@ def execute(year=None, gwp_set="ar6"):
 
 
 def read_tables():
-    """``{kind: (frame, sources)}`` of every public table of :data:`KINDS`."""
-    datasets = risk_inputs.public_datasets()
+    """``{kind: (frame, sources)}`` of every trusted public table of :data:`KINDS`."""
+    datasets = risk_inputs.official_datasets()
     resources = {r["id"]: (d, r) for d in datasets for r in d["resources"] if r.get("datastore_active")}
     found = {kind: ([], []) for kind in KINDS}
     for resource_id, kind in risk_inputs.table_kinds(list(resources), KINDS).items():
@@ -106,7 +107,7 @@ def read_tables():
             frame["dimension"] = dataset.get("risk_dimension")
         found[kind][0].append(frame)
         found[kind][1].append({"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
-                               "resource_id": resource_id})
+                               "resource_id": resource_id, "publisher": trust.publisher(dataset)})
     return {kind: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), sources)
             for kind, (frames, sources) in found.items()}
 

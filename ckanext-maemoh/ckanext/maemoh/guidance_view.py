@@ -4,12 +4,14 @@ Each piece of evidence names its source by a key; here the key becomes the
 URL of what it rests on: ``inventory`` the inventory dataset, ``pathway:*``
 its pathway table, ``population`` the boundary dataset that publishes the
 registered population, ``risk:<dimension>`` that risk layer (None when the
-layer is not published). Only what the caller may see is read.
+layer is not published). Only inventories the district organisation
+publishes count, and only what the caller may see is read.
 """
 import json
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh import trust
 from ckanext.maemoh.demo import BOUNDARY_DATASET
 
 INVENTORY_TYPE = "ghg-inventory"
@@ -42,7 +44,7 @@ def current(context, tambon=None, dimension=None, year=None):
 
 
 def _inventory(context, year):
-    fq = f"+dataset_type:{INVENTORY_TYPE}"
+    fq = f"+dataset_type:{INVENTORY_TYPE} +organization:{trust.district()}"
     if year:
         fq += f" +name:ghg-inventory-{int(year)}"
     found = tk.get_action("package_search")(dict(context), {"fq": fq, "sort": "name desc", "rows": 1})
@@ -70,10 +72,12 @@ class _Links:
         return None
 
     def _dataset_url_of(self, name):
+        """The URL of the district's dataset ``name`` (None when someone else owns the name)."""
         try:
-            return _dataset_url(tk.get_action("package_show")({"user": self.context["user"]}, {"id": name}))
+            dataset = tk.get_action("package_show")({"user": self.context["user"]}, {"id": name})
         except (tk.ObjectNotFound, tk.NotAuthorized):
             return None
+        return _dataset_url(dataset) if trust.publisher(dataset)["name"] == trust.district() else None
 
 
 def _dataset_url(dataset):

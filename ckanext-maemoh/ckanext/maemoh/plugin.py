@@ -19,6 +19,7 @@ from ckan.lib.plugins import DefaultTranslation
 from ckanext.maemoh import risk_runs, search
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
+from ckanext.maemoh.harvesters import egress
 
 
 @tk.blanket.actions
@@ -30,6 +31,7 @@ from ckanext.maemoh.harvest.base import observations_changed_signal
 @tk.blanket.validators
 class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
@@ -41,6 +43,11 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "ckanext-maemoh")
+
+    # IConfigurable
+
+    def configure(self, config):
+        egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
 
     # IFacets
 

@@ -4,7 +4,7 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import places, residents
+from ckanext.maemoh import places, residents, trust
 from ckanext.maemoh.risk_jobs import aqi, composite
 
 BANGKOK = aqi.BANGKOK
@@ -56,9 +56,11 @@ def _collection(features):
 
 
 def latest_inventory():
-    """The newest public ``ghg-inventory`` dataset with its chart URLs, or None."""
+    """The newest public ``ghg-inventory`` dataset the district publishes,
+    with its chart URLs, or None."""
     found = tk.get_action("package_search")({"user": ""}, {
-        "fq": "+dataset_type:ghg-inventory", "sort": "name desc", "rows": 1})["results"]
+        "fq": f"+dataset_type:ghg-inventory +organization:{trust.district()}",
+        "sort": "name desc", "rows": 1})["results"]
     if not found:
         return None
     dataset = found[0]

@@ -9,9 +9,10 @@ ValueError on bad arguments; the actions turn that into ValidationError.
 
 Documented choices
 ------------------
-Public data only
-    Stations, fire tables and risk layers are the public datasets of
-    :func:`risk_inputs.public_datasets` (private ones never, whoever asks);
+Public data of trusted publishers only
+    Stations, fire tables and risk layers are the datasets of
+    :func:`risk_inputs.official_datasets` (private ones and those of
+    untrusted organisations never, whoever asks);
     only their DataStore tables are read, with the read-only database user,
     and a table is recognised by its columns (:func:`risk_inputs.table_kinds`).
 Air stations
@@ -220,7 +221,7 @@ def risk_summary(tambon=None, dimension=None):
         raise ValueError(f"dimension: one of {', '.join(pipeline.ALL_DIMENSIONS)}")
     columns = [field["id"] for field in risk_publish.TAMBON_FIELDS]
     summary = {}
-    for dataset in risk_inputs.public_datasets():
+    for dataset in risk_inputs.official_datasets():
         found = dataset.get("risk_dimension")
         if dataset.get("type") != risk_publish.DATASET_TYPE or dimension not in (None, found):
             continue
@@ -240,7 +241,7 @@ def risk_summary(tambon=None, dimension=None):
 
 
 def fire_hotspots(hours=48, now=None):
-    """Fire detections of public tables in the last ``hours``, low confidence
+    """Fire detections of trusted public tables in the last ``hours``, low confidence
     left out, newest first: ``latitude, longitude, time_utc, time_local,
     frp_mw, confidence, source, tambon_code``."""
     hours = _positive(hours, "hours", MAX_HOURS)
@@ -344,7 +345,7 @@ def tambon_codes():
 
 def _catalogue():
     """The public datasets and ``{resource_id: kind}`` of their DataStore tables."""
-    datasets = risk_inputs.public_datasets()
+    datasets = risk_inputs.official_datasets()
     kinds = risk_inputs.table_kinds([r["id"] for d in datasets for r in d["resources"]
                                      if r.get("datastore_active")])
     return datasets, kinds

@@ -1,9 +1,10 @@
 """What a risk run reads from the catalogue, as the plain tables of
 :class:`~ckanext.maemoh.risk_jobs.pipeline.Inputs`.
 
-Only public data enter a risk layer, which is public: stations and tables
-are found with ``package_search`` without private datasets, and only the
-DataStore tables of those datasets are read. A table is recognised by its
+Only public data of trusted publishers (:mod:`.trust`) enter a risk layer,
+which is public: stations and tables are found with ``package_search``
+without private datasets, and only the DataStore tables of those datasets
+are read; each input names its publisher. A table is recognised by its
 columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
 Rows are read with the DataStore's read-only database user.
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import get_read_engine
 
-from ckanext.maemoh import datastore_tables, places
+from ckanext.maemoh import datastore_tables, places, trust
 from ckanext.maemoh.demo import BOUNDARY_ATTRIBUTION, BOUNDARY_DATASET
 from ckanext.maemoh.risk_jobs import aqi, pipeline
 
@@ -49,7 +50,7 @@ def load(dimensions, parameters):
     start = min(starts) - pd.Timedelta(hours=24)  # the lead of the 24-hour means
     variables = set().union(*(VARIABLES.get(d, set()) for d in dimensions))
 
-    datasets = public_datasets()
+    datasets = official_datasets()
     tables = table_kinds([r["id"] for d in datasets for r in d["resources"]
                           if r.get("datastore_active")])
     sources, observations, fires = [], [], []
@@ -91,15 +92,19 @@ def population():
     return frame[["tambon_code", "population"]]
 
 
-def public_datasets():
-    """Every public, active dataset that is not a harvest source, with resources."""
+def official_datasets():
+    """Every public, active dataset of a trusted publisher that is not a
+    harvest source, with resources; computed products only when the
+    district publishes them."""
     context = {"ignore_auth": True}
+    fq = f"-dataset_type:harvest +{trust.owner_filter(trust.trusted_ids())}"
     found, start = [], 0
     while True:
         page = tk.get_action("package_search")(dict(context), {
-            "q": "*:*", "fq": "-dataset_type:harvest", "include_private": False,
+            "q": "*:*", "fq": fq, "include_private": False,
             "rows": PAGE, "start": start, "sort": "name asc"})
-        found += page["results"]
+        found += [d for d in page["results"]
+                  if d.get("type") not in trust.COMPUTED_TYPES or trust.is_official_product(d)]
         start += PAGE
         if start >= page["count"]:
             return found
@@ -205,7 +210,8 @@ def _reference_sources():
 
 def _source(kind, dataset, resource, **extra):
     return {"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
-            "resource_id": resource["id"], "data_source": dataset.get("data_source"), **extra}
+            "resource_id": resource["id"], "publisher": trust.publisher(dataset),
+            "data_source": dataset.get("data_source"), **extra}
 
 
 def _naive_utc(value):

@@ -1,13 +1,26 @@
 /* The residents' map: tambons coloured by their current AQI band (or, by
    choice, by their highest air-risk class), stations by their band, fire
    detections of the last 48 hours; no base tiles (the tambon outlines are
-   the map). The page reads fine without it. */
+   the map). The page reads fine without it.
+   Every text from the data (station names, labels) reaches the page as
+   text, never as HTML: tooltips get elements built with textContent, and
+   what Leaflet only takes as HTML (attribution, layer names) is escaped. */
 (function () {
   "use strict";
   var element = document.getElementById("maemoh-map");
   if (!element || !window.L || !window.fetch) { return; }
+
+  function textElement(value) {
+    var span = document.createElement("span");
+    span.textContent = String(value);
+    return span;
+  }
+  function escaped(value) {
+    return textElement(value).innerHTML;
+  }
+
   var map = L.map(element, { scrollWheelZoom: false, attributionControl: true });
-  map.attributionControl.addAttribution(element.getAttribute("data-attribution"));
+  map.attributionControl.addAttribution(escaped(element.getAttribute("data-attribution")));
   fetch(element.getAttribute("data-src"))
     .then(function (response) { return response.json(); })
     .then(function (layers) {
@@ -19,7 +32,7 @@
           },
           onEachFeature: function (feature, layer) {
             var p = feature.properties;
-            layer.bindTooltip(p.name + ": " + labelOf(p), { sticky: true });
+            layer.bindTooltip(textElement(p.name + ": " + labelOf(p)), { sticky: true });
             layer.on("click", function () { window.location.href = p.url; });
           }
         });
@@ -31,22 +44,22 @@
         return p.risk_label || element.getAttribute("data-no-data");
       });
       var choices = {};
-      choices[element.getAttribute("data-aqi-label")] = tambons;
-      choices[element.getAttribute("data-risk-label")] = risk;
+      choices[escaped(element.getAttribute("data-aqi-label"))] = tambons;
+      choices[escaped(element.getAttribute("data-risk-label"))] = risk;
       L.control.layers(choices, null, { collapsed: false }).addTo(map);
       L.geoJSON(layers.stations, {
         pointToLayer: function (feature, latlng) {
           var p = feature.properties;
           return L.circleMarker(latlng, { radius: 8, color: "#000", weight: 2, fillColor: p.colour,
                                           fillOpacity: 1, className: "maemoh-station" })
-            .bindTooltip(p.name + ": " + p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : ""));
+            .bindTooltip(textElement(p.name + ": " + p.band_name + (p.aqi !== null ? " (AQI " + p.aqi + ")" : "")));
         }
       }).addTo(map);
       L.geoJSON(layers.fires, {
         pointToLayer: function (feature, latlng) {
           return L.circleMarker(latlng, { radius: 4, color: "#7f0000", weight: 1, fillColor: "#ff3d00",
                                           fillOpacity: 1, className: "maemoh-fire" })
-            .bindTooltip(feature.properties.time_local);
+            .bindTooltip(textElement(feature.properties.time_local));
         }
       }).addTo(map);
       map.fitBounds(tambons.getBounds());

@@ -17,7 +17,7 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.maemoh import catalog, datastore_tables
-from ckanext.maemoh.harvest import datasets
+from ckanext.maemoh.harvest import datasets, ownership, source_secrets
 from ckanext.maemoh.harvesters.base import ConfigError
 from ckanext.maemoh.harvesters.http import SourceError
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 OBSERVATIONS_CHANGED = "maemoh:observations_changed"
 # Harvest object errors listed one by one per object; the rest are counted.
 MAX_LISTED_REJECTS = 50
+SECRETS_HELP = ('Secrets (api_key, map_key) are not written here: give {"secret": "NAME"} and '
+                "put the value in the server configuration as ckanext.maemoh.secret.NAME.")
 
 
 def observations_changed_signal():
@@ -43,16 +45,18 @@ class AdapterHarvester(HarvesterBase):
         adapter = self.adapter_class
         return {"name": adapter.name,
                 "title": f"{adapter.title['en']} / {adapter.title['th']}",
-                "description": adapter.config_help}
+                "description": f"{adapter.config_help} {SECRETS_HELP}"}
 
     def validate_config(self, config):
         try:
             parsed = json.loads(config or "{}")
         except ValueError as error:
             raise ValueError(f"The configuration is not valid JSON: {error}")
-        try:
-            self.adapter_class.validate_config(parsed)
-        except ConfigError as error:
+        if not isinstance(parsed, dict):
+            raise ValueError("Configuration: the configuration must be a JSON object")
+        try:  # ConfigError, or a secret written into the source
+            self.adapter_class.validate_config(source_secrets.resolve(parsed))
+        except ValueError as error:
             raise ValueError(f"Configuration: {error}")
         return json.dumps(parsed, indent=2, ensure_ascii=False)
 
@@ -98,7 +102,7 @@ class AdapterHarvester(HarvesterBase):
         try:
             written = self.store(context, harvest_object, batch, source)
         except tk.ValidationError as error:
-            self._save_object_error(f"Invalid dataset: {error.error_dict}",
+            self._save_object_error(f"Invalid dataset: {_messages(error)}",
                                     harvest_object, "Import")
             return False
         self._report_rejects(batch.rejects, harvest_object)
@@ -121,7 +125,7 @@ class AdapterHarvester(HarvesterBase):
         for station in batch.stations:
             rows = by_station.get(station.station_id, [])
             periods = {o.variable: o.averaging_period for o in rows}
-            _action, dataset = catalog.upsert(context, "package", datasets.station_dataset(
+            _action, dataset = ownership.upsert(context, harvest_object, datasets.station_dataset(
                 station, {o.variable for o in rows}, source["owner_org"], periods))
             harvest_object.package_id = dataset["id"]
             written += self._write(context, dataset["id"], datastore_tables.OBSERVATIONS,
@@ -143,7 +147,7 @@ class AdapterHarvester(HarvesterBase):
     # Helpers
 
     def _adapter(self, source):
-        return self.adapter_class(source.url, json.loads(source.config or "{}"))
+        return self.adapter_class(source.url, source_secrets.resolve(json.loads(source.config or "{}")))
 
     def _report_rejects(self, rejects, harvest_object):
         for reject in rejects[:MAX_LISTED_REJECTS]:
@@ -165,6 +169,11 @@ class AdapterHarvester(HarvesterBase):
         ).update({"current": False})
         harvest_object.current = True
         harvest_object.save()
+
+
+def _messages(error):
+    return "; ".join(f"{field}: {' '.join(map(str, problems)) if isinstance(problems, list) else problems}"
+                     for field, problems in error.error_dict.items())
 
 
 def observation_row(observation):

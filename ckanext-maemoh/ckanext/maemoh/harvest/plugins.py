@@ -2,8 +2,8 @@
 as a plugin of its own: enable them in ``ckan.plugins``)."""
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, datastore_tables
-from ckanext.maemoh.harvest import datasets
+from ckanext.maemoh import datastore_tables
+from ckanext.maemoh.harvest import datasets, ownership
 from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
 from ckanext.maemoh.harvesters import (
     agency_files, air4thai, dustboy, firms, openaq, sensorthings)
@@ -32,7 +32,7 @@ class FirmsHarvester(AdapterHarvester):
 
     def store(self, context, harvest_object, batch, source):
         west, south, east, north = self._adapter(harvest_object.source).config["bbox"]
-        _action, dataset = catalog.upsert(context, "package", datasets.source_dataset(
+        _action, dataset = ownership.upsert(context, harvest_object, datasets.source_dataset(
             source["name"],
             title={"th": f"จุดความร้อนจากดาวเทียม ({source['title']})",
                    "en": f"Satellite fire detections ({source['title']})"},
@@ -66,14 +66,16 @@ class AgencyFilesHarvester(AdapterHarvester):
                    "en": f"Data from the agency's files ({source['url']})."},
             owner_org=source["owner_org"], theme=None,
             frequency="month", data_source=source["url"], licence="notspecified")
-        # Each file is one harvest object: the themes of all of them add up.
+        # Each file is one harvest object: the themes of all of them add up
+        # (of this source's own dataset: a clash is refused by the upsert).
         try:
-            earlier = tk.get_action("package_show")(dict(context), {"id": record["name"]})["theme"]
+            earlier = tk.get_action("package_show")(dict(context), {"id": record["name"]})
         except tk.ObjectNotFound:
-            earlier = []
+            earlier = {}
+        earlier = earlier.get("theme", []) if earlier.get("owner_org") == source["owner_org"] else []
         record["theme"] = datasets.in_vocabulary_order(
             "theme", set(earlier) | set(datasets.themes({o.variable for o in batch.observations})))
-        _action, dataset = catalog.upsert(context, "package", record)
+        _action, dataset = ownership.upsert(context, harvest_object, record)
         harvest_object.package_id = dataset["id"]
         return self._write(context, dataset["id"], datastore_tables.OBSERVATIONS,
                            [observation_row(o) for o in batch.observations])

@@ -28,6 +28,7 @@ from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetch
 from ckanext.scheming.helpers import scheming_get_dataset_schema
 
 from ckanext.maemoh import vocabularies
+from ckanext.maemoh.harvest import ownership, source_secrets
 from ckanext.maemoh.harvest.datasets import licence_id
 from ckanext.maemoh.dcat import (
     EU_DATA_THEME, EU_FILE_TYPE, EU_FREQUENCY, EU_FREQUENCY_OF_INTERVAL, EU_LANGUAGE,
@@ -325,19 +326,26 @@ class MaeMohCKANHarvester(CKANHarvester):
                 "Harvests a CKAN portal, e.g. the national ckanext-thai_gdc catalogue, "
                 "into the Mae Moh dataset schema / เก็บเกี่ยวชุดข้อมูลจากพอร์ทัล CKAN "
                 "เข้าสู่โครงสร้างข้อมูลของแพลตฟอร์ม. Configuration: "
-                '{"maemoh": {"theme": ["air"], ...}, "api_key": "...", '
-                '"api_key_header": "api-key"}'),
+                '{"maemoh": {"theme": ["air"], ...}, "api_key": {"secret": "NAME"}, '
+                '"api_key_header": "api-key"}, the key itself in the server configuration '
+                "as ckanext.maemoh.secret.NAME"),
             "form_config_interface": "Text",
         }
 
     def validate_config(self, config):
         config = super().validate_config(config)
         parsed = json.loads(config or "{}")
+        source_secrets.check(parsed)
         header = parsed.get("api_key_header", "Authorization")
         if not (isinstance(header, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", header)):
             raise ValueError("api_key_header: the name of an HTTP header, e.g. api-key")
         read_options(parsed)
         return config
+
+    def _set_config(self, config_str):
+        """Upstream's, with the secret references resolved (after its log line)."""
+        super()._set_config(config_str)
+        self.config = source_secrets.resolve(self.config)
 
     def _get_content(self, url):
         """Upstream's request, with the API key in the header that
@@ -356,6 +364,18 @@ class MaeMohCKANHarvester(CKANHarvester):
         except RequestException as error:
             raise ContentFetchError(f"Request error: {error}")
         return response.text
+
+    def import_stage(self, harvest_object):
+        self._source_id = harvest_object.harvest_source_id
+        return super().import_stage(harvest_object)
+
+    def _find_existing_package(self, package_dict):
+        """The local dataset of the remote id, when this source created it; a
+        remote id that is another dataset's is refused (ValidationError)."""
+        existing = super()._find_existing_package(package_dict)
+        if not ownership.created_by(existing["id"], self._source_id):
+            raise tk.ValidationError({"id": [ownership.clash_message(existing, self._source_id)]})
+        return existing
 
     def modify_package_dict(self, package_dict, harvest_object):
         return ckan_dataset(package_dict, read_options(self.config),
@@ -480,8 +500,16 @@ class DCATHarvestMapping(p.SingletonPlugin):
         _replace(dataset_dict, dataset)
 
     def before_update(self, harvest_object, dataset_dict, temp_dict):
+        """Map the update; an emptied dict makes the harvester skip it: when
+        nothing changed, or when the guid is that of a dataset this source
+        did not create (a harvest object error says so)."""
         dataset = self._map(harvest_object, dataset_dict)
         existing = tk.get_action("package_show")({"ignore_auth": True}, {"id": dataset["id"]})
+        source_id = harvest_object.harvest_source_id
+        if not ownership.created_by(existing["id"], source_id):
+            ownership.save_error(harvest_object, ownership.clash_message(existing, source_id))
+            _replace(dataset_dict, {})
+            return
         if _unchanged(dataset, existing):
             # An emptied dict makes the harvester skip the update; it then
             # leaves the object without its dataset, so link it here.

@@ -8,6 +8,10 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+# Off in our configuration; an operator may turn it on.
+def SQL_SEARCH_ON(test):
+    return pytest.mark.ckan_config("ckan.datastore.sqlsearch.enabled", True)(
+        pytest.mark.usefixtures("with_plugins")(test))
 
 RECORDS = [
     {"station_id": "38t", "time_utc": "2026-01-15T02:00:00Z", "pm25": 61.0},
@@ -43,6 +47,12 @@ def test_datastore_search_filters_records(table):
     assert result["records"][0]["pm25"] == 44.2
 
 
+def test_datastore_search_sql_is_off_by_default(table):
+    with pytest.raises(KeyError):
+        tk.get_action("datastore_search_sql")
+
+
+@SQL_SEARCH_ON
 def test_datastore_search_sql_selects_records(table):
     result = helpers.call_action(
         "datastore_search_sql",
@@ -51,6 +61,7 @@ def test_datastore_search_sql_selects_records(table):
     assert [r["station_id"] for r in result["records"]] == ["38t", "40t"]
 
 
+@SQL_SEARCH_ON
 def test_datastore_search_sql_runs_as_the_read_only_user(table):
     result = helpers.call_action(
         "datastore_search_sql",

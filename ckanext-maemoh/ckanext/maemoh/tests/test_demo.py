@@ -4,11 +4,13 @@ import importlib.util
 import json
 import pathlib
 
+import pandas as pd
 import pytest
 
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
+from ckanext.maemoh import risk_inputs
 from ckanext.maemoh.harvesters.replay import ReplayServer
 from ckanext.maemoh.tests.conftest import run_harvest
 
@@ -112,10 +114,10 @@ def test_the_demo_harvests_fill_the_portal(cli, demo_data):
         assert helpers.call_action("package_search", fq=f"dataset_type:{dataset_type}")["count"]
     station = helpers.call_action("package_show", id="air4thai-station-38t")
     (observations,) = [r for r in station["resources"] if r["name"] == "Observations"]
-    hours = helpers.call_action(
-        "datastore_search_sql",
-        sql=f'SELECT count(DISTINCT time_utc) AS n FROM "{observations["id"]}" '
-            "WHERE variable = 'pm25' AND averaging_period = 'PT1H'")["records"][0]["n"]
+    hours = len(risk_inputs.read_rows(
+        observations["id"], "DISTINCT time_utc",
+        "variable = 'pm25' AND averaging_period = 'PT1H' AND time_utc BETWEEN :start AND :end", {},
+        pd.Timestamp("2000-01-01", tz="UTC"), pd.Timestamp("2100-01-01", tz="UTC")))
     # 28 days asked; the history is whole Bangkok days up to now, so just after
     # Bangkok midnight the last day has no hour yet (27 days), and each
     # station-week (up to 5 here) has an outage of up to 4 h and one sentinel

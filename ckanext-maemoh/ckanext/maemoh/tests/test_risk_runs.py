@@ -42,7 +42,7 @@ def harvest(district, now, *kinds):
     """Harvest the demo replay server's air stations and/or fire detections as of ``now``."""
     configs = {
         "air4thai": ("/air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
-        "firms": ("/firms", {"map_key": "demomapkey", "sources": ["VIIRS_SNPP_NRT"], "bbox": BBOX, "days": 5}),
+        "firms": ("/firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"], "bbox": BBOX, "days": 5}),
     }
     with ReplayServer(replay_handler(now)) as server:
         for kind in kinds:

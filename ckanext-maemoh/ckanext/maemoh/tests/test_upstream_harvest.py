@@ -22,7 +22,7 @@ from ckanext.maemoh.tests.conftest import create_source, report, run_harvest
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
 
 DATA = pathlib.Path(__file__).parent / "data" / "upstream"
-API_KEY = "test-key-not-a-secret"
+API_KEY = "test-key-not-a-secret"  # the secret test-ckan of test.ini
 MAEMOH = {"language": "en", "theme": ["air"], "quality_level": "validated"}
 # Extras ckanext-harvest adds to a harvested dataset on show.
 HARVEST_EXTRAS = {"harvest_object_id", "harvest_source_id", "harvest_source_title"}
@@ -78,7 +78,7 @@ def portal(organization):
     datasets = [remote("ckan_english"), remote("ckan_thai_gdc")]
     with ReplayServer(ckan_api(datasets)) as server:
         source = create_source(organization, server.url, "ckan-maemoh", {
-            "api_key": API_KEY, "api_key_header": "api-key", "maemoh": MAEMOH})
+            "api_key": {"secret": "test-ckan"}, "api_key_header": "api-key", "maemoh": MAEMOH})
         job = run_harvest(source["id"])
         yield server, datasets, source, job
 
@@ -169,7 +169,7 @@ def test_an_unmappable_dataset_is_an_object_error_and_the_other_lands(organizati
     datasets = [remote("ckan_english"), remote("ckan_untitled")]
     with ReplayServer(ckan_api(datasets)) as server:
         source = create_source(organization, server.url, "ckan-maemoh", {
-            "api_key": API_KEY, "api_key_header": "api-key", "maemoh": MAEMOH})
+            "api_key": {"secret": "test-ckan"}, "api_key_header": "api-key", "maemoh": MAEMOH})
         job = run_harvest(source["id"])
 
     status, errors = report(job)[datasets[1]["id"]]
@@ -182,7 +182,7 @@ def test_an_unmappable_dataset_is_an_object_error_and_the_other_lands(organizati
 def test_a_refused_api_key_is_a_gather_error(organization):
     with ReplayServer(ckan_api([remote("ckan_english")])) as server:
         source = create_source(organization, server.url, "ckan-maemoh", {
-            "api_key": "wrong", "api_key_header": "api-key", "maemoh": MAEMOH})
+            "api_key": {"secret": "test-ckan-wrong"}, "api_key_header": "api-key", "maemoh": MAEMOH})
         job = run_harvest(source["id"])
 
     assert report(job) == {}
