@@ -51,8 +51,11 @@ def allow_hosts(entries):
 
 
 def parse_hosts(entries):
-    """``{(host, port or None)}`` of ``host``/``host:port`` entries, hosts
-    in lower case without brackets or a final dot."""
+    """``{(host, port or None)}`` of ``host``/``host:port`` entries (a list,
+    or a text of entries separated by spaces), hosts in lower case without
+    brackets or a final dot."""
+    if isinstance(entries, str):
+        entries = entries.split()
     return frozenset(_host_and_port(entry) for entry in entries)
 
 
@@ -128,7 +131,7 @@ class _GuardedPoolManager(PoolManager):
         pool = super()._new_pool(scheme, host, port, request_context)
         name = pool.host.rstrip(".")
         if (name, pool.port) not in self.allowed and (name, None) not in self.allowed:
-            pass
+            pool.ConnectionCls = _CHECKED[scheme]
         return pool
 
 
