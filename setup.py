@@ -73,6 +73,8 @@ setup(
             "ckanext.maemoh.harvest.plugins:AgencyFilesHarvester",
             "maemoh_ckan_harvester = ckanext.maemoh.harvest.upstream:MaeMohCKANHarvester",
             "maemoh_dcat_mapping = ckanext.maemoh.harvest.upstream:DCATHarvestMapping",
+            "maemoh_dcat_rdf_harvester = "
+            "ckanext.maemoh.harvest.dcat_guarded:GuardedDCATRDFHarvester",
         ],
         "ckan.rdf.profiles": [
             "maemoh_dcat_ap = ckanext.maemoh.dcat:MaeMohDCATAPProfile",

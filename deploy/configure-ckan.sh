@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes $MAEMOH_VAR/ckan.ini: generated once by `ckan generate config` (so
 # each install has its own random secrets), then brought up to date with
-# deploy/ckan-options.ini and the ports on every run.
+# deploy/ckan-options.ini and the ports on every run (harvests may fetch from
+# the demo replay server on 127.0.0.1:$REPLAY_PORT, not from other internal hosts).
 set -euo pipefail
 source "$(dirname "$0")/services/common.sh"
 
@@ -11,6 +12,7 @@ PG_PORT=${PG_PORT:-5432}
 SOLR_PORT=${SOLR_PORT:-8983}
 REDIS_PORT=${REDIS_PORT:-6379}
 CKAN_PORT=${CKAN_PORT:-5000}
+REPLAY_PORT=${REPLAY_PORT:-8765}
 SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
 
 if [ ! -f "$INI" ]; then
@@ -31,6 +33,7 @@ fi
   "ckan.harvest.mq.port=$REDIS_PORT" \
   "ckan.harvest.mq.redis_db=0" \
   "ckan.devserver.host=127.0.0.1" \
-  "ckan.devserver.port=$CKAN_PORT"
+  "ckan.devserver.port=$CKAN_PORT" \
+  "ckanext.maemoh.harvest.allowed_hosts=127.0.0.1:$REPLAY_PORT"
 # The generated config logs ckanext at DEBUG, which prints every geometry.
 "$CKAN" config-tool "$INI" -s logger_ckanext "level=INFO"

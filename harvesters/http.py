@@ -2,8 +2,9 @@
 
 Every adapter fetches through :func:`get`, so HTTP 429 (with its
 ``Retry-After``), 5xx answers and timeouts are handled the same way for all,
-and every fetch is guarded by :mod:`.egress`: http and https only, no
-internal address unless an operator allows the host.
+and, unless a caller passes its own session, every fetch is guarded by
+:mod:`.egress`: http and https only, no internal address unless an operator
+allows the host.
 """
 import contextlib
 import time
@@ -27,9 +28,10 @@ def get(url, *, params=None, headers=None, session=None, timeout=30,
 
     Retries ``retries`` times on 429, 5xx, timeouts and connection errors,
     waiting ``Retry-After`` seconds when the source says so, else
-    ``backoff`` × 2^attempt. Raises :class:`SourceError` otherwise, at once
-    for an address :mod:`.egress` refuses. Without ``session``, a
-    :class:`~.egress.GuardedSession` with the process-wide allowed hosts.
+    ``backoff`` × 2^attempt. Raises :class:`SourceError` otherwise: at once
+    for an address :mod:`.egress` refuses, too many redirects and other
+    request errors. Without ``session``, a :class:`~.egress.GuardedSession`
+    with the process-wide allowed hosts.
     """
     where = f"GET {url}" + (f" {params}" if params else "")
     fetching = egress.GuardedSession() if session is None else contextlib.nullcontext(session)

@@ -51,7 +51,7 @@ VALUE_UNITS = {
 }
 H3_RESOLUTIONS = range(5, 11)  # 5: ~30 cells over Mae Moh ... 10: ~75 000
 WEIGHT_KINDS = ("knn", "distance")
-_GRID = re.compile(r"^(tambon|h3:(\d{1,2}))$")
+_GRID = re.compile(r"tambon|h3:([0-9]{1,2})")
 OBSERVATION_COLUMNS = ("station_id", "variable", "time_utc", "averaging_period", "value")
 
 
@@ -72,10 +72,10 @@ class Parameters:
     idw_power: float = 2.0
 
     def __post_init__(self) -> None:
-        match = _GRID.match(str(self.grid))
+        match = _GRID.fullmatch(str(self.grid))
         if not match:
             raise ValueError(f"grid must be 'tambon' or 'h3:R', got {self.grid!r}")
-        if match.group(2) is not None and int(match.group(2)) not in H3_RESOLUTIONS:
+        if match.group(1) is not None and int(match.group(1)) not in H3_RESOLUTIONS:
             raise ValueError(f"H3 resolution must be {H3_RESOLUTIONS.start}..{H3_RESOLUTIONS.stop - 1}")
         if self.window_days is not None and int(self.window_days) < 1:
             raise ValueError("window_days must be at least 1")

@@ -165,6 +165,7 @@ def test_a_listed_host_is_fetched():
     (["127.0.0.1:8765", "Data.Example.ORG.", "[::1]:8080", "[FD00::1]"],
      {("127.0.0.1", 8765), ("data.example.org", None), ("::1", 8080), ("fd00::1", None)}),
     ([" example.org:443 "], {("example.org", 443)}),
+    ("127.0.0.1:8765  example.org\n", {("127.0.0.1", 8765), ("example.org", None)}),
     ([], set()),
 ])
 def test_allowed_host_entries(entries, hosts):

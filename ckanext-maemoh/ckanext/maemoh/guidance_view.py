@@ -9,14 +9,18 @@ publishes count, and only what the caller may see is read.
 """
 import json
 
-import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 
-from ckanext.maemoh import trust
+import ckan.plugins.toolkit as tk
+from ckanext.datastore.backend.postgres import get_read_engine
+
+from ckanext.maemoh import datastore_tables, trust
 from ckanext.maemoh.demo import BOUNDARY_DATASET
 
 INVENTORY_TYPE = "ghg-inventory"
 GUIDANCE_TABLE = "Guidance"
 PATHWAY_RESOURCE = "Pathway (CSV)"
+GUIDANCE_COLUMNS = ("id", "priority", "dimension", "tambon_code", "text_th", "text_en", "evidence")
 
 
 def current(context, tambon=None, dimension=None, year=None):
@@ -27,8 +31,7 @@ def current(context, tambon=None, dimension=None, year=None):
     resources = {r["name"]: r for r in inventory["resources"]}
     if GUIDANCE_TABLE not in resources:
         raise tk.ObjectNotFound(tk._("The inventory {name} has no guidance table").format(name=inventory["name"]))
-    rows = tk.get_action("datastore_search")(dict(context), {
-        "resource_id": resources[GUIDANCE_TABLE]["id"], "limit": 1000, "sort": "priority, _id"})["records"]
+    rows = _guidance_rows(resources[GUIDANCE_TABLE]["id"])
     links = _Links(context, inventory, resources)
     recommendations = []
     for row in rows:
@@ -41,6 +44,18 @@ def current(context, tambon=None, dimension=None, year=None):
                                                     "text_th", "text_en")} | {"evidence": evidence})
     return {"inventory": inventory["name"], "year": int(inventory["inventory_year"]),
             "recommendations": recommendations}
+
+
+def _guidance_rows(resource_id):
+    """The rows of the (public) guidance table, read with the DataStore's
+    read-only user inside one connection. Not through ``datastore_search``:
+    CKAN 2.11's alias lookup reads its result after giving the connection
+    back to the pool, which fails under parallel requests ("cursor already
+    closed")."""
+    with get_read_engine().connect() as connection:
+        return [dict(row) for row in connection.execute(sa.text(
+            f"SELECT {', '.join(GUIDANCE_COLUMNS)} FROM {datastore_tables.quote_identifier(resource_id)} "
+            "ORDER BY priority, _id")).mappings()]
 
 
 def _inventory(context, year):

@@ -78,8 +78,7 @@ def publisher(dataset):
 
 def _sysadmin_source_owners():
     found = tk.get_action("package_search")({"ignore_auth": True}, {
-        "fq": "+dataset_type:harvest", "include_private": True, "rows": 1000,
-        "fl": "owner_org,creator_user_id"})["results"]
+        "fq": "+dataset_type:harvest", "include_private": True, "rows": 1000})["results"]
     sysadmins = _sysadmin_ids()
     owners = {row.get("owner_org") for row in found if row.get("creator_user_id") in sysadmins}
     return sorted(_org_name(org_id) for org_id in owners if org_id)

@@ -17,7 +17,6 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-import requests
 from requests.exceptions import HTTPError, RequestException
 
 import ckan.plugins as p
@@ -33,6 +32,8 @@ from ckanext.maemoh.harvest.datasets import licence_id
 from ckanext.maemoh.dcat import (
     EU_DATA_THEME, EU_FILE_TYPE, EU_FREQUENCY, EU_FREQUENCY_OF_INTERVAL, EU_LANGUAGE,
     EU_LANGUAGES, INSPIRE_THEME, UNCOUNTED_FREQUENCY_UNITS)
+from ckanext.maemoh.harvesters.egress import GuardedSession, Refused
+from ckanext.maemoh.harvesters.http import excerpt
 from ckanext.maemoh.logic.validators import maemoh_geojson_geometry, maemoh_year_ce
 
 log = logging.getLogger(__name__)
@@ -348,21 +349,23 @@ class MaeMohCKANHarvester(CKANHarvester):
         self.config = source_secrets.resolve(self.config)
 
     def _get_content(self, url):
-        """Upstream's request, with the API key in the header that
-        ``api_key_header`` names; an HTTP error status is an error too."""
+        """Upstream's request, through a guarded session (``egress``: no
+        internal address unless allowed), with the API key in the header
+        that ``api_key_header`` names; an HTTP error status is an error too."""
         headers = {}
         if self.config.get("user_agent"):
             headers["User-Agent"] = str(self.config["user_agent"])
         if self.config.get("api_key"):
             headers[self.config.get("api_key_header", "Authorization")] = self.config["api_key"]
         try:
-            response = requests.get(url, headers=headers, timeout=REQUEST_TIMEOUT)
+            with GuardedSession() as session:
+                response = session.get(url, headers=headers, timeout=REQUEST_TIMEOUT)
             response.raise_for_status()
         except HTTPError as error:
             raise ContentFetchError(
                 f"HTTP error: {error.response.status_code} {error.request.url}")
-        except RequestException as error:
-            raise ContentFetchError(f"Request error: {error}")
+        except (Refused, RequestException) as error:
+            raise ContentFetchError(f"Request error: {excerpt(str(error))}")
         return response.text
 
     def import_stage(self, harvest_object):

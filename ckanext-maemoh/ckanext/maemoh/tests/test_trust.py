@@ -35,14 +35,14 @@ def stranger():
 def _station_inside(tambon_code, owner_org, context):
     shape = risk_inputs.tambons().set_index("tambon_code").loc[tambon_code, "geometry"]
     point = shape.representative_point()
-    station = Station("fake-1", "community", "สถานีปลอม", "Fake station", point.y, point.x,
+    station = Station("fake-1", "citizen", "สถานีปลอม", "Fake station", point.y, point.x,
                       variables=("pm25",))
     dataset = helpers.call_action("package_create", context=dict(context),
                                   **datasets.station_dataset(station, {"pm25"}, owner_org, {}))
     resource_id = datastore_tables.ensure_table(dict(context), dataset["id"], datastore_tables.OBSERVATIONS)
     hours = pd.date_range(end=NOW, periods=30, freq="h")
     datastore_tables.bulk_upsert(dict(context), resource_id, datastore_tables.OBSERVATIONS, [
-        {"station_id": "fake-1", "network": "community", "variable": "pm25", "time_utc": hour.to_pydatetime(),
+        {"station_id": "fake-1", "network": "citizen", "variable": "pm25", "time_utc": hour.to_pydatetime(),
          "averaging_period": "PT1H", "value": 500.0, "unit": "ug/m3", "quality": "valid", "raw_ref": "x"}
         for hour in hours])
     return dataset
@@ -116,7 +116,10 @@ def test_a_harvest_source_cannot_take_another_organisations_dataset(district, st
     harvest(district, NOW, "air4thai")
     theirs = helpers.call_action("package_show", id="air4thai-station-38t")
     with ReplayServer(replay_handler(NOW)) as server:
-        source = create_source(stranger["org"], server.url + "/air4thai", "air4thai", {"stations": ["38t"]})
+        source = helpers.call_action(
+            "harvest_source_create", context={"user": stranger["user"]["name"]}, name="stranger-source",
+            title="Stranger", url=server.url + "/air4thai", source_type="air4thai",
+            config=json.dumps({"stations": ["38t"]}), owner_org=stranger["org"]["id"])
         job = run_harvest(source["id"])
     status, errors = report(job)["38t"]
     assert status == "errored"
@@ -131,11 +134,13 @@ def test_a_harvest_source_cannot_take_another_organisations_dataset(district, st
 
 def test_a_harvest_never_purges_a_dataset_of_another_type(district):
     other = factories.Dataset(name="air4thai-station-39t", owner_org=district["id"], **_minimal_fields())
-    harvest(district, NOW, "air4thai")
+    with ReplayServer(replay_handler(NOW)) as server:
+        source = create_source(district, server.url + "/air4thai", "air4thai", {"stations": ["38t", "39t"]})
+        job_report = report(run_harvest(source["id"]))
     kept = helpers.call_action("package_show", id="air4thai-station-39t")
-    assert (kept["id"], kept["type"]) == (other["id"], "dataset")
-    job_report = report(run_harvest(helpers.call_action("harvest_source_show", id="air4thai-source")["id"]))
-    assert any("air4thai-station-39t" in e for e in job_report["39t"][1])
+    assert (kept["id"], kept["type"], kept["metadata_modified"]) == (
+        other["id"], "dataset", other["metadata_modified"])
+    assert any("air4thai-station-39t" in e and "sensor-station" in e for e in job_report["39t"][1]), job_report
     assert helpers.call_action("package_show", id="air4thai-station-38t")["type"] == "sensor-station"
 
 
