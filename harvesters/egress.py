@@ -22,6 +22,7 @@ start-up, from ``ckanext.maemoh.harvest.allowed_hosts``); a session may be
 given its own.
 """
 import ipaddress
+import socket
 import urllib.parse
 
 import requests
@@ -136,18 +137,31 @@ class _GuardedPoolManager(PoolManager):
 
 
 class _PeerCheck:
-    """Refuses a connection whose peer is not global, before sending."""
+    """Refuses a host whose addresses are not all global before connecting
+    (no probe of an internal port), and a connection whose peer is not
+    global before sending (the name may resolve differently the second time)."""
 
     def _new_conn(self):
+        try:
+            found = {info[4][0] for info in socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)}
+        except OSError:
+            found = set()  # the connection attempt reports it
+        for address in sorted(found):
+            self._check(address)
         sock = super()._new_conn()
-        address = sock.getpeername()[0]
+        try:
+            self._check(sock.getpeername()[0])
+        except Refused:
+            sock.close()
+            raise
+        return sock
+
+    def _check(self, address):
         kind = address_class(address)
         if kind:
-            sock.close()
             host = address if self.host == address else f"{self.host} ({address})"
             raise Refused(f"refused: {host} is {'an' if kind[0] in 'aeiou' else 'a'} {kind} "
                           f"address; an operator may allow the host with {OPTION}")
-        return sock
 
 
 class _CheckedHTTPConnection(_PeerCheck, HTTPConnection):

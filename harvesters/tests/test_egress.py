@@ -1,6 +1,6 @@
 """The guard of outgoing requests, with real sockets on this machine: only
-http(s), no internal address (checked on the connected peer, on every
-redirect hop) unless the host is allowed, refusals never retried, error
+http(s), no internal address (checked on what a host resolves to and on
+the connected peer, on every redirect hop) unless the host is allowed, refusals never retried, error
 bodies as short clean excerpts.
 """
 import contextlib
@@ -98,7 +98,7 @@ def test_a_loopback_server_is_refused_once_before_anything_is_sent(scheme):
                 f"GET {scheme}://127.0.0.1:{port}/x: refused: 127.0.0.1 is a loopback address; "
                 + ALLOW)):
             http.get(f"{scheme}://127.0.0.1:{port}/x", sleep=no_retry)
-        assert sent() == [b""]      # one connection, no request, no TLS hello
+        assert sent() == []  # refused on resolution: not even a connection
 
 
 @needs_ipv6
@@ -106,7 +106,7 @@ def test_the_ipv6_loopback_is_refused():
     with listener("::1", socket.AF_INET6) as (port, sent):
         with pytest.raises(SourceError, match=re.escape("refused: ::1 is a loopback address")):
             http.get(f"http://[::1]:{port}/", sleep=no_retry)
-        assert sent() == [b""]
+        assert sent() == []
 
 
 @needs_ipv6
@@ -116,20 +116,41 @@ def test_an_ipv4_mapped_ipv6_address_is_refused_as_its_ipv4_address():
         with pytest.raises(SourceError, match=re.escape(
                 "refused: ::ffff:127.0.0.1 is a loopback address")):
             http.get(f"http://[::ffff:127.0.0.1]:{port}/", sleep=no_retry)
-        assert sent() == [b""]
+        assert sent() == []
 
 
-@pytest.mark.parametrize("host", ["localhost", "0.0.0.0", "127.1", "2130706433"])
-def test_a_host_is_checked_on_the_address_it_connected_to(host):
-    """What the resolver answers at connect time counts (no earlier lookup to
-    rebind, no spelling to parse): these reach 127.0.0.1, refused though
-    127.0.0.1 is allowed, for an entry allows a host as written."""
+@pytest.mark.parametrize("host, address, kind", [
+    ("localhost", "127.0.0.1", "a loopback"), ("0.0.0.0", "0.0.0.0", "an unspecified"),
+    ("127.1", "127.0.0.1", "a loopback"), ("2130706433", "127.0.0.1", "a loopback")])
+def test_a_host_is_checked_on_the_addresses_it_resolves_to(host, address, kind):
+    """What the resolver answers counts (no spelling to parse): these reach
+    127.0.0.1 or 0.0.0.0, refused though 127.0.0.1 is allowed, for an entry
+    allows a host as written; refused before any connection."""
     with listener() as (port, sent):
         session = egress.GuardedSession(allowed=[f"127.0.0.1:{port}"])
-        with pytest.raises(SourceError, match=re.escape(
-                f"refused: {host} (127.0.0.1) is a loopback address")):
+        shown = host if host == address else f"{host} ({address})"
+        with pytest.raises(SourceError, match=re.escape(f"refused: {shown} is {kind} address")):
             http.get(f"http://{host}:{port}/", session=session, sleep=no_retry)
-        assert sent() == [b""]
+        assert sent() == []
+
+
+def test_a_name_that_rebinds_is_checked_on_the_address_connected(monkeypatch):
+    """DNS rebinding: the lookup of the check answers a public address, the
+    lookup of the connection answers loopback; the connected peer is refused
+    before anything is sent."""
+    real = socket.getaddrinfo
+    answers = iter([[(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 0))]])
+
+    def rebinding(host, *args, **kwargs):
+        return next(answers, None) or real("127.0.0.1", *args, **kwargs)
+
+    with listener() as (port, sent):
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        with pytest.raises(SourceError, match=re.escape(
+                "refused: rebind.example (127.0.0.1) is a loopback address")):
+            http.get(f"http://rebind.example:{port}/", session=egress.GuardedSession(), sleep=no_retry)
+        monkeypatch.undo()
+        assert sent() == [b""]  # one connection, no request
 
 
 @pytest.mark.parametrize("url", [
@@ -225,7 +246,7 @@ def test_environment_proxies_do_not_bypass_the_check(monkeypatch):
         egress.allow_hosts([proxy.url.removeprefix("http://")])
         with pytest.raises(SourceError, match="refused: 127.0.0.1 is a loopback address"):
             http.get(f"http://127.0.0.1:{port}/", sleep=no_retry)
-        assert sent() == [b""]
+        assert sent() == []
     assert proxy.requests == []
 
 

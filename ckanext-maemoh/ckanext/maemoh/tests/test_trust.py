@@ -144,6 +144,29 @@ def test_a_harvest_never_purges_a_dataset_of_another_type(district):
     assert helpers.call_action("package_show", id="air4thai-station-38t")["type"] == "sensor-station"
 
 
+# ---------------------------------------------------------------- outgoing requests
+
+@pytest.mark.parametrize("source_type, config", [
+    ("air4thai", {"stations": ["38t"]}),
+    ("ckan-maemoh", {"maemoh": {"theme": ["air"]}}),
+    ("dcat_rdf", {"maemoh": {"theme": ["air"]}}),
+])
+@pytest.mark.parametrize("url, refusal", [
+    ("file:///etc/passwd", "only http and https"),
+    ("gopher://127.0.0.1:6379/_INFO", "only http and https"),
+    ("http://127.0.0.2:6379/", "loopback"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+])
+def test_harvest_urls_cannot_reach_internal_addresses(organization, source_type, config, url, refusal):
+    source = create_source(organization, url, source_type, config)
+    job = run_harvest(source["id"])
+    errors = [e.message for e in job.gather_errors] + [
+        e.message for o in job.objects for e in o.errors]
+    assert any(refusal in e for e in errors), errors
+    assert not any("root:" in e for e in errors)
+    assert not helpers.call_action("package_search", fq="-dataset_type:harvest")["count"]
+
+
 # ---------------------------------------------------------------- secrets
 
 def test_a_source_cannot_hold_a_literal_key(organization):
