@@ -5,7 +5,11 @@ and their auth in ``logic/action.py`` and ``logic/auth.py``, risk runs and
 their triggers in ``risk_runs.py``, validators in ``logic/validators.py``,
 helpers in ``helpers.py``, the residents' pages in ``views.py`` (data in
 ``residents.py`` and ``portal.py``), search shaping in ``search.py``,
-masking of harvest source keys in ``harvest/redaction.py``, options in
+masking of harvest source configurations in ``harvest/redaction.py``,
+trusted publishers in ``trust.py`` (their page: ``trust_views.py``), harvest
+ownership and source secrets in ``harvest/ownership.py`` and
+``harvest/source_secrets.py``, the guard of outgoing requests in
+``harvesters/egress.py`` (its allow-list set in ``configure``), options in
 ``config_declaration.yaml``, templates in ``templates/``, translations in
 ``i18n/``. The harvesters are plugins of their own
 (``harvest/plugins.py``).
