@@ -23,10 +23,11 @@ from ckan.lib.plugins import DefaultTranslation
 from ckanext.maemoh import risk_runs, search
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
+from ckanext.maemoh.logic import action
 from ckanext.maemoh.harvesters import egress
 
 
-@tk.blanket.actions
+@tk.blanket.actions(action.get_actions)
 @tk.blanket.auth_functions
 @tk.blanket.blueprints
 @tk.blanket.cli

@@ -1,11 +1,41 @@
-"""Actions of the platform (``/api/3/action/maemoh_*``)."""
+"""Actions of the platform (``/api/3/action/maemoh_*``).
+
+Each first validates its parameters with its schema (:mod:`.schema`): a bad
+one is a ValidationError naming it (HTTP 409), before anything is read or
+queued.
+"""
+import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs
+from ckanext.maemoh.logic import schema
 from ckanext.maemoh.risk_jobs import pipeline
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_aqi_latest", "maemoh_risk_summary"]
+
+
+def get_actions():
+    """The actions of :data:`__all__`, and our ``datastore_search_sql`` when
+    the DataStore offers it (``ckan.datastore.sqlsearch.enabled``)."""
+    actions = {name: globals()[name] for name in __all__}
+    if p.plugin_loaded("datastore") and tk.config.get("ckan.datastore.sqlsearch.enabled"):
+        actions["datastore_search_sql"] = datastore_search_sql
+    return actions
+
+
+def _validated(data_dict, fields, context):
+    """``data_dict`` converted by the schema ``fields``, unknown keys dropped;
+    a ValidationError naming every bad parameter."""
+    given = {key: value for key, value in data_dict.items() if key in fields}
+    # navl would take a list of objects apart and drop it: refuse it here
+    errors = {key: [tk._("Give a value or a list of values, not of objects")]
+              for key, value in given.items() if isinstance(value, list) and value and isinstance(value[0], dict)}
+    data, more = tk.navl_validate({k: v for k, v in given.items() if k not in errors}, fields, context)
+    errors.update(more)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
 
 
 def maemoh_risk_run(context, data_dict):
@@ -17,21 +47,10 @@ def maemoh_risk_run(context, data_dict):
         ``ckanext.maemoh.risk.grid``
     :returns: the queued runs (follow them with ``maemoh_risk_status``)
     """
-    tk.check_access("maemoh_risk_run", context, data_dict)
-    dimensions = data_dict.get("dimension") or list(pipeline.ALL_DIMENSIONS)
-    if isinstance(dimensions, str):
-        dimensions = [d.strip() for d in dimensions.split(",") if d.strip()]
-    unknown = [d for d in dimensions if d not in pipeline.ALL_DIMENSIONS]
-    if unknown:
-        raise tk.ValidationError({"dimension": [
-            tk._("Unknown dimension: {names}; use {known}").format(
-                names=", ".join(map(str, unknown)), known=", ".join(pipeline.ALL_DIMENSIONS))]})
-    try:
-        risk_runs.parameters(data_dict.get("grid"))
-    except ValueError as error:
-        raise tk.ValidationError({"grid": [str(error)]})
-    return [risk_runs.enqueue(d, data_dict.get("grid"), trigger="action", user=context.get("user"))
-            for d in dict.fromkeys(dimensions)]
+    data = _validated(data_dict, schema.maemoh_risk_run_schema(), context)
+    tk.check_access("maemoh_risk_run", context, data)
+    return [risk_runs.enqueue(d, data.get("grid"), trigger="action", user=context.get("user"))
+            for d in data.get("dimension") or pipeline.ALL_DIMENSIONS]
 
 
 @tk.side_effect_free
@@ -42,18 +61,10 @@ def maemoh_risk_status(context, data_dict):
     :param limit: how many runs (default 50, at most 200)
     :param state: only runs in this state
     """
-    tk.check_access("maemoh_risk_status", context, data_dict)
-    try:
-        limit = int(data_dict.get("limit", 50))
-    except (TypeError, ValueError):
-        raise tk.ValidationError({"limit": [tk._("Give a whole number")]})
-    if not 1 <= limit <= risk_runs.KEEP_RUNS:
-        raise tk.ValidationError({"limit": [tk._("Give 1 to {n}").format(n=risk_runs.KEEP_RUNS)]})
-    state = data_dict.get("state")
-    if state and state not in risk_runs.STATES:
-        raise tk.ValidationError({"state": [tk._("One of: {states}").format(
-            states=", ".join(risk_runs.STATES))]})
-    return [run for run in risk_runs.runs(limit) if not state or run["state"] == state]
+    data = _validated(data_dict, schema.maemoh_risk_status_schema(), context)
+    tk.check_access("maemoh_risk_status", context, data)
+    state = data.get("state")
+    return [run for run in risk_runs.runs(data["limit"]) if not state or run["state"] == state]
 
 
 def maemoh_ghg_run(context, data_dict):
@@ -63,16 +74,9 @@ def maemoh_ghg_run(context, data_dict):
         with activity data)
     :returns: ``{"job_id", "year", "requested_by"}``
     """
-    tk.check_access("maemoh_ghg_run", context, data_dict)
-    year = data_dict.get("year")
-    if year not in (None, ""):
-        try:
-            year = int(year)
-        except (TypeError, ValueError):
-            raise tk.ValidationError({"year": [tk._("Give a whole number")]})
-        if not 1990 <= year <= 2100:
-            raise tk.ValidationError({"year": [tk._("Give a year of the Common Era, 1990 to 2100")]})
-    return ghg_runs.enqueue(year or None, user=context.get("user"))
+    data = _validated(data_dict, schema.maemoh_ghg_run_schema(), context)
+    tk.check_access("maemoh_ghg_run", context, data)
+    return ghg_runs.enqueue(data.get("year"), user=context.get("user"))
 
 
 @tk.side_effect_free
@@ -86,9 +90,9 @@ def maemoh_guidance(context, data_dict):
         dimension, tambon_code, text_th, text_en, evidence: [{label, value,
         unit, source, url}]}]}``
     """
-    tk.check_access("maemoh_guidance", context, data_dict)
-    return guidance_view.current(context, data_dict.get("tambon"), data_dict.get("dimension"),
-                                 data_dict.get("year"))
+    data = _validated(data_dict, schema.maemoh_guidance_schema(), context)
+    tk.check_access("maemoh_guidance", context, data)
+    return guidance_view.current(context, data.get("tambon"), data.get("dimension"), data.get("year"))
 
 
 @tk.side_effect_free
@@ -105,14 +109,9 @@ def maemoh_aqi_latest(context, data_dict):
         ``colour``, ``text_colour``, ``icon``, ``advice_general``,
         ``advice_sensitive`` ("no current data" when stale)
     """
-    tk.check_access("maemoh_aqi_latest", context, data_dict)
-    lang = data_dict.get("lang") or "th"
-    if lang not in residents.LANGUAGES:
-        raise tk.ValidationError({"lang": [tk._("One of: {languages}").format(
-            languages=", ".join(residents.LANGUAGES))]})
-    tambon = data_dict.get("tambon") or None
-    _check_tambon(tambon)
-    return residents.aqi_latest(lang, tambon)
+    data = _validated(data_dict, schema.maemoh_aqi_latest_schema(), context)
+    tk.check_access("maemoh_aqi_latest", context, data)
+    return residents.aqi_latest(data["lang"], data.get("tambon"))
 
 
 @tk.side_effect_free
@@ -125,18 +124,16 @@ def maemoh_risk_summary(context, data_dict):
     :returns: ``{dimension: {"dataset", "computed_at", "temporal_start",
         "temporal_end", "tambons": [rows of the "Risk per tambon" table]}}``
     """
-    tk.check_access("maemoh_risk_summary", context, data_dict)
-    tambon = data_dict.get("tambon") or None
-    _check_tambon(tambon)
-    dimension = data_dict.get("dimension") or None
-    if dimension is not None and dimension not in pipeline.ALL_DIMENSIONS:
-        raise tk.ValidationError({"dimension": [
-            tk._("Unknown dimension: {names}; use {known}").format(
-                names=dimension, known=", ".join(pipeline.ALL_DIMENSIONS))]})
-    return residents.risk_summary(tambon, dimension)
+    data = _validated(data_dict, schema.maemoh_risk_summary_schema(), context)
+    tk.check_access("maemoh_risk_summary", context, data)
+    return residents.risk_summary(data.get("tambon"), data.get("dimension"))
 
 
-def _check_tambon(tambon):
-    if tambon is not None and tambon not in residents.tambon_codes():
-        raise tk.ValidationError({"tambon": [tk._("One of: {codes}").format(
-            codes=", ".join(residents.tambon_codes()))]})
+@tk.side_effect_free
+@tk.chained_action
+def datastore_search_sql(original_action, context, data_dict):
+    """CKAN's ``datastore_search_sql`` with statements stopped after
+    ``ckanext.maemoh.sql_search_timeout_ms`` (a ValidationError, "Query took
+    too long"); registered only where an operator enables the action."""
+    context["query_timeout"] = tk.config["ckanext.maemoh.sql_search_timeout_ms"]
+    return original_action(context, data_dict)

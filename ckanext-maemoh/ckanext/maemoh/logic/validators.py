@@ -7,8 +7,11 @@ reports them under the field's name.
 import datetime
 import json
 import math
+import re
+import reprlib
 import zoneinfo
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.validation import explain_validity
 
@@ -16,19 +19,29 @@ import ckan.plugins.toolkit as tk
 from ckanext.scheming.validation import scheming_validator
 
 from ckanext.maemoh import places, vocabularies
+from ckanext.maemoh.risk_jobs import pipeline
 
 __all__ = [
     "maemoh_translated_text", "maemoh_translated_output",
     "maemoh_geojson_geometry", "maemoh_places_from_spatial",
     "maemoh_not_before", "maemoh_ucum_unit", "maemoh_year_ce",
     "maemoh_required_for_data_type", "maemoh_timezone", "maemoh_h3_resolution",
-    "maemoh_number",
+    "maemoh_number", "maemoh_ignore_blank", "maemoh_count",
+    "maemoh_year_common_era", "maemoh_tambon_code", "maemoh_dimension",
+    "maemoh_dimensions", "maemoh_risk_grid",
 ]
 
-GEOMETRY_TYPES = {
-    "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-    "MultiPolygon",
+#: how deep each geometry type nests its positions in ``coordinates``
+COORDINATE_DEPTH = {
+    "Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+    "MultiPolygon": 3,
 }
+GEOMETRY_TYPES = set(COORDINATE_DEPTH)
+MAX_GEOMETRY_DEPTH = 10  # nesting of objects and arrays; a MultiPolygon needs 5
+MAX_TEXT = 200  # characters of a text parameter of an action
+MAX_ITEMS = 20  # items of a list parameter of an action
+YEARS = (1990, 2100)  # inventory years an action accepts
+_DIGITS = re.compile(r"\s*[+-]?[0-9]{1,9}\s*")
 _ = tk._
 
 
@@ -105,25 +118,41 @@ def maemoh_translated_output(value):
 
 def maemoh_geojson_geometry(value):
     """A GeoJSON geometry in EPSG:4326: parseable, of a geometry type, with
-    coordinates inside WGS84 bounds, closed polygon rings, and valid."""
+    coordinates inside WGS84 bounds, closed polygon rings, and valid; at most
+    ``ckanext.maemoh.spatial.max_bytes`` long (checked before parsing) and
+    ``ckanext.maemoh.spatial.max_vertices`` positions."""
     if _is_empty(value):
         return value
-    geometry = value
-    if isinstance(value, str):
-        try:
-            geometry = json.loads(value)
-        except ValueError as error:
-            raise tk.Invalid(_("Not valid JSON: {error}").format(error=error))
+    max_bytes = tk.config["ckanext.maemoh.spatial.max_bytes"]
+    try:
+        text = value if isinstance(value, str) else json.dumps(value)
+        if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+            raise tk.Invalid(_("The geometry is larger than {n} bytes").format(n=max_bytes))
+        geometry = json.loads(text)
+    except RecursionError:
+        raise _too_deep()
+    except ValueError as error:
+        raise tk.Invalid(_("Not valid JSON: {error}").format(error=error))
+    if _depth(geometry, MAX_GEOMETRY_DEPTH) > MAX_GEOMETRY_DEPTH:
+        raise _too_deep()
     if not isinstance(geometry, dict) or "type" not in geometry:
         raise tk.Invalid(_("Give a GeoJSON geometry object with a type"))
     kind = geometry["type"]
     if kind in ("Feature", "FeatureCollection"):
         raise tk.Invalid(_("Give the geometry itself, not a {kind}").format(kind=kind))
-    if kind not in GEOMETRY_TYPES:
-        raise tk.Invalid(_("Unknown geometry type {kind}").format(kind=kind))
-    positions = _positions(geometry.get("coordinates"))
-    if not positions:
+    if not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
+        raise tk.Invalid(_("Unknown geometry type {kind}").format(kind=_shown(kind)))
+    coordinates = geometry.get("coordinates")
+    if _is_empty(coordinates):
         raise tk.Invalid(_("The geometry has no coordinates"))
+    positions = _positions(coordinates, COORDINATE_DEPTH[kind])
+    if not positions:
+        raise tk.Invalid(_("Give the coordinates of a {kind} as GeoJSON nests them, each position "
+                           "[longitude, latitude] in numbers").format(kind=kind))
+    max_vertices = tk.config["ckanext.maemoh.spatial.max_vertices"]
+    if len(positions) > max_vertices:
+        raise tk.Invalid(_("The geometry has {count} positions, more than {n}").format(
+            count=len(positions), n=max_vertices))
     for lon, lat in positions:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise tk.Invalid(_(
@@ -133,30 +162,53 @@ def maemoh_geojson_geometry(value):
         _check_rings(geometry)
     try:
         geom = shape(geometry)
-    except (ValueError, TypeError, AttributeError) as error:
-        raise tk.Invalid(_("Not a valid geometry: {reason}").format(reason=error))
-    if not geom.is_valid:
-        raise tk.Invalid(_("Not a valid geometry: {reason}").format(
-            reason=explain_validity(geom)))
+        reason = None if geom.is_valid else explain_validity(geom)
+    except (ShapelyError, ValueError, TypeError, AttributeError) as error:
+        reason = error
+    if reason is not None:
+        raise tk.Invalid(_("Not a valid geometry: {reason}").format(reason=reason))
     return json.dumps(geometry)
 
 
-def _positions(coordinates):
-    """Every [lon, lat] position in nested GeoJSON coordinates; [] if the
-    nesting holds anything but positions of two or three finite numbers."""
-    if not isinstance(coordinates, list) or not coordinates:
-        return []
-    if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in coordinates):
-        if len(coordinates) in (2, 3) and all(math.isfinite(c) for c in coordinates):
+def _too_deep():
+    return tk.Invalid(_("The geometry nests deeper than {n} levels").format(n=MAX_GEOMETRY_DEPTH))
+
+
+def _depth(value, limit):
+    """How deep arrays and objects nest in ``value`` (0 for a scalar),
+    counted no further than ``limit`` + 1."""
+    depth, level = 0, [value]
+    while depth <= limit:
+        containers = [v for v in level if isinstance(v, (list, dict))]
+        if not containers:
+            break
+        depth += 1
+        level = [item for v in containers for item in (v.values() if isinstance(v, dict) else v)]
+    return depth
+
+
+def _positions(coordinates, depth):
+    """Every [lon, lat] position of ``coordinates`` nested ``depth`` arrays
+    deep; [] if the nesting holds anything but non-empty arrays and positions
+    of two or three finite numbers."""
+    if depth == 0:
+        if isinstance(coordinates, list) and len(coordinates) in (2, 3) and all(map(_is_finite, coordinates)):
             return [tuple(coordinates[:2])]
+        return []
+    if not isinstance(coordinates, list) or not coordinates:
         return []
     found = []
     for part in coordinates:
-        inner = _positions(part)
+        inner = _positions(part, depth - 1)
         if not inner:
             return []
         found.extend(inner)
     return found
+
+
+def _is_finite(number):
+    return (isinstance(number, int) and not isinstance(number, bool)
+            or isinstance(number, float) and math.isfinite(number))
 
 
 def _check_rings(geometry):
@@ -275,8 +327,94 @@ def maemoh_number(value):
         return value
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = math.nan
     if not math.isfinite(number):
         raise tk.Invalid(_("{value} is not a number").format(value=value))
     return str(number)
+
+
+# ------------------------------------------------- parameters of actions
+
+def maemoh_ignore_blank(key, data, errors, context):
+    """A parameter that is missing, null, "" or [] is not given: None, and
+    its other validators skipped (unlike ``ignore_empty``, 0 and false are
+    values). None, not dropped: navl would put back a dropped []."""
+    if _is_empty(data.get(key, tk.missing)):
+        data[key] = None
+        raise tk.StopOnError
+
+
+def maemoh_count(most):
+    """How many: a whole number from 1 to ``most``, given as one or as its digits."""
+    def validator(value):
+        number = _whole_number(value)
+        if number is None:
+            raise tk.Invalid(_("Give a whole number"))
+        if not 1 <= number <= most:
+            raise tk.Invalid(_("Give 1 to {n}").format(n=most))
+        return number
+    return validator
+
+
+def maemoh_year_common_era(value):
+    """A year of the Common Era, 1990 to 2100, given as a whole number or its
+    digits (not a fraction, NaN, infinity, a list or a long text)."""
+    year = _whole_number(value)
+    if year is None or not YEARS[0] <= year <= YEARS[1]:
+        raise tk.Invalid(_("Give a year of the Common Era, 1990 to 2100"))
+    return year
+
+
+def _whole_number(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
+def maemoh_tambon_code(value):
+    """The code of one of Mae Moh's tambons (:func:`places.tambons`)."""
+    codes = sorted(places.tambons())
+    if value not in codes:
+        raise tk.Invalid(_("One of: {codes}").format(codes=", ".join(codes)))
+    return value
+
+
+def maemoh_dimension(value):
+    """A risk dimension (:data:`pipeline.ALL_DIMENSIONS`)."""
+    return maemoh_dimensions([value])[0]
+
+
+def maemoh_dimensions(value):
+    """Risk dimensions: a name, names separated by commas or a list of
+    names; the list of them, each once ([] for none)."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise tk.Invalid(_("Longer than {n} characters").format(n=MAX_TEXT))
+        value = [name.strip() for name in value.split(",") if name.strip()]
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
+        raise tk.Invalid(_("Give a dimension, or a list of at most {n}").format(n=MAX_ITEMS))
+    unknown = [name for name in value if name not in pipeline.ALL_DIMENSIONS]
+    if unknown:
+        raise tk.Invalid(_("Unknown dimension: {names}; use {known}").format(
+            names=", ".join(map(_shown, unknown)), known=", ".join(pipeline.ALL_DIMENSIONS)))
+    return list(dict.fromkeys(value))
+
+
+def maemoh_risk_grid(value):
+    """The grid of a risk run: "tambon" or "h3:R" (:class:`pipeline.Parameters`)."""
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise tk.Invalid(_("Give \"tambon\" or \"h3:R\""))
+    try:
+        pipeline.Parameters(grid=value)
+    except ValueError as error:
+        raise tk.Invalid(str(error))
+    return value
+
+
+def _shown(value, width=40):
+    """``value`` as a short text to quote in a message."""
+    text = value if isinstance(value, str) else reprlib.repr(value)
+    return text if len(text) <= width else text[:width - 1] + "…"

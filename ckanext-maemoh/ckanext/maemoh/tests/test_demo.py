@@ -1,5 +1,6 @@
 """`ckan maemoh load-demo` loads the real boundaries and registers the demo's
 harvest sources, once."""
+import configparser
 import importlib.util
 import json
 import pathlib
@@ -7,6 +8,7 @@ import pathlib
 import pandas as pd
 import pytest
 
+import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
@@ -19,6 +21,15 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
 DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-tambon-boundaries"]
 SOURCES_FILE = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
+
+
+@pytest.fixture(autouse=True)
+def demo_secrets(monkeypatch):
+    """The demo sources' keys, as deploy/configure-ckan.sh merges them into var/ckan.ini."""
+    secrets = configparser.ConfigParser()
+    secrets.read(SOURCES_FILE.parent / "secrets.ini", encoding="utf-8")
+    for key, value in secrets["app:main"].items():
+        monkeypatch.setitem(tk.config, key, value)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ PLUGINS = [
     "maemoh_openaq_harvester", "maemoh_sensorthings_harvester",
     "maemoh_dustboy_harvester", "maemoh_firms_harvester",
     "maemoh_agency_files_harvester", "maemoh_ckan_harvester",
-    "dcat_rdf_harvester", "maemoh_dcat_mapping",
+    "maemoh_dcat_rdf_harvester", "maemoh_dcat_mapping",
 ]
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
