@@ -17,17 +17,6 @@ from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
 ALLOW = "an operator may allow the host with ckanext.maemoh.harvest.allowed_hosts"
 
 
-def has_ipv6_loopback():
-    try:
-        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
-    except OSError:
-        return False
-    return True
-
-
-needs_ipv6 = pytest.mark.skipif(not has_ipv6_loopback(), reason="no IPv6 loopback here")
-
-
 @pytest.fixture(autouse=True)
 def replay_servers_allowed():
     """Overrides the suite's: each test starts and ends with the default,
@@ -101,15 +90,12 @@ def test_a_loopback_server_is_refused_once_before_anything_is_sent(scheme):
         assert sent() == []  # refused on resolution: not even a connection
 
 
-@needs_ipv6
 def test_the_ipv6_loopback_is_refused():
-    with listener("::1", socket.AF_INET6) as (port, sent):
-        with pytest.raises(SourceError, match=re.escape("refused: ::1 is a loopback address")):
-            http.get(f"http://[::1]:{port}/", sleep=no_retry)
-        assert sent() == []
+    """Refused on resolution, so no IPv6 listener is needed on this machine."""
+    with pytest.raises(SourceError, match=re.escape("refused: ::1 is a loopback address")):
+        http.get("http://[::1]:9/", sleep=no_retry)
 
 
-@needs_ipv6
 def test_an_ipv4_mapped_ipv6_address_is_refused_as_its_ipv4_address():
     egress.allow_hosts(["127.0.0.1"])   # the host as written is what an entry allows
     with listener() as (port, sent):
