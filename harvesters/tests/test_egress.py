@@ -27,11 +27,11 @@ def replay_servers_allowed():
 
 
 @contextlib.contextmanager
-def listener(host="127.0.0.1", family=socket.AF_INET):
+def listener(host="127.0.0.1"):
     """A bare TCP listener (the kernel completes the connections, nobody
     answers): yields its port and a function giving what each connection
     made so far has sent."""
-    with socket.create_server((host, 0), family=family) as server:
+    with socket.create_server((host, 0)) as server:
         server.setblocking(False)
 
         def sent():
