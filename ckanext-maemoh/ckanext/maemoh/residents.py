@@ -92,7 +92,7 @@ from shapely.geometry import Point
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import places, risk_inputs, risk_publish
+from ckanext.maemoh import clock, places, risk_inputs, risk_publish
 from ckanext.maemoh.risk_jobs import air_quality, aqi, hazards, pipeline
 
 log = logging.getLogger(__name__)
@@ -471,7 +471,7 @@ def _km(a, b):
 
 def _utc(now):
     if now is None:
-        return pd.Timestamp.now(tz="UTC")
+        return pd.Timestamp(clock.now())
     stamp = pd.Timestamp(now)
     if stamp.tzinfo is None:
         raise ValueError("now: give a timezone-aware time (UTC)")

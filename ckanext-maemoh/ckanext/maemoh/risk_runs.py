@@ -16,7 +16,6 @@ than ``ckanext.maemoh.risk.min_interval_minutes`` ago; :func:`flush` (run by
 once the interval has passed. So a harvest of a hundred objects makes one
 job per dimension, and no change is left without a run.
 """
-import datetime as dt
 import functools
 import json
 import logging
@@ -30,7 +29,7 @@ import rq
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, risk_inputs, risk_publish, vocabularies
+from ckanext.maemoh import catalog, clock, risk_inputs, risk_publish, vocabularies
 from ckanext.maemoh.risk_jobs import outputs, pipeline, statistics
 
 log = logging.getLogger(__name__)
@@ -57,9 +56,11 @@ def connection():
     return redis.Redis.from_url(tk.config["ckan.redis.url"])
 
 
-def parameters(grid=None):
-    """:class:`pipeline.Parameters` from the site's options; ValueError when bad."""
+def parameters(grid=None, end=None):
+    """:class:`pipeline.Parameters` from the site's options, windows ending at
+    ``end`` (None: when computed); ValueError when bad."""
     return pipeline.Parameters(
+        end=end,
         grid=grid or tk.config["ckanext.maemoh.risk.grid"],
         permutations=tk.config["ckanext.maemoh.risk.permutations"],
         seed=tk.config["ckanext.maemoh.risk.seed"],
@@ -114,8 +115,8 @@ def execute(dimension, grid=None, progress=None):
     """Compute ``dimension`` and publish its layer. Returns ``{"status":
     "published", "dataset": name}`` or ``{"status": "no data", "reason": ...}``."""
     step = progress or (lambda name: None)
-    params = parameters(grid)
-    computed_at = dt.datetime.now(dt.timezone.utc)
+    computed_at = clock.now()
+    params = parameters(grid, end=computed_at)
     step("read inputs")
     inputs = risk_inputs.load([dimension], params)
     step("spatial units")
@@ -275,7 +276,7 @@ def flush(dimensions=pipeline.ALL_DIMENSIONS):
 
 
 def _now():
-    return dt.datetime.now(dt.timezone.utc).isoformat()
+    return clock.now().isoformat()
 
 
 def _bangkok_date(timestamp):

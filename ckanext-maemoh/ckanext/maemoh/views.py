@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import charts, portal, residents
+from ckanext.maemoh import charts, clock, portal, residents
 from ckanext.maemoh.risk_jobs import composite
 from ckanext.maemoh.trust_views import trust_admin
 
@@ -115,7 +115,7 @@ def feed(code):
         return tk.abort(404, tk._("No such tambon"))
     xml = tk.render("maemoh/feed.atom", {
         "tambon": tambons[code], "changes": residents.band_changes(code, days=30),
-        "lang": lang(), "updated": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "lang": lang(), "updated": clock.now().isoformat(),
         "band_info": residents.band_info})
     return Response(xml, mimetype="application/atom+xml")
 

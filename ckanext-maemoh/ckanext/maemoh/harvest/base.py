@@ -16,7 +16,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestObject
 
-from ckanext.maemoh import catalog, datastore_tables
+from ckanext.maemoh import catalog, clock, datastore_tables
 from ckanext.maemoh.harvest import datasets, ownership, source_secrets
 from ckanext.maemoh.harvesters.base import ConfigError
 from ckanext.maemoh.harvesters.http import SourceError
@@ -147,7 +147,8 @@ class AdapterHarvester(HarvesterBase):
     # Helpers
 
     def _adapter(self, source):
-        return self.adapter_class(source.url, source_secrets.resolve(json.loads(source.config or "{}")))
+        return self.adapter_class(source.url, source_secrets.resolve(json.loads(source.config or "{}")),
+                                  now=clock.now)
 
     def _report_rejects(self, rejects, harvest_object):
         for reject in rejects[:MAX_LISTED_REJECTS]:

@@ -5,13 +5,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ckanext.maemoh import residents
+from ckanext.maemoh import clock, residents
 from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.test_risk_runs import harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
-NOW = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+NOW = clock.now()  # frozen by test.ini
 TAMBONS_TH = ["บ้านดง", "นาสัก", "จางเหนือ", "แม่เมาะ", "สบป้าด"]
 TAMBONS_EN = ["Ban Dong", "Na Sak", "Chang Nuea", "Mae Mo", "Sop Pat"]
 

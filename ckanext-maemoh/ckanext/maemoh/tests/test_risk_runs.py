@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import risk_runs
+from ckanext.maemoh import clock, risk_runs
 from ckanext.maemoh.harvesters.replay import ReplayServer
 from ckanext.maemoh.tests.conftest import create_source, run_harvest
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk"
 REPLAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "deploy", "demo",
                       "replay_sources.py")
 BBOX = [99.62, 18.19, 100.06, 18.63]
-NOW = dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+NOW = clock.now()  # frozen by test.ini
 RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)",
              "Risk per tambon"}
 

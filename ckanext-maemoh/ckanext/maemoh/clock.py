@@ -1,0 +1,31 @@
+"""The platform's one clock.
+
+Every "now" of the CKAN layer (harvest adapters, the residents' pages and
+actions, risk runs) comes from :func:`now`. ``ckanext.maemoh.clock.frozen_at``
+stops it at one instant, so that a test suite or a reproducible demo gives the
+same answer at any date and hour; the environment variable
+``MAEMOH_FROZEN_AT`` overrides the option (to run the suite at other instants).
+"""
+import datetime as dt
+import os
+
+import ckan.plugins.toolkit as tk
+
+OPTION = "ckanext.maemoh.clock.frozen_at"
+ENVIRONMENT = "MAEMOH_FROZEN_AT"
+
+
+def now():
+    """The current time, timezone-aware in UTC (the frozen instant when set)."""
+    frozen = os.environ.get(ENVIRONMENT) or tk.config.get(OPTION)
+    if not frozen:
+        return dt.datetime.now(dt.timezone.utc)
+    return parse(frozen)
+
+
+def parse(text):
+    """An ISO 8601 time with its offset, as UTC; ValueError otherwise."""
+    stamp = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    if stamp.tzinfo is None:
+        raise ValueError(f"{OPTION}: give the offset, e.g. 2026-03-10T07:00:00Z, not {text!r}")
+    return stamp.astimezone(dt.timezone.utc)
