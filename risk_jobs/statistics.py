@@ -30,6 +30,16 @@ Outcomes that are not ordinary results (documented for the method record):
 * Zero variance (all values equal) or fewer than ``MIN_UNITS`` valid units:
   nothing is computed, every valid unit is ``"not significant"`` with NaN
   numbers, and ``result.attrs["notes"]`` says why.
+* No variation: a unit whose value equals the value of each of its
+  neighbours (e.g. a cell without fire among cells without fire) carries no
+  evidence of a cluster: class ``"no variation"``, NaN p-values, never
+  tested and left out of the FDR cut-off.
+* Ties: in a field of many equal values (counts with mostly zeros) many
+  permuted statistics equal the observed one up to rounding (1e-18); esda
+  2.9 counts them as less extreme on the lower side, which gives false
+  p = 0.001. :func:`tie_aware_p` counts a permuted statistic within
+  :data:`TIE_RTOL` of the observed one (relative to the largest magnitude of
+  that statistic in the run) as at least as extreme, on both sides.
 """
 from __future__ import annotations
 
@@ -47,6 +57,9 @@ PERMUTATIONS = 999
 SEED = 20240601
 MIN_UNITS = 3
 MIN_UNITS_GLOBAL = 4  # the variance of Moran's I divides by (n - 3)
+#: permuted statistics this close to the observed one (relative to the largest
+#: magnitude of the statistic in the run) are ties: counted as at least as extreme
+TIE_RTOL = 1e-9
 
 # esda >= 2.10 takes ``alternative=``; 2.9 always computes the "directed" test.
 ALTERNATIVE = "directed"
@@ -57,29 +70,50 @@ P_VALUE_DEFINITION = (
     "neighbours {permutations} times (seeded). p = (M + 1) / (permutations + 1), where M "
     "is the number of permuted statistics at least as extreme as the observed one on the "
     "side of the permutation distribution where the observed statistic lies: a one-tailed "
-    "('directed') test, not two-sided (a two-sided p is about twice as large). The smallest "
-    "attainable p is 1 / (permutations + 1), 0.001 for 999 permutations. Global Moran's I "
-    "uses the same directed rule with total (not conditional) permutation. With FDR, the "
-    "significance level is replaced by the Benjamini-Hochberg cut-off of esda.fdr, "
-    "computed separately for the LISA and the Gi* p-values of non-isolated units (esda "
-    "returns the Bonferroni bound alpha / n when no p-value passes); the p-values "
-    "themselves are not adjusted."
+    "('directed') test, not two-sided (a two-sided p is about twice as large). Ties count: "
+    "M = min(#(sim >= obs - tol), #(sim <= obs + tol)) with tol = {rtol} x the largest "
+    "absolute value of the statistic (observed or permuted) in the run, so a unit whose "
+    "permuted statistics all equal the observed one gets p = 1, not 0.001 (esda 2.9 counts "
+    "ties as less extreme on the lower side). Units whose value equals each neighbour's are "
+    "'no variation' and not tested. The smallest attainable p is 1 / (permutations + 1), "
+    "0.001 for 999 permutations. Global Moran's I uses the same rule with total (not "
+    "conditional) permutation. With FDR, the significance level is replaced by the "
+    "Benjamini-Hochberg cut-off of esda.fdr, computed separately for the LISA and the Gi* "
+    "p-values of the tested units (esda returns the Bonferroni bound alpha / n when no "
+    "p-value passes); the p-values themselves are not adjusted."
 )
 
 LISA_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-LISA_CLASSES = ("HH", "LH", "LL", "HL", "not significant", "isolated", "no data")
+LISA_CLASSES = ("HH", "LH", "LL", "HL", "not significant", "no variation", "isolated", "no data")
 GI_LEVELS = ((0.01, "99%"), (0.05, "95%"), (0.10, "90%"))
 GI_CLASSES = (
     "hot 99%", "hot 95%", "hot 90%", "cold 99%", "cold 95%", "cold 90%",
-    "not significant", "isolated", "no data",
+    "not significant", "no variation", "isolated", "no data",
 )
 NOT_SIGNIFICANT = "not significant"
+NO_VARIATION = "no variation"
 ISOLATED = "isolated"
 NO_DATA = "no data"
 
 
 def p_value_definition(permutations: int = PERMUTATIONS) -> str:
-    return P_VALUE_DEFINITION.format(version=esda.__version__, permutations=permutations)
+    return P_VALUE_DEFINITION.format(version=esda.__version__, permutations=permutations, rtol=TIE_RTOL)
+
+
+def tie_aware_p(observed: np.ndarray, simulations: np.ndarray, permutations: int) -> np.ndarray:
+    """Directed pseudo p-values counting ties as at least as extreme.
+
+    ``observed``: (n,) statistics; ``simulations``: (n, permutations) permuted
+    ones (esda's ``rlisas`` / ``rGs``, or (permutations,) for a global
+    statistic). Without ties this equals esda's ``p_sim``.
+    """
+    obs = np.asarray(observed, dtype=float)
+    sim = np.asarray(simulations, dtype=float)
+    scale = max(np.nanmax(np.abs(obs), initial=0.0), np.nanmax(np.abs(sim), initial=0.0))
+    tol = TIE_RTOL * scale
+    upper = (sim >= obs[..., None] - tol).sum(axis=-1)
+    lower = (sim <= obs[..., None] + tol).sum(axis=-1)
+    return (np.minimum(upper, lower) + 1.0) / (permutations + 1.0)
 
 
 def _alternative_kwargs(cls) -> dict:
@@ -159,22 +193,12 @@ def global_moran(
         mi = esda.Moran(y.to_numpy(), w_used, transformation="r", permutations=permutations)
     finally:
         np.random.set_state(state)
-    return GlobalMoran(
-        float(mi.I), float(mi.EI), float(mi.p_sim), float(mi.z_sim), len(y), permutations, tuple(notes)
-    )
-
-
-def _exact_p(p_sim, permutations: int) -> np.ndarray:
-    """esda 2.9 returns float32 p-values; give the exact (M + 1) / (P + 1) in float64.
-
-    So that a p of exactly 0.05 or 0.10 compares equal to the significance.
-    """
-    p = np.asarray(p_sim, dtype=float)
-    return np.round(p * (permutations + 1)) / (permutations + 1)
+    p = float(tie_aware_p(np.float64(mi.I), mi.sim, permutations))
+    return GlobalMoran(float(mi.I), float(mi.EI), p, float(mi.z_sim), len(y), permutations, tuple(notes))
 
 
 def _esda_local(y: np.ndarray, w: W, permutations: int, seed: int | None):
-    common = dict(permutations=permutations, n_jobs=1, keep_simulations=False, seed=seed)
+    common = dict(permutations=permutations, n_jobs=1, keep_simulations=True, seed=seed)
     with warnings.catch_warnings():
         # esda 2.9 warns that the default test will change; we document the
         # directed test in P_VALUE_DEFINITION (see ALTERNATIVE).
@@ -198,23 +222,27 @@ def _gi_label(z: float, p: float, alpha: float) -> str:
     return NOT_SIGNIFICANT
 
 
+def _no_variation(y: pd.Series, w: W) -> list:
+    """Ids of units with neighbours whose value equals each neighbour's."""
+    return [i for i in y.index if w.neighbors[i] and (y[w.neighbors[i]] == y[i]).all()]
+
+
 def local_statistics(
     values: pd.Series,
     w: W,
     permutations: int = PERMUTATIONS,
     seed: int | None = SEED,
     significance: float = 0.05,
-    fdr: bool = False,
+    fdr: bool = True,
 ) -> pd.DataFrame:
     """Local Moran (LISA) and Gi* for ``values`` (Series indexed by the ids of ``w``).
 
     Returns a DataFrame indexed like ``values``:
 
     * ``lisa_i``, ``lisa_q`` (1 HH, 2 LH, 3 LL, 4 HL; nullable), ``lisa_p``
-      (pseudo p, :data:`P_VALUE_DEFINITION`), ``lisa_class`` in
+      (tie-aware pseudo p, :data:`P_VALUE_DEFINITION`), ``lisa_class`` in
       :data:`LISA_CLASSES`: the quadrant label when ``lisa_p <= alpha``.
-    * ``gi_z`` (esda ``Zs``: analytical z of Gi*; esda only gives the
-      permutation z when it keeps the simulations), ``gi_p`` (pseudo p),
+    * ``gi_z`` (esda ``Zs``: analytical z of Gi*), ``gi_p`` (tie-aware pseudo p),
       ``gi_class`` in :data:`GI_CLASSES`: hot (z > 0) or cold when
       ``gi_p <= alpha``, labelled by the strongest level the p reaches
       (<= 0.01: 99 %, <= 0.05: 95 %, <= 0.10: 90 %); "90%" therefore only
@@ -222,12 +250,13 @@ def local_statistics(
 
     ``alpha`` is ``significance``, or with ``fdr=True`` the cut-off of
     ``esda.fdr(p, significance)`` computed separately for LISA and Gi* over
-    the non-isolated units (the p-values themselves stay unadjusted).
-    esda is called with ``n_jobs=1``, ``keep_simulations=False`` and the same
+    the tested units (the p-values themselves stay unadjusted).
+    esda is called with ``n_jobs=1``, ``keep_simulations=True`` (n x
+    permutations floats per statistic, for :func:`tie_aware_p`) and the same
     ``w``, ``permutations`` and ``seed`` for both statistics; esda sets
     ``w.transform = "r"``.  ``result.attrs`` holds ``alpha_lisa``,
-    ``alpha_gi``, ``islands``, ``no_data``, ``notes`` and
-    ``p_value_definition``.
+    ``alpha_gi``, ``islands``, ``untestable``, ``no_variation``, ``no_data``,
+    ``notes`` and ``p_value_definition``.
     """
     y, w_used, no_data = _prepare(values, w)
     ids = list(y.index)
@@ -246,6 +275,7 @@ def local_statistics(
     notes = [f"{len(no_data)} unit(s) without data: class 'no data'"] if no_data else []
     islands = list(w_used.islands)
     untestable: list = []
+    flat: list = []
     alpha_lisa = alpha_gi = float(significance)
     reason = _not_computable(y)
     if reason:
@@ -254,9 +284,9 @@ def local_statistics(
         lisa, gi = _esda_local(y.to_numpy(), w_used, permutations, seed)
         out["lisa_i"] = lisa.Is
         out["lisa_q"] = pd.array(lisa.q, dtype="Int64")
-        out["lisa_p"] = _exact_p(lisa.p_sim, permutations)
+        out["lisa_p"] = tie_aware_p(lisa.Is, lisa.rlisas, permutations)
         out["gi_z"] = np.asarray(gi.Zs, dtype=float)
-        out["gi_p"] = _exact_p(gi.p_sim, permutations)
+        out["gi_p"] = tie_aware_p(gi.Gs, gi.rGs, permutations)
         if islands:
             out.loc[islands, ["lisa_p", "gi_p"]] = np.nan
             out.loc[islands, "lisa_q"] = pd.NA
@@ -272,8 +302,12 @@ def local_statistics(
                 f"1/{significance} distinct neighbour sets (C(n-1, k)); p set to NaN, "
                 "class 'not significant'"
             )
+        flat = _no_variation(y, w_used)
+        if flat:
+            out.loc[flat, ["lisa_p", "gi_p"]] = np.nan
+            notes.append(f"{len(flat)} unit(s) equal to each of their neighbours: class 'no variation', not tested")
         if fdr:
-            tested = out.drop(index=islands + untestable)
+            tested = out[out["lisa_p"].notna()]
             alpha_lisa = float(esda.fdr(tested["lisa_p"].to_numpy(), significance))
             alpha_gi = float(esda.fdr(tested["gi_p"].to_numpy(), significance))
         sig = (out["lisa_p"] <= alpha_lisa).to_numpy()
@@ -282,6 +316,8 @@ def local_statistics(
             _gi_label(z, p, alpha_gi) if p == p else NOT_SIGNIFICANT
             for z, p in zip(out["gi_z"], out["gi_p"])
         ]
+    if flat:
+        out.loc[flat, ["lisa_class", "gi_class"]] = NO_VARIATION
     if islands:
         out.loc[islands, ["lisa_class", "gi_class"]] = ISOLATED
     if no_data:
@@ -299,6 +335,7 @@ def local_statistics(
         "seed": seed,
         "islands": islands,
         "untestable": untestable,
+        "no_variation": flat,
         "no_data": no_data,
         "notes": notes,
         "p_value_definition": p_value_definition(permutations),

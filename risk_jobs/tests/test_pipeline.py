@@ -120,7 +120,7 @@ def test_air_on_tambons_takes_station_aqi(inputs, tambon_params, stations):
 def test_statistics_are_those_of_the_statistics_module(inputs, hex_params, hex_units):
     layer = pipeline.compute("air", inputs, hex_params, hex_units)
     value = layer.table["value"]
-    direct = statistics.local_statistics(value, hex_units.w, 199, hex_params.seed)
+    direct = statistics.local_statistics(value, hex_units.w, 199, hex_params.seed, fdr=hex_params.fdr)
     pd.testing.assert_series_equal(layer.table["lisa_p"], direct["lisa_p"], check_names=False)
     pd.testing.assert_series_equal(layer.table["gi_class"], direct["gi_class"], check_names=False)
     moran = statistics.global_moran(value, hex_units.w, 199, hex_params.seed)

@@ -67,7 +67,7 @@ def test_global_moran_is_seeded_and_leaves_numpy_state_alone():
 
 def test_cluster_gives_hh_and_hot_cells():
     w, y = lattice(), cluster_values()
-    res = st.local_statistics(y, w, permutations=PERMS, seed=7)
+    res = st.local_statistics(y, w, permutations=PERMS, seed=7, fdr=False)
     assert list(res.index) == list(y.index)
     assert list(res.columns) == ["lisa_i", "lisa_q", "lisa_p", "lisa_class", "gi_z", "gi_p", "gi_class"]
     core = [11, 12, 21, 22]  # inside the block: all 8 neighbours high
@@ -90,7 +90,7 @@ def test_results_equal_esda_on_a_hexagon_grid():
     centre = cells.geometry.to_crs(32647).centroid
     rng = np.random.default_rng(11)
     y = pd.Series(centre.x.to_numpy() / 1e4 + rng.normal(0, 1, len(cells)), index=cells.index)
-    res = st.local_statistics(y, w, permutations=PERMS, seed=42, significance=0.10)
+    res = st.local_statistics(y, w, permutations=PERMS, seed=42, significance=0.10, fdr=False)
 
     lisa = esda.Moran_Local(y.to_numpy(), w, transformation="r", permutations=PERMS,
                             n_jobs=1, keep_simulations=False, seed=42)
@@ -114,12 +114,12 @@ def test_results_equal_esda_on_a_hexagon_grid():
     assert (res.loc[res.gi_p <= 0.01, "gi_class"].str.endswith("99%")).all()
     assert (res.loc[(res.gi_p > 0.05) & gi_sig, "gi_class"].str.endswith("90%")).all()
     # Seeded: the same call gives the same result.
-    pd.testing.assert_frame_equal(res, st.local_statistics(y, w, permutations=PERMS, seed=42, significance=0.10))
+    pd.testing.assert_frame_equal(res, st.local_statistics(y, w, permutations=PERMS, seed=42, significance=0.10, fdr=False))
 
 
 def test_fdr_replaces_significance_with_the_esda_cut_off():
     w, y = lattice(), cluster_values()
-    plain = st.local_statistics(y, w, permutations=PERMS, seed=7)
+    plain = st.local_statistics(y, w, permutations=PERMS, seed=7, fdr=False)
     res = st.local_statistics(y, w, permutations=PERMS, seed=7, fdr=True)
     assert res.attrs["alpha_lisa"] == esda.fdr(plain["lisa_p"].to_numpy(), 0.05)
     assert res.attrs["alpha_gi"] == esda.fdr(plain["gi_p"].to_numpy(), 0.05)
@@ -155,7 +155,7 @@ def test_nan_values_are_no_data_and_left_out():
     w, y = lattice(), cluster_values()
     y = y.copy()
     y[[0, 55]] = np.nan
-    res = st.local_statistics(y, w, permutations=PERMS, seed=7)
+    res = st.local_statistics(y, w, permutations=PERMS, seed=7, fdr=False)
     assert list(res.index) == list(y.index)
     assert (res.loc[[0, 55], "lisa_class"] == "no data").all()
     assert (res.loc[[0, 55], "gi_class"] == "no data").all()
@@ -177,7 +177,7 @@ def test_unit_whose_neighbours_are_all_nan_is_isolated():
     w = lattice(5)
     y = pd.Series(np.arange(25, dtype=float), index=range(25))
     y[[1, 5, 6]] = np.nan  # all neighbours of corner 0
-    res = st.local_statistics(y, w, permutations=PERMS, seed=2)
+    res = st.local_statistics(y, w, permutations=PERMS, seed=2, fdr=False)
     assert res.loc[0, "lisa_class"] == "isolated" and res.loc[0, "gi_class"] == "isolated"
     assert res.attrs["islands"] == [0]
 
@@ -185,7 +185,7 @@ def test_unit_whose_neighbours_are_all_nan_is_isolated():
 def test_zero_variance_is_not_significant_with_a_note():
     w = lattice(5)
     y = pd.Series(3.0, index=range(25))
-    res = st.local_statistics(y, w, permutations=PERMS)
+    res = st.local_statistics(y, w, permutations=PERMS, fdr=False)
     assert (res["lisa_class"] == "not significant").all()
     assert (res["gi_class"] == "not significant").all()
     assert res[["lisa_i", "lisa_p", "gi_z", "gi_p"]].isna().all().all()
@@ -198,7 +198,7 @@ def test_five_tambons_cannot_reach_significance():
     tambons = gpd.read_file(TAMBONS).set_index("tambon_code")
     w = weights(tambons, "queen")
     y = pd.Series([1.0, 2.0, 50.0, 3.0, 60.0], index=tambons.index)
-    res = st.local_statistics(y, w, seed=1)  # 999 permutations
+    res = st.local_statistics(y, w, seed=1, fdr=False)  # 999 permutations
     assert (res["lisa_class"] == "not significant").all()
     assert (res["gi_class"] == "not significant").all()
     # Na Sak's 4 neighbours are all the other tambons: one possible neighbour
@@ -212,7 +212,7 @@ def test_five_tambons_cannot_reach_significance():
 
 def test_too_few_units_are_not_computed():
     w = W({"a": ["b"], "b": ["a"]})
-    res = st.local_statistics(pd.Series({"a": 1.0, "b": 2.0}), w, permutations=PERMS)
+    res = st.local_statistics(pd.Series({"a": 1.0, "b": 2.0}), w, permutations=PERMS, fdr=False)
     assert (res["lisa_class"] == "not significant").all() and res["lisa_p"].isna().all()
     assert any("not computed" in n for n in res.attrs["notes"])
 
@@ -222,14 +222,14 @@ def test_values_must_match_the_weights():
     with pytest.raises(ValueError):
         st.local_statistics(pd.Series(np.arange(8.0)), w)
     with pytest.raises(TypeError):
-        st.local_statistics(np.arange(9.0), w)
+        st.local_statistics(np.arange(9.0), w, fdr=False)
 
 
 def test_p_value_definition_for_the_method_record():
     text = st.p_value_definition()
     assert "directed" in text and "one-tailed" in text and "0.001" in text and "999" in text
     assert esda.__version__ in text
-    res = st.local_statistics(cluster_values(), lattice(), permutations=PERMS)
+    res = st.local_statistics(cluster_values(), lattice(), permutations=PERMS, fdr=False)
     assert res.attrs["p_value_definition"] == st.p_value_definition(PERMS)
 
 
@@ -237,3 +237,57 @@ def test_global_moran_needs_four_units():
     w = lat2W(1, 3)
     g = st.global_moran(pd.Series([1.0, 2.0, 4.0], index=w.id_order), w, permutations=PERMS)
     assert np.isnan(g.I) and "< 4" in g.notes[-1]
+
+
+def sparse_counts(n=30):
+    """Counts on an n x n lattice: zero everywhere but a 2x2 block in one corner
+    (like fire detections per cell: 99.6 % zeros)."""
+    grid = np.zeros((n, n))
+    grid[:2, :2] = [[2, 3], [1, 2]]
+    return pd.Series(grid.ravel(), index=range(n * n))
+
+
+def test_zeros_among_zeros_are_no_variation_not_cold_spots():
+    w, y = lattice(30), sparse_counts()
+    # What esda does on its own: most quiet zeros come out "significant" (ties).
+    raw = esda.Moran_Local(y.to_numpy(), w, transformation="r", permutations=PERMS,
+                           n_jobs=1, keep_simulations=False, seed=3)
+    quiet = [i for i in y.index if y[i] == 0 and (y[w.neighbors[i]] == 0).all()]
+    assert (raw.p_sim[quiet] <= 0.05).mean() > 0.5
+
+    res = st.local_statistics(y, w, permutations=PERMS, seed=3, fdr=False)
+    assert (res.loc[quiet, ["lisa_class", "gi_class"]] == "no variation").all().all()
+    assert res.loc[quiet, ["lisa_p", "gi_p"]].isna().all().all()
+    assert res.attrs["no_variation"] == quiet
+    assert not (res["lisa_class"] == "LL").any()  # LH next to the block is a real outlier
+    assert not res["gi_class"].str.startswith("cold").any()
+
+
+def test_ties_count_as_at_least_as_extreme():
+    observed = np.array([0.5, 0.5, 2.0])
+    simulations = np.array([
+        [0.5 + 1e-18] * 9,                  # every permutation ties: p = 1
+        [0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.5, 0.5],  # 2 ties, 3 below, 4 above
+        [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8],  # nothing as large: p = 1/10
+    ])
+    p = st.tie_aware_p(observed, simulations, 9)
+    np.testing.assert_array_equal(p, [1.0, (min(6, 5) + 1) / 10, 0.1])
+
+
+def test_tie_aware_p_equals_esda_without_ties():
+    w = lattice()
+    y = cluster_values()
+    lisa = esda.Moran_Local(y.to_numpy(), w, transformation="r", permutations=PERMS,
+                            n_jobs=1, keep_simulations=True, seed=5)
+    np.testing.assert_array_equal(st.tie_aware_p(lisa.Is, lisa.rlisas, PERMS).astype(lisa.p_sim.dtype),
+                                  lisa.p_sim)
+
+
+def test_one_real_cluster_is_found_with_fdr():
+    w, y = lattice(), cluster_values()
+    res = st.local_statistics(y, w, permutations=999, seed=7)  # FDR on by default
+    assert res.attrs["fdr"] and res.attrs["alpha_lisa"] < 0.05
+    assert (res.loc[[11, 12, 21, 22], "lisa_class"] == "HH").all()
+    assert res.loc[[11, 12, 21, 22], "gi_class"].str.startswith("hot").all()
+    far = [i for i in range(100) if i // 10 >= 6 and i % 10 >= 6]
+    assert not res.loc[far, "gi_class"].str.startswith("hot").any()
