@@ -2,6 +2,10 @@
 
 INFORM-style: risk = geometric mean of three components on 0–1
 (hazard, exposure, vulnerability), so a cell with any component 0 has risk 0.
+Every component is put on 0–1 against a fixed reference, never against the
+range of the run: the hazard by its dimension's scale (:mod:`.scales`),
+exposure by :data:`EXPOSURE_REFERENCE_PER_KM2`, so a class means the same
+today and next month, here and in another district.
 Pure functions on pandas / geopandas objects; nothing here imports ``ckan``.
 """
 from __future__ import annotations
@@ -14,17 +18,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ckanext.maemoh.risk_jobs.hazards import HazardResult, _cell_index, _check_cells, cell_area_km2, geodesic_area_km2
+from ckanext.maemoh.risk_jobs import scales
+from ckanext.maemoh.risk_jobs.hazards import _cell_index, _check_cells, cell_area_km2, geodesic_area_km2
 
 log = logging.getLogger(__name__)
 
 #: a tambon's shares must add up to 1 within this (else a warning is recorded)
 SHARE_TOLERANCE = 1e-6
+#: the population density (people/km²) whose exposure is 1: a dense town centre;
+#: exposure = log10(1 + density) / log10(1 + reference), at most 1 (declared by the platform)
+EXPOSURE_REFERENCE_PER_KM2 = 10_000.0
 
 
 @dataclasses.dataclass(frozen=True)
 class RiskClass:
-    """One class of the composite index: ``lower <= risk < upper`` (class 5: ``<= 1``)."""
+    """One class of the composite index: ``lower < risk <= upper`` (class 1 from 0 included)."""
 
     value: int
     lower: float
@@ -32,6 +40,9 @@ class RiskClass:
     label_th: str
     label_en: str
     colour: str
+    #: text on ``colour`` (badges, map labels): the one of black and white with
+    #: the higher WCAG contrast, at least 4.5:1 (tests/test_contrast.py)
+    text_colour: str = "#000000"
 
     @property
     def label(self) -> str:
@@ -40,19 +51,21 @@ class RiskClass:
 
 #: Equal intervals on 0–1 (not quantiles: classes keep their meaning between runs
 #: and districts, and a district where all risk is low shows as low). Colours:
-#: ColorBrewer YlOrRd, 5 classes, sequential and marked colour-blind safe.
+#: ColorBrewer YlOrRd, 5 classes, sequential and marked colour-blind safe; text
+#: on them black (contrast 20.2, 14.0, 9.1, 5.4) and white on "very high" (6.6).
 RISK_CLASSES: tuple[RiskClass, ...] = (
-    RiskClass(1, 0.0, 0.2, "ต่ำมาก", "Very low", "#ffffb2"),
-    RiskClass(2, 0.2, 0.4, "ต่ำ", "Low", "#fecc5c"),
-    RiskClass(3, 0.4, 0.6, "ปานกลาง", "Moderate", "#fd8d3c"),
-    RiskClass(4, 0.6, 0.8, "สูง", "High", "#f03b20"),
-    RiskClass(5, 0.8, 1.0, "สูงมาก", "Very high", "#bd0026"),
+    RiskClass(1, 0.0, 0.2, "ต่ำมาก", "Very low", "#ffffb2", "#000000"),
+    RiskClass(2, 0.2, 0.4, "ต่ำ", "Low", "#fecc5c", "#000000"),
+    RiskClass(3, 0.4, 0.6, "ปานกลาง", "Moderate", "#fd8d3c", "#000000"),
+    RiskClass(4, 0.6, 0.8, "สูง", "High", "#f03b20", "#000000"),
+    RiskClass(5, 0.8, 1.0, "สูงมาก", "Very high", "#bd0026", "#ffffff"),
 )
 #: the classes by number (1-5)
 RISK_CLASS_BY_VALUE: dict[int, RiskClass] = {c.value: c for c in RISK_CLASSES}
 NO_DATA_LABEL_TH = "ไม่มีข้อมูล"
 NO_DATA_LABEL_EN = "No data"
 NO_DATA_COLOUR = "#d9d9d9"
+NO_DATA_TEXT_COLOUR = "#000000"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,20 +87,13 @@ class CompositeResult:
     notes: tuple[str, ...] = ()
 
 
-def normalise(series: pd.Series) -> pd.Series:
-    """Min-max to 0–1 over the non-missing values.
-
-    A constant series (including a single value) becomes 0 everywhere: there is
-    no contrast, so nothing stands out. NaN stays NaN; an all-NaN series stays
-    all NaN. Index and name are kept.
-    """
-    s = pd.to_numeric(series, errors="coerce").astype(float)
-    lo, hi = s.min(skipna=True), s.max(skipna=True)
-    if pd.isna(lo):
-        return s.copy()
-    if hi == lo:
-        return s.where(s.isna(), 0.0)
-    return ((s - lo) / (hi - lo)).clip(0.0, 1.0)
+def exposure_index(density: pd.Series) -> pd.Series:
+    """Population density (people/km²) on 0–1 against :data:`EXPOSURE_REFERENCE_PER_KM2`
+    (logarithmic: 10/km² is 0.26, 100/km² 0.50, 1 000/km² 0.75)."""
+    d = pd.to_numeric(density, errors="coerce").astype(float)
+    if (d < 0).any():
+        raise ValueError("population density cannot be negative")
+    return (np.log10(1.0 + d) / np.log10(1.0 + EXPOSURE_REFERENCE_PER_KM2)).clip(upper=1.0)
 
 
 def area_shares(cells: gpd.GeoDataFrame, tambons: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -117,7 +123,7 @@ def exposure(cells: gpd.GeoDataFrame, population: pd.DataFrame, shares: pd.DataF
     :func:`area_shares` — not the ``share`` of ``grid.hex_grid``, which is
     the share of the cell's area). population_cell = Σ population_tambon × share;
     density = population_cell / cell area (km², geodesic); ``values`` =
-    :func:`normalise` (density). ``table`` has ``population``, ``area_km2`` and
+    :func:`exposure_index` (density). ``table`` has ``population``, ``area_km2`` and
     ``density_per_km2``. This assumes people are spread evenly within a tambon
     (areal weighting, no dasymetric refinement) — stated in ``notes``.
     """
@@ -144,8 +150,10 @@ def exposure(cells: gpd.GeoDataFrame, population: pd.DataFrame, shares: pd.DataF
     area = cell_area_km2(cells)
     table = pd.DataFrame({"population": people.to_numpy(dtype=float), "area_km2": area.to_numpy()}, index=index)
     table["density_per_km2"] = table["population"] / table["area_km2"]
-    values = normalise(table["density_per_km2"]).rename("exposure")
-    return Component("exposure", values, "population density per km², min-max", tuple(notes), table)
+    values = exposure_index(table["density_per_km2"]).rename("exposure")
+    method = (f"population density per km² on a fixed logarithmic scale: log10(1 + density) / "
+              f"log10(1 + {EXPOSURE_REFERENCE_PER_KM2:,.0f})")
+    return Component("exposure", values, method, tuple(notes), table)
 
 
 def vulnerability(cells: gpd.GeoDataFrame, table: pd.DataFrame | None = None) -> Component:
@@ -182,54 +190,43 @@ def vulnerability(cells: gpd.GeoDataFrame, table: pd.DataFrame | None = None) ->
     return Component("vulnerability", values.astype(float).rename("vulnerability"), method)
 
 
-def classify(risk: pd.Series, classes: tuple[RiskClass, ...] = RISK_CLASSES) -> pd.Series:
-    """Class number (Int64) per value: ``lower <= v < upper``; 1.0 is in the top class; NaN -> <NA>."""
+def classify(risk: pd.Series) -> pd.Series:
+    """Class number (Int64, :data:`RISK_CLASSES`) per risk on 0–1 by the fixed
+    :data:`.scales.RISK_INDEX` breaks (upper bounds inclusive); NaN -> <NA>."""
     v = pd.to_numeric(risk, errors="coerce").astype(float)
-    if ((v < classes[0].lower) | (v > classes[-1].upper)).any():
-        raise ValueError("risk values outside the class range")
-    lowers = np.array([c.lower for c in classes])
-    pos = np.searchsorted(lowers, v.to_numpy(), side="right") - 1
-    numbers = np.array([c.value for c in classes])[np.clip(pos, 0, len(classes) - 1)]
-    return pd.Series(numbers, index=v.index, dtype="Int64").mask(v.isna())
+    if ((v < 0) | (v > 1)).any():
+        raise ValueError("risk values outside 0–1")
+    return scales.RISK_INDEX.level(v)
 
 
 def _component_values(x: Any, name: str) -> tuple[pd.Series, tuple[str, ...]]:
-    if isinstance(x, HazardResult):
-        if not x.has_data:
-            raise ValueError(f"{x.dimension}: no data; leave the dimension out rather than compute a composite")
-        return x.hazard, x.notes
     if isinstance(x, Component):
         return x.values, x.notes
     if isinstance(x, pd.Series):
         return x, ()
-    raise TypeError(f"{name}: expected a Series, Component or HazardResult")
+    raise TypeError(f"{name}: expected a Series or Component")
 
 
 def composite_risk(hazard: Any, exposure: Any, vulnerability: Any) -> CompositeResult:
-    """Geometric mean of normalised hazard, exposure and vulnerability, classed 1–5.
+    """Geometric mean of hazard, exposure and vulnerability, each on 0–1, classed 1–5.
 
-    ``hazard`` (Series, or an "ok" HazardResult) is raw — AQI, detections/km² —
-    and is normalised here with :func:`normalise`, i.e. relative to the cells
-    of this run. ``exposure`` and ``vulnerability`` (Series or Component) must
-    already be on 0–1 and are used as they are (so equal-weight vulnerability
-    1.0 leaves the ranking to hazard and exposure). Cells are aligned on
-    cell_id (the hazard's order). risk = (h·e·v)^(1/3): any component 0 -> 0,
-    any NaN -> NaN (class <NA>, shown as "no data"). Classes: :data:`RISK_CLASSES`.
+    ``hazard`` is the dimension's level on its fixed scale put on 0–1
+    (:meth:`.scales.Scale.normalised`); ``exposure`` and ``vulnerability``
+    (Series or Component) are on 0–1 too and used as they are. Cells are
+    aligned on cell_id (the hazard's order). risk = (h·e·v)^(1/3): any
+    component 0 -> 0, any NaN -> NaN (class <NA>, shown as "no data").
+    Classes: :data:`RISK_CLASSES`.
     """
-    h_raw, h_notes = _component_values(hazard, "hazard")
+    h, h_notes = _component_values(hazard, "hazard")
     e, e_notes = _component_values(exposure, "exposure")
     v, v_notes = _component_values(vulnerability, "vulnerability")
     notes = list(h_notes) + list(e_notes) + list(v_notes)
-    for name, s in (("exposure", e), ("vulnerability", v)):
+    for name, s in (("hazard", h), ("exposure", e), ("vulnerability", v)):
         if ((s < 0) | (s > 1)).any():
             raise ValueError(f"{name} must be on 0–1")
-    h = normalise(h_raw)
-    if h_raw.notna().any() and h_raw.nunique(dropna=True) == 1:
-        notes.append("hazard is the same in every cell: normalised to 0, so risk is 0 (no contrast, not no hazard)")
     index = h.index
     table = pd.DataFrame({
-        "hazard": h_raw.astype(float),
-        "hazard_n": h,
+        "hazard_n": h.astype(float),
         "exposure_n": e.reindex(index).astype(float),
         "vulnerability_n": v.reindex(index).astype(float),
     }, index=index)

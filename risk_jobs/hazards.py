@@ -45,7 +45,8 @@ class HazardResult:
     """One hazard dimension on the grid, with how it was computed.
 
     ``inputs`` names the observations used (station ids for air); ``table``
-    holds per-cell detail when there is any (fire: count, FRP, density).
+    holds per-cell detail when there is any (fire: count, FRP, density;
+    interpolated layers: uncertainty, see :func:`station_hazard`).
     """
 
     dimension: str
@@ -130,6 +131,16 @@ def _centroids_metric(cells: gpd.GeoDataFrame) -> np.ndarray:
     return np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
 
 
+#: ``table["uncertainty_kind"]`` of an interpolated surface, per cell
+KRIGING_SD = "kriging standard deviation"
+STATION_SD = "standard deviation of the station value at the centroid"
+LOO_RMSE = "leave-one-out RMSE"
+MEASURED = "measured"
+NOT_ESTIMABLE = "not estimable"
+SURFACE_NOTE = ("interpolated surface: neighbouring cells share stations, "
+                "so local cluster statistics are not computed on it")
+
+
 def idw(xy_known: np.ndarray, values: np.ndarray, xy_target: np.ndarray, power: float = 2) -> np.ndarray:
     """Inverse-distance weighting (Shepard) of ``values`` at ``xy_target``.
 
@@ -147,6 +158,30 @@ def idw(xy_known: np.ndarray, values: np.ndarray, xy_target: np.ndarray, power: 
     hit = at_station.any(axis=1)
     w[hit] = at_station[hit].astype(float)
     return (w @ values) / w.sum(axis=1)
+
+
+def idw_leave_one_out(xy_known: np.ndarray, values: np.ndarray, power: float = 2) -> np.ndarray:
+    """Each station's :func:`idw` estimate from the other stations (at least two)."""
+    if len(values) < 2:
+        raise ValueError("leave-one-out needs at least two stations")
+    return np.array([
+        idw(np.delete(xy_known, i, axis=0), np.delete(values, i), xy_known[i:i + 1], power)[0]
+        for i in range(len(values))
+    ])
+
+
+def _cross_validation(station_ids: list[str], predicted: np.ndarray | None, measured: np.ndarray) -> dict:
+    """The leave-one-out record: errors (predicted − measured) per station, RMSE, MAE."""
+    if predicted is None:
+        return {"method": "leave-one-out", "errors": {}, "rmse": None, "mae": None, "n": 0}
+    errors = predicted - measured
+    return {
+        "method": "leave-one-out",
+        "errors": {sid: float(e) for sid, e in zip(station_ids, errors)},
+        "rmse": float(np.sqrt(np.mean(errors ** 2))),
+        "mae": float(np.mean(np.abs(errors))),
+        "n": len(errors),
+    }
 
 
 def air_hazard(
@@ -168,7 +203,7 @@ def station_hazard(
     method: str = "auto",
     power: float = 2,
 ) -> HazardResult:
-    """A value measured at stations, interpolated to cell centroids.
+    """A value measured at stations, interpolated to cell centroids, with its uncertainty.
 
     ``stations``: ``station_id, longitude, latitude`` (WGS84 degrees) and
     ``column``. Stations with a missing value or coordinate are ignored
@@ -183,12 +218,27 @@ def station_hazard(
       stations.
 
     ``method``: ``"idw"`` (inverse-distance weighting, ``power``);
-    ``"kriging"`` (ordinary kriging, :mod:`.kriging`); ``"auto"``: kriging
-    with at least :data:`.kriging.MIN_STATIONS` stations, else IDW. When
-    kriging is asked for but the data cannot support a variogram, IDW is
+    ``"kriging"`` (ordinary kriging by PyKrige, :mod:`.kriging`); ``"auto"``:
+    kriging with at least :data:`.kriging.MIN_STATIONS` stations, else IDW.
+    When kriging is asked for but the data cannot support a variogram, IDW is
     used and a note says why. ``result.method`` names what was used and
     ``parameters["requested_method"]`` what was asked. Distances are
     Euclidean in UTM 47N metres.
+
+    ``table`` (indexed by ``cell_id``): ``uncertainty``, in the unit of
+    ``column``, and ``uncertainty_kind``:
+
+    * kriging: :data:`KRIGING_SD`, the kriging standard deviation at the
+      centroid; in cells that take a measured value, :data:`STATION_SD`, the
+      standard deviation of that value as the centroid's under the same
+      variogram (:func:`.kriging.station_mean_variance`);
+    * IDW: :data:`LOO_RMSE`, the same number in every cell; :data:`MEASURED`
+      (0) in cells that take a measured value; with one station
+      :data:`NOT_ESTIMABLE` (NaN) elsewhere.
+
+    ``parameters["cross_validation"]``: leave-one-out errors (predicted −
+    measured) per station, ``rmse``, ``mae``, ``n``, for either method.
+    ``parameters["surface"]`` is ``True``: neighbouring cells share stations.
     """
     if method not in INTERPOLATION_METHODS:
         raise ValueError(f"unknown interpolation method {method!r} ({', '.join(INTERPOLATION_METHODS)})")
@@ -220,6 +270,7 @@ def station_hazard(
         "target": "cell centroid",
         "value": column,
         "stations_ignored": ignored,
+        "surface": True,
     }
     if len(st) == 1:
         notes.append(f"one station: every cell takes its {column} (no spatial contrast)")
@@ -228,34 +279,80 @@ def station_hazard(
     pts = pts.to_crs(METRIC_CRS)
     xy_known = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     measured_values = st[column].to_numpy(dtype=float)
+    station_ids = st["station_id"].tolist()
     targets = _centroids_metric(cells)
-    used = "idw"
-    if method == "kriging" or (method == "auto" and len(st) >= kriging.MIN_STATIONS):
-        try:
-            values, variogram = kriging.ordinary_kriging(xy_known, measured_values, targets)
-            used = "ordinary kriging"
-            params["variogram"] = variogram.record()
-        except kriging.KrigingError as error:
-            notes.append(f"ordinary kriging not possible ({error}): inverse-distance weighting used")
-    if used == "idw":
-        values = idw(xy_known, measured_values, targets, power)
-        params["power"] = power
-    # cells containing stations take their measured value (mean if several)
+    # cells containing stations (inside or on an edge) take their measured value
     polys = cells.geometry.to_crs("EPSG:4326").values
     station_pts = gpd.points_from_xy(st["longitude"], st["latitude"])
     station_pos, cell_pos = gpd.GeoSeries(polys).sindex.query(station_pts, predicate="intersects")
+    station_cells = np.unique(cell_pos)
+
+    kriged = None
+    if method == "kriging" or (method == "auto" and len(st) >= kriging.MIN_STATIONS):
+        try:
+            kriged = kriging.ordinary_kriging(xy_known, measured_values, targets)
+            predicted = kriging.leave_one_out(xy_known, measured_values, kriged.variogram)
+        except kriging.KrigingError as error:
+            kriged = None
+            notes.append(f"ordinary kriging not possible ({error}): inverse-distance weighting used")
+    if kriged is not None:
+        used = "ordinary kriging"
+        values = kriged.estimate.copy()
+        uncertainty = np.sqrt(kriged.variance)
+        kind = np.full(len(targets), KRIGING_SD, dtype=object)
+        for cell in station_cells:
+            inside = station_pos[cell_pos == cell]
+            variance = kriging.station_mean_variance(kriged.variogram, xy_known[inside], targets[cell])
+            uncertainty[cell] = np.sqrt(variance)
+        kind[station_cells] = STATION_SD
+        params["variogram"] = kriged.variogram.record()
+        params["cross_validation"] = dict(
+            _cross_validation(station_ids, predicted, measured_values),
+            variogram="fitted once on all stations, not re-fitted per fold")
+        notes += [
+            f"uncertainty, in the unit of {column}: kriging standard deviation at the cell centroid under "
+            "the fitted variogram (it depends on the station layout and the model, not on the "
+            "values); cells containing a station take the measured value (mean of several) "
+            "and get its standard deviation as the centroid's value under the same variogram, "
+            "√(2·mean γ(station, centroid) − mean γ(station, station)), never below the kriging one",
+            "leave-one-out cross-validation reuses the variogram fitted on all stations",
+        ]
+    else:
+        used = "idw"
+        values = idw(xy_known, measured_values, targets, power)
+        params["power"] = power
+        if len(st) > 1:
+            cv = _cross_validation(station_ids, idw_leave_one_out(xy_known, measured_values, power),
+                                   measured_values)
+            uncertainty = np.full(len(targets), cv["rmse"])
+            kind = np.full(len(targets), LOO_RMSE, dtype=object)
+            notes.append(
+                f"uncertainty, in the unit of {column}: leave-one-out RMSE of IDW over {cv['n']} stations "
+                f"(each predicted from the others, power {power}), the same number in every cell: "
+                "a typical error at the spacing of the stations, not an error per cell; cells "
+                "containing a station take the measured value and get 0 (measurement error not counted)")
+        else:
+            cv = _cross_validation(station_ids, None, measured_values)
+            uncertainty = np.full(len(targets), np.nan)
+            kind = np.full(len(targets), NOT_ESTIMABLE, dtype=object)
+            notes.append("one station: leave-one-out cross-validation is impossible, so the "
+                         "uncertainty is NaN (0 in a cell containing the station, which takes its value)")
+        params["cross_validation"] = cv
+        uncertainty[station_cells] = 0.0
+        kind[station_cells] = MEASURED
     if len(cell_pos):
         measured = pd.Series(measured_values[station_pos]).groupby(cell_pos).mean()
         values[measured.index.to_numpy()] = measured.to_numpy()
-    hazard = pd.Series(values, index=_cell_index(cells), name="hazard", dtype=float)
+    index = _cell_index(cells)
     return HazardResult(
         dimension=dimension,
         status=OK,
-        hazard=hazard,
+        hazard=pd.Series(values, index=index, name="hazard", dtype=float),
         method=used,
         parameters=params,
-        inputs=tuple(st["station_id"]),
-        notes=tuple(notes),
+        inputs=tuple(station_ids),
+        table=pd.DataFrame({"uncertainty": uncertainty, "uncertainty_kind": kind}, index=index),
+        notes=tuple(notes + [SURFACE_NOTE]),
     )
 
 

@@ -1,105 +1,155 @@
-"""Ordinary kriging of station values to points (pure numpy/scipy; no ``ckan``).
+"""Ordinary kriging of station values to points, by PyKrige (no ``ckan``).
 
 Used by :func:`.hazards.station_hazard` when there are enough stations to
 estimate a variogram (:data:`MIN_STATIONS`); with fewer, the variogram is
-noise and inverse-distance weighting is used instead.
+noise and inverse-distance weighting is used instead. Coordinates are metres
+(UTM 47N), so PyKrige runs with Euclidean distances.
 
-* Empirical semivariogram: all station pairs, semivariance ½(zᵢ − zⱼ)²,
-  averaged in :data:`BINS` equal distance bins up to half the largest pair
-  distance (the usual limit: beyond it too few pairs per bin).
-* Model: spherical, γ(h) = nugget + psill·(1.5 h/a − 0.5 (h/a)³) for h < a,
-  nugget + psill beyond, fitted by least squares weighted by the pairs per
-  bin (``scipy.optimize.curve_fit``), with nugget ≥ 0, psill > 0 and the
-  range a between the smallest bin and the largest pair distance.
-* Estimate: the ordinary kriging system (weights sum to 1) solved once for
-  all targets. With a nugget the surface is not exact at the stations; the
-  caller puts measured values back in the cells that contain a station.
+What ``pykrige.ok.OrdinaryKriging`` does for us:
 
-:class:`KrigingError` says why the model could not be fitted (too few
-stations, no variance, a fit that does not converge, a singular system).
+* the empirical semivariogram: all station pairs, ½(zᵢ − zⱼ)², averaged in
+  :data:`NLAGS` equal-width distance bins from the shortest to the longest
+  pair;
+* the spherical model fitted to it (partial sill, range, nugget): soft-L1
+  least squares (``scipy.optimize.least_squares``), unweighted, with the
+  nugget and partial sill ≥ 0 and the range at most the longest lag;
+* the ordinary kriging system (weights sum to 1), solved for every target,
+  with the kriging variance. ``exact_values=True``: the nugget is a jump away
+  from h = 0, so at a station's own location the estimate is its value and the
+  variance 0, while a short distance away the nugget counts in full.
+
+Here, around it: the cases PyKrige accepts but that support no variogram
+(:class:`KrigingError`), the record of the fitted model, leave-one-out
+cross-validation with that model (:func:`leave_one_out`), and the variance of
+a station mean taken as the value at a point (:func:`station_mean_variance`).
 """
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-from scipy.optimize import curve_fit
-from scipy.spatial.distance import pdist, squareform
+import pykrige
+from pykrige.ok import OrdinaryKriging
+from pykrige.variogram_models import spherical_variogram_model
+from scipy.spatial.distance import cdist, pdist
 
 MIN_STATIONS = 10
-BINS = 6
-MIN_BINS = 3
+NLAGS = 6
+#: fewer non-empty distance bins than this cannot determine three parameters
+MIN_LAGS = 3
+#: stations closer than this (metres) make the kriging system singular
+COINCIDENT_M = 1e-3
+#: a partial sill below this share of the sill is a pure-nugget fit; a range
+#: within the closest station pair leaves no two stations correlated either
+MIN_STRUCTURE = 1e-6
 
 
 class KrigingError(ValueError):
-    """The data do not support a variogram model."""
+    """The data do not support a variogram model (or a solvable kriging system)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Variogram:
-    """A fitted spherical variogram (distances in metres)."""
+    """A spherical variogram fitted by PyKrige (distances in metres)."""
 
     nugget: float
     psill: float
     range_m: float
     bins: int
 
+    @property
+    def parameters(self) -> dict:
+        """The model in PyKrige's ``variogram_parameters`` form."""
+        return {"psill": self.psill, "range": self.range_m, "nugget": self.nugget}
+
     def __call__(self, h: np.ndarray) -> np.ndarray:
-        return spherical(h, self.nugget, self.psill, self.range_m)
+        """γ(h), 0 at h = 0 (as in PyKrige's system with ``exact_values=True``)."""
+        h = np.asarray(h, dtype=float)
+        gamma = spherical_variogram_model([self.psill, self.range_m, self.nugget], h)
+        return np.where(h > OrdinaryKriging.eps, gamma, 0.0)
 
     def record(self) -> dict:
-        return {"model": "spherical", "nugget": self.nugget, "partial_sill": self.psill,
-                "range_m": self.range_m, "bins": self.bins}
+        return {
+            "model": "spherical", "nugget": self.nugget, "partial_sill": self.psill,
+            "range_m": self.range_m, "bins": self.bins,
+            "fitted_by": f"PyKrige {pykrige.__version__} OrdinaryKriging: soft-L1 least squares on "
+                         f"{NLAGS} equal-width distance bins from the shortest to the longest "
+                         "station pair, unweighted",
+        }
 
 
-def spherical(h: np.ndarray, nugget: float, psill: float, range_m: float) -> np.ndarray:
-    r = np.minimum(np.asarray(h, dtype=float) / range_m, 1.0)
-    return nugget + psill * (1.5 * r - 0.5 * r ** 3)
+@dataclasses.dataclass(frozen=True)
+class Kriged:
+    """Estimates and kriging variances at the targets, and the variogram used."""
+
+    estimate: np.ndarray
+    variance: np.ndarray
+    variogram: Variogram
 
 
-def fit_variogram(xy: np.ndarray, values: np.ndarray) -> Variogram:
-    """The spherical model of ``values`` at metric points ``xy`` (KrigingError if none fits)."""
+def _kriging(xy: np.ndarray, values: np.ndarray, parameters: dict | None = None) -> OrdinaryKriging:
+    try:
+        return OrdinaryKriging(xy[:, 0], xy[:, 1], values, variogram_model="spherical",
+                               variogram_parameters=parameters, nlags=NLAGS)
+    except ValueError as error:
+        raise KrigingError(f"the variogram fit failed: {error}") from None
+
+
+def _execute(model: OrdinaryKriging, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        estimate, variance = model.execute("points", targets[:, 0], targets[:, 1])
+    except np.linalg.LinAlgError as error:
+        raise KrigingError(f"the kriging system is singular: {error}") from None
+    estimate, variance = np.asarray(estimate, dtype=float), np.asarray(variance, dtype=float)
+    if not (np.isfinite(estimate).all() and np.isfinite(variance).all()):
+        raise KrigingError("the kriging system gave non-finite estimates")
+    return estimate, np.maximum(variance, 0.0)  # rounding leaves ±1e-12 where it is 0
+
+
+def fit(xy: np.ndarray, values: np.ndarray) -> tuple[OrdinaryKriging, Variogram]:
+    """PyKrige's model of ``values`` at metric points ``xy`` (KrigingError if none fits)."""
+    xy = np.asarray(xy, dtype=float)
+    values = np.asarray(values, dtype=float)
     if len(values) < MIN_STATIONS:
         raise KrigingError(f"{len(values)} stations: kriging needs at least {MIN_STATIONS}")
     if np.ptp(values) == 0:
         raise KrigingError("all stations report the same value: no variogram")
-    distances = pdist(xy)
-    semivariances = 0.5 * pdist(values[:, None], "sqeuclidean")
-    edges = np.linspace(0.0, distances.max() / 2, BINS + 1)
-    which = np.digitize(distances, edges[1:-1])
-    inside = distances <= edges[-1]
-    counts = np.bincount(which[inside], minlength=BINS)
-    used = counts > 0
-    if used.sum() < MIN_BINS:
-        raise KrigingError(f"only {used.sum()} distance bins with station pairs (< {MIN_BINS})")
-    lags = np.bincount(which[inside], distances[inside], minlength=BINS)[used] / counts[used]
-    gammas = np.bincount(which[inside], semivariances[inside], minlength=BINS)[used] / counts[used]
-    variance = float(np.var(values))
-    try:
-        (nugget, psill, range_m), _ = curve_fit(
-            spherical, lags, gammas, p0=(0.0, variance, distances.max() / 2),
-            sigma=1.0 / np.sqrt(counts[used]),
-            bounds=([0.0, 1e-12, lags.min()], [np.inf, np.inf, distances.max()]), maxfev=10_000)
-    except (RuntimeError, ValueError) as error:
-        raise KrigingError(f"the variogram fit failed: {error}") from None
-    return Variogram(float(nugget), float(psill), float(range_m), int(used.sum()))
+    closest = pdist(xy).min()
+    if closest <= COINCIDENT_M:
+        raise KrigingError("two stations share a location: the kriging system is singular")
+    model = _kriging(xy, values)
+    psill, range_m, nugget = (float(p) for p in model.variogram_model_parameters)
+    if len(model.lags) < MIN_LAGS:
+        raise KrigingError(f"only {len(model.lags)} distance bins with station pairs (< {MIN_LAGS})")
+    if psill <= MIN_STRUCTURE * (psill + nugget) or range_m <= closest:
+        raise KrigingError("the fitted variogram has no spatial structure between stations "
+                           f"(partial sill {psill:.3g}, range {range_m:.0f} m)")
+    return model, Variogram(nugget, psill, range_m, len(model.lags))
 
 
-def ordinary_kriging(xy: np.ndarray, values: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, Variogram]:
-    """Estimates at ``targets`` (metric points) and the variogram used."""
+def ordinary_kriging(xy: np.ndarray, values: np.ndarray, targets: np.ndarray) -> Kriged:
+    """Estimates and kriging variances at ``targets`` (metric points)."""
+    model, variogram = fit(xy, values)
+    return Kriged(*_execute(model, np.asarray(targets, dtype=float)), variogram)
+
+
+def leave_one_out(xy: np.ndarray, values: np.ndarray, variogram: Variogram) -> np.ndarray:
+    """Each station's estimate from the other stations with ``variogram``
+    (the model fitted on all stations; it is not re-fitted per fold)."""
     xy = np.asarray(xy, dtype=float)
     values = np.asarray(values, dtype=float)
-    variogram = fit_variogram(xy, values)
-    n = len(values)
-    system = np.ones((n + 1, n + 1))
-    system[:n, :n] = variogram(squareform(pdist(xy)))
-    np.fill_diagonal(system[:n, :n], 0.0)  # γ(0) = 0: the nugget is a jump away from h = 0
-    system[n, n] = 0.0
-    to_targets = np.hypot(targets[:, None, 0] - xy[None, :, 0], targets[:, None, 1] - xy[None, :, 1])
-    right = np.ones((n + 1, len(targets)))
-    right[:n] = variogram(to_targets).T
-    try:
-        weights = np.linalg.solve(system, right)
-    except np.linalg.LinAlgError as error:
-        raise KrigingError(f"the kriging system is singular: {error}") from None
-    return weights[:n].T @ values, variogram
+    predicted = np.empty(len(values))
+    for i in range(len(values)):
+        others = np.arange(len(values)) != i
+        model = _kriging(xy[others], values[others], variogram.parameters)
+        predicted[i] = _execute(model, xy[i:i + 1])[0][0]
+    return predicted
+
+
+def station_mean_variance(variogram: Variogram, xy: np.ndarray, target: np.ndarray) -> float:
+    """Error variance of the mean of the stations at ``xy`` taken as the value
+    at ``target``: 2·mean γ(sᵢ, target) − mean γ(sᵢ, sⱼ). Never below the
+    kriging variance there (kriging has the least of all unbiased weights)."""
+    xy = np.asarray(xy, dtype=float)
+    to_target = cdist(xy, np.asarray(target, dtype=float).reshape(1, 2))
+    return float(2 * variogram(to_target).mean() - variogram(cdist(xy, xy)).mean())

@@ -4,28 +4,32 @@
 weights, exposure and vulnerability); :func:`compute` makes one dimension's
 layer on them; :func:`render` turns a layer into the four published files.
 
-How each dimension's hazard is made (the window ends at ``Parameters.end``;
-its length is ``Parameters.window_days`` or the dimension's default):
+What each dimension's ``value`` is, its window, unit, fixed scale and
+evidence are in :mod:`.dimensions` (the window ends at ``Parameters.end``; its
+length is ``Parameters.window_days`` or the dimension's). How the values are
+made:
 
-* air (7 days): Thai AQI per station and hour (:mod:`.air_quality`), its mean
-  over the window per station, interpolated to cells (:func:`.hazards.air_hazard`:
+* air: Thai AQI per station and hour (:mod:`.air_quality`), its mean over the
+  window per station, interpolated to cells (:func:`.hazards.air_hazard`:
   ordinary kriging with 10 stations or more, else inverse-distance weighting).
-* fire (7 days): FIRMS detections per km² (:func:`.hazards.fire_hazard`);
-  no detection table at all is "no data", an empty one is "no fire".
-* heat (30 days): the mean of daily maximum temperatures (°C, Bangkok days)
+* fire: FIRMS detections per km² (:func:`.hazards.fire_hazard`); no detection
+  table at all is "no data", an empty one is "no fire".
+* heat: the heat index (:mod:`.heat_index`) of each hourly pair of temperature
+  and relative humidity, its daily maximum (Bangkok days) and the mean of those
   per station, interpolated to cells.
-* water (365 days): mean BOD (mg/L) of the sampling points of each tambon,
-  given to the tambon's cells: rivers do not interpolate across hills.
-* energy (365 days): electricity use (MWh) reported per tambon over the
-  window, per km² of the tambon, given to its cells.
+* water: mean BOD (mg/L) of the sampling points of each tambon, given to the
+  tambon's cells: rivers do not interpolate across hills.
+* energy: electricity use (MWh) reported per tambon over the window, per km²
+  of the tambon, given to its cells.
 * ghg: "no data" until greenhouse-gas emissions are reported per place.
-* composite: the mean of the normalised hazards of the dimensions that have
-  data, cell by cell.
+* composite: the mean, cell by cell, of the hazards on 0–1 of the dimensions
+  that have data.
 
-Every layer: risk = :func:`.composite.composite_risk` (hazard × exposure ×
-vulnerability); local Moran and Gi* (:func:`.statistics.local_statistics`) and
-global Moran's I on the layer's ``value`` (the hazard; for the composite, the
-risk index); a tambon summary.
+Every layer: the value's level on the dimension's fixed scale (``hazard_level``)
+and that level on 0–1 (``hazard_n``); risk = :func:`.composite.composite_risk`
+(hazard × exposure × vulnerability); local Moran, Gi* and global Moran's I on
+the value only where the units carry independent evidence
+(:meth:`.dimensions.Dimension.local_statistics`); a tambon summary.
 """
 from __future__ import annotations
 
@@ -37,18 +41,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, grid, hazards, outputs, statistics
+from ckanext.maemoh.risk_jobs import (air_quality, aqi, composite, dimensions, grid, hazards, heat_index,
+                                     outputs, scales, statistics)
 
-DIMENSIONS = ("air", "fire", "water", "heat", "energy", "ghg")
-COMPOSITE = "composite"
-ALL_DIMENSIONS = DIMENSIONS + (COMPOSITE,)
-WINDOW_DAYS = {"air": 7, "fire": 7, "heat": 30, "water": 365, "energy": 365, "ghg": 365}
-WINDOW_DAYS[COMPOSITE] = max(WINDOW_DAYS.values())
-#: the unit of each layer's ``value``
-VALUE_UNITS = {
-    "air": "Thai AQI", "fire": "detections/km2", "heat": "Cel", "water": "mg/L",
-    "energy": "MW.h/km2", "ghg": "t CO2e/km2", COMPOSITE: "risk index 0-1",
-}
 H3_RESOLUTIONS = range(5, 11)  # 5: ~30 cells over Mae Moh ... 10: ~75 000
 WEIGHT_KINDS = ("knn", "distance")
 _GRID = re.compile(r"tambon|h3:([0-9]{1,2})")
@@ -65,7 +60,7 @@ class Parameters:
     permutations: int = statistics.PERMUTATIONS
     seed: int | None = statistics.SEED
     significance: float = 0.05
-    fdr: bool = False
+    fdr: bool = True
     weights: str = "knn"                    # for H3 cells; tambons use queen
     k: int = 6
     interpolation: str = "auto"             # see hazards.station_hazard
@@ -102,7 +97,7 @@ class Parameters:
         """``[start, end)`` in UTC for ``dimension``."""
         end = pd.Timestamp(self.end or dt.datetime.now(dt.timezone.utc))
         end = end.tz_localize("UTC") if end.tzinfo is None else end.tz_convert("UTC")
-        days = self.window_days or WINDOW_DAYS[dimension]
+        days = self.window_days or dimensions.get(dimension).window_days
         return end - pd.Timedelta(days=int(days)), end
 
     def record(self) -> dict[str, Any]:
@@ -178,20 +173,30 @@ class Layer:
     def has_data(self) -> bool:
         return self.status == hazards.OK
 
+    @property
+    def has_local_statistics(self) -> bool:
+        return self.table is not None and "gi_class" in self.table.columns
+
     def tambon_summary(self) -> pd.DataFrame:
-        """Per tambon: cells, mean value and risk, highest class, hot spots, HH cells."""
+        """Per tambon: cells, mean value and risk, highest class, and, where local
+        statistics were computed, hot-spot and HH cells (else <NA>)."""
         t = self.table
         by = t.groupby("tambon_code", sort=True)
-        return pd.DataFrame({
+        summary = pd.DataFrame({
             "name_th": by["name_th"].first(),
             "name_en": by["name_en"].first(),
             "cells": by.size(),
             "value_mean": by["value"].mean(),
             "risk_mean": by["risk"].mean(),
             "risk_class_max": by["risk_class"].max(),
-            "hot_spot_cells": by["gi_class"].apply(lambda s: int(s.str.startswith("hot").sum())),
-            "high_high_cells": by["lisa_class"].apply(lambda s: int((s == "HH").sum())),
+            "hot_spot_cells": pd.NA,
+            "high_high_cells": pd.NA,
         })
+        if self.has_local_statistics:
+            summary["hot_spot_cells"] = by["gi_class"].apply(lambda s: int(s.str.startswith("hot").sum()))
+            summary["high_high_cells"] = by["lisa_class"].apply(lambda s: int((s == "HH").sum()))
+        summary[["hot_spot_cells", "high_high_cells"]] = summary[["hot_spot_cells", "high_high_cells"]].astype("Int64")
+        return summary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -276,15 +281,23 @@ def _fire(inputs, cells, start, end, p):
 
 
 def _heat(inputs, cells, start, end, p):
-    obs = _observations(inputs, {"temperature"}, start, end)
-    if obs.empty:
-        return hazards.no_data("heat", "no temperature in the window"), []
-    day = obs["time_utc"].dt.tz_convert(aqi.BANGKOK).dt.date
-    daily_max = obs.groupby([obs["station_id"].astype(str), day])["value"].max()
+    obs = _observations(inputs, {"temperature", "relative-humidity"}, start, end)
+    pairs = obs.pivot_table(index=[obs["station_id"].astype(str), "time_utc"], columns="variable",
+                            values="value", aggfunc="mean")
+    if not {"temperature", "relative-humidity"} <= set(pairs.columns):
+        return hazards.no_data("heat", "no hour with both temperature and relative humidity in the window"), []
+    pairs = pairs.dropna(subset=["temperature", "relative-humidity"]).reset_index()
+    if pairs.empty:
+        return hazards.no_data("heat", "no hour with both temperature and relative humidity in the window"), []
+    pairs["heat_index"] = heat_index.heat_index_c(pairs["temperature"], pairs["relative-humidity"])
+    day = pairs["time_utc"].dt.tz_convert(aqi.BANGKOK).dt.date
+    daily_max = pairs.groupby([pairs["station_id"], day])["heat_index"].max()
     per_station = daily_max.groupby(level=0).mean()
     stations = _with_coordinates(per_station, inputs)
     result = hazards.station_hazard("heat", stations, cells, "value", p.interpolation, p.idw_power)
-    return result, []
+    record = {"component": "station heat index", "hours": int(len(pairs)),
+              "stations": sorted(per_station.index), "formula": "NWS heat index (Rothfusz 1990)"}
+    return result, [record]
 
 
 def _per_tambon(values: pd.Series, inputs: Inputs) -> tuple[pd.Series, list[str]]:
@@ -357,12 +370,11 @@ def hazard(dimension: str, inputs: Inputs, units: SpatialUnits, parameters: Para
 # -------------------------------------------------------------- compute
 
 def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: SpatialUnits | None = None) -> Layer:
-    """The layer of ``dimension`` (one of :data:`ALL_DIMENSIONS`)."""
-    if dimension not in ALL_DIMENSIONS:
-        raise ValueError(f"unknown dimension {dimension!r}; one of {', '.join(ALL_DIMENSIONS)}")
+    """The layer of ``dimension`` (one of :data:`.dimensions.NAMES`)."""
+    spec = dimensions.get(dimension)
     units = units or spatial_units(inputs, parameters)
     start, end = parameters.window(dimension)
-    if dimension == COMPOSITE:
+    if dimension == dimensions.COMPOSITE:
         result, records = _composite_hazard(inputs, units, parameters)
     else:
         result, records = hazard(dimension, inputs, units, parameters)
@@ -372,48 +384,57 @@ def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: Spati
                      components=tuple(records))
     sources = _sources(inputs, records, start, end)
 
-    risk = composite.composite_risk(result, units.exposure, units.vulnerability)
-    value = risk.table["risk"] if dimension == COMPOSITE else result.hazard
-    local = statistics.local_statistics(value.rename("value"), units.w, parameters.permutations,
-                                        parameters.seed, parameters.significance, parameters.fdr)
-    moran = statistics.global_moran(value, units.w, parameters.permutations, parameters.seed)
+    value = result.hazard.rename("value")
+    level = spec.scale.level(value)
+    risk = composite.composite_risk(spec.scale.normalised(value), units.exposure, units.vulnerability)
     table = units.cells[["cell_id", "tambon_code", "name_th", "name_en", "geometry"]].copy()
     table["value"] = value.to_numpy()
+    table["hazard_level"] = level.to_numpy()
+    table["hazard_label_th"] = spec.scale.labels(level, "th")
+    table["hazard_label_en"] = spec.scale.labels(level, "en")
     table = table.join(risk.table[["hazard_n", "exposure_n", "vulnerability_n", "risk", "risk_class",
                                    "label_th", "label_en", "colour"]].set_axis(table.index))
     table = table.rename(columns={"label_th": "risk_label_th", "label_en": "risk_label_en"})
-    table = table.join(local.set_axis(table.index))
-    if dimension == "air":
-        bands = [aqi.BANDS[aqi.band_of(round(v))] if v == v else None for v in table["value"]]
-        table["aqi_band"] = pd.array([b.number if b else pd.NA for b in bands], dtype="Int64")
-        table["aqi_band_th"] = [b.name_th if b else None for b in bands]
-        table["aqi_band_en"] = [b.name_en if b else None for b in bands]
-    attrs = {k: v for k, v in local.attrs.items() if k != "notes"}
+    if result.table is not None and "uncertainty" in result.table.columns:
+        table["uncertainty"] = result.table["uncertainty"].reindex(value.index).to_numpy()
+    notes = list(risk.notes)
+    computed, why_not = spec.local_statistics(parameters.spatial_unit)
+    local_record = {"component": "local statistics", "computed": computed, "why_not": why_not}
+    moran, attrs = None, {}
+    if computed:
+        local = statistics.local_statistics(value, units.w, parameters.permutations,
+                                            parameters.seed, parameters.significance, parameters.fdr)
+        moran = statistics.global_moran(value, units.w, parameters.permutations, parameters.seed)
+        table = table.join(local.set_axis(table.index))
+        attrs = {k: v for k, v in local.attrs.items() if k != "notes"}
+        notes += list(local.attrs["notes"]) + list(moran.notes)
+    else:
+        notes.append(f"no cluster statistics: {why_not}")
     records += [
         {"component": "exposure", "method": units.exposure.method, "notes": list(units.exposure.notes)},
         {"component": "vulnerability", "method": units.vulnerability.method,
          "notes": list(units.vulnerability.notes)},
+        local_record,
     ]
-    notes = tuple(dict.fromkeys(list(risk.notes) + list(local.attrs["notes"]) + list(moran.notes)))
     return Layer(dimension, hazards.OK, parameters, start, end, table=table, components=tuple(records),
                  global_moran=moran, statistics=attrs, inputs=tuple(result.inputs), sources=sources,
-                 notes=notes)
+                 notes=tuple(dict.fromkeys(notes)))
 
 
 def _composite_hazard(inputs, units, parameters):
     parts, records = [], []
-    for dimension in DIMENSIONS:
-        result, extra = hazard(dimension, inputs, units, parameters)
+    for name in dimensions.HAZARD_NAMES:
+        result, extra = hazard(name, inputs, units, parameters)
         records += [result.record()] + extra
         if result.has_data:
-            parts.append(composite.normalise(result.hazard).rename(dimension))
+            parts.append(dimensions.get(name).scale.normalised(result.hazard).rename(name))
     if not parts:
-        return hazards.no_data(COMPOSITE, "no dimension has data"), records
+        return hazards.no_data(dimensions.COMPOSITE, "no dimension has data"), records
     combined = pd.concat(parts, axis=1).mean(axis=1, skipna=True).rename("hazard")
     used = [p.name for p in parts]
     return hazards.HazardResult(
-        dimension=COMPOSITE, status=hazards.OK, hazard=combined,
-        method="mean of the min-max normalised hazards of the dimensions with data",
+        dimension=dimensions.COMPOSITE, status=hazards.OK, hazard=combined,
+        method="mean of the dimensions' hazard levels on 0-1 (each on its fixed scale)",
         parameters={"dimensions": used},
         inputs=tuple(used)), records
 
@@ -421,23 +442,19 @@ def _composite_hazard(inputs, units, parameters):
 # --------------------------------------------------------------- render
 
 GEOJSON_PROPERTIES = (
-    "cell_id", "tambon_code", "name_th", "name_en", "value", "risk", "risk_class",
-    "risk_label_th", "risk_label_en", "colour", "lisa_q", "lisa_p", "lisa_class", "gi_z", "gi_p", "gi_class",
+    "cell_id", "tambon_code", "name_th", "name_en", "value", "hazard_level", "hazard_label_th",
+    "hazard_label_en", "uncertainty", "risk", "risk_class", "risk_label_th", "risk_label_en", "colour",
+    "lisa_q", "lisa_p", "lisa_class", "gi_z", "gi_p", "gi_class",
 )
-ROUNDING = {"value": 3, "hazard_n": 4, "exposure_n": 4, "vulnerability_n": 4, "risk": 4,
-            "lisa_i": 4, "lisa_p": 4, "gi_z": 3, "gi_p": 4}
 
 
 def render(layer: Layer, title_th: str, title_en: str, attribution: str) -> Rendered:
-    """GeoJSON (RFC 7946), CSV, PNG and method record of an "ok" layer."""
+    """GeoJSON (RFC 7946), CSV, PNG and method record of an "ok" layer; values
+    at full precision, so that the statistics can be recomputed from the files."""
     if not layer.has_data:
         raise ValueError(f"{layer.dimension}: no data, nothing to render ({layer.reason})")
-    table = layer.table.copy()
-    for column, digits in ROUNDING.items():
-        table[column] = table[column].astype(float).round(digits)
-    properties = list(GEOJSON_PROPERTIES)
-    if layer.dimension == "air":
-        properties[5:5] = ["aqi_band", "aqi_band_th", "aqi_band_en"]
+    table = layer.table
+    properties = [name for name in GEOJSON_PROPERTIES if name in table.columns]
     geojson = outputs.to_geojson(table, properties=properties, id_column="cell_id")
     csv = outputs.to_csv(table.drop(columns="geometry").set_index("cell_id"))
     png = outputs.to_png(table, "risk_class", composite.RISK_CLASSES, title_th, title_en, attribution)
@@ -448,13 +465,19 @@ def _method_record(layer: Layer) -> dict:
     p = layer.parameters
     moran = layer.global_moran
     summary = layer.tambon_summary()
+    spec = dimensions.get(layer.dimension)
     parameters = dict(p.record(), window_start_utc=layer.start.isoformat(), window_end_utc=layer.end.isoformat(),
-                      value_unit=VALUE_UNITS[layer.dimension], cells=len(layer.table),
+                      value_unit=spec.unit, value_statistic=spec.statistic_en, cells=len(layer.table),
+                      dimension=spec.record(),
+                      hazard_n="(hazard_level - 1) / (levels - 1) on the dimension's fixed scale",
+                      exposure_reference_per_km2=composite.EXPOSURE_REFERENCE_PER_KM2,
                       risk="geometric mean of hazard, exposure and vulnerability, each 0-1 (INFORM-style)",
+                      risk_scale=scales.RISK_INDEX.record(),
                       risk_classes=[dataclasses.asdict(c) for c in composite.RISK_CLASSES])
     stats = {
         "component": "statistics",
         "statistic_of": "value",
+        "computed": layer.has_local_statistics,
         "global_moran": None if moran is None else dataclasses.asdict(moran),
         **layer.statistics,
     }

@@ -207,6 +207,8 @@ def _esda_local(y: np.ndarray, w: W, permutations: int, seed: int | None):
         # about them (disconnected weights, 0/0 z for Gi*) are expected.
         warnings.filterwarnings("ignore", message="The weights matrix is not fully connected", category=UserWarning)
         warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
+        # with the simulations kept, esda 2.9 also forms z_sim, 0/0 where every permutation ties
+        warnings.filterwarnings("ignore", message="divide by zero encountered", category=RuntimeWarning)
         lisa = esda.Moran_Local(y, w, transformation="r", **common, **_alternative_kwargs(esda.Moran_Local))
         # Gi* on row-standardised weights: esda warns that it sets the self
         # weight to the row maximum (= the binary Gi*); that is what we want.
@@ -306,8 +308,8 @@ def local_statistics(
         if flat:
             out.loc[flat, ["lisa_p", "gi_p"]] = np.nan
             notes.append(f"{len(flat)} unit(s) equal to each of their neighbours: class 'no variation', not tested")
-        if fdr:
-            tested = out[out["lisa_p"].notna()]
+        tested = out[out["lisa_p"].notna()]
+        if fdr and len(tested):
             alpha_lisa = float(esda.fdr(tested["lisa_p"].to_numpy(), significance))
             alpha_gi = float(esda.fdr(tested["gi_p"].to_numpy(), significance))
         sig = (out["lisa_p"] <= alpha_lisa).to_numpy()

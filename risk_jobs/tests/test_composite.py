@@ -36,14 +36,16 @@ def grid():
     )
 
 
-def test_normalise():
-    s = pd.Series([2.0, 4.0, np.nan, 6.0], index=list("abcd"), name="x")
-    n = composite.normalise(s)
-    assert n.tolist()[:2] == [0.0, 0.5] and np.isnan(n["c"]) and n["d"] == 1.0
-    assert n.name == "x" and list(n.index) == list("abcd")
-    const = composite.normalise(pd.Series([3.0, 3.0, np.nan]))
-    assert const.iloc[0] == 0.0 and const.iloc[1] == 0.0 and np.isnan(const.iloc[2])
-    assert composite.normalise(pd.Series([np.nan, np.nan])).isna().all()
+def test_exposure_index_is_fixed_not_relative():
+    density = pd.Series([0.0, 10.0, 100.0, 1_000.0, 10_000.0, 50_000.0, np.nan], name="d")
+    e = composite.exposure_index(density)
+    assert e.iloc[0] == 0.0 and e.iloc[4] == 1.0 and e.iloc[5] == 1.0 and np.isnan(e.iloc[6])
+    assert e.iloc[2] == pytest.approx(np.log10(101) / np.log10(10_001))
+    # the same density gives the same exposure whatever else is in the run
+    alone = composite.exposure_index(pd.Series([100.0]))
+    assert alone.iloc[0] == e.iloc[2]
+    with pytest.raises(ValueError, match="negative"):
+        composite.exposure_index(pd.Series([-1.0]))
 
 
 def test_exposure_sums_back_to_tambon_populations(grid, tambons, population):
@@ -58,7 +60,9 @@ def test_exposure_sums_back_to_tambon_populations(grid, tambons, population):
     for code, pop in population.astype({"tambon_code": str}).itertuples(index=False):
         assert per_tambon[code] == pytest.approx(pop)
     assert placed["p"].notna().all()
-    assert exp.values.min() == 0.0 and exp.values.max() == 1.0
+    expected = composite.exposure_index(exp.table["density_per_km2"])
+    pd.testing.assert_series_equal(exp.values, expected.rename("exposure"))
+    assert 0.0 <= exp.values.min() and exp.values.max() < 1.0  # Mae Moh is nowhere near 10 000/km²
     assert list(exp.values.index) == grid["cell_id"].tolist()
     assert (exp.table.loc[~exp.table.index.isin(shares["cell_id"]), "population"] == 0).all()
     assert exp.table["density_per_km2"].equals(exp.table["population"] / exp.table["area_km2"])
@@ -97,7 +101,7 @@ def test_vulnerability_equal_weights_and_table(tambons):
 
 def test_composite_geometric_mean_zero_and_nan():
     idx = pd.Index(["a", "b", "c", "d"], name="cell_id")
-    hazard = pd.Series([0.0, 10.0, 5.0, 10.0], index=idx)  # normalised: 0, 1, .5, 1
+    hazard = pd.Series([0.0, 1.0, 0.5, 1.0], index=idx)  # on 0-1 already
     exposure = pd.Series([1.0, 0.0, 0.5, np.nan], index=idx)
     vuln = pd.Series(1.0, index=idx)
     result = composite.composite_risk(hazard, exposure, vuln)
@@ -109,25 +113,28 @@ def test_composite_geometric_mean_zero_and_nan():
     assert t.loc["d", "label_en"] == "No data" and t.loc["d", "label_th"] == "ไม่มีข้อมูล"
     assert t.loc["a", "risk_class"] == 1 and t.loc["a", "label_th"] == "ต่ำมาก"
     assert t.loc["c", "risk_class"] == 4  # 0.63
+    assert "hazard_n" in t and t["hazard_n"].tolist() == hazard.tolist()
 
 
-def test_composite_carries_notes_and_refuses_no_data(tambons):
+def test_composite_carries_notes_and_refuses_bad_components(tambons):
     cells = tambons.assign(cell_id=tambons["tambon_code"])
     v = composite.vulnerability(cells)
     e = pd.Series(0.5, index=pd.Index(cells["cell_id"], name="cell_id"))
-    h = pd.Series(70.0, index=e.index)  # one station: constant
+    h = pd.Series(0.75, index=e.index)  # the same level everywhere: the same risk everywhere
     result = composite.composite_risk(h, e, v)
     assert any("equal weights" in n for n in result.notes)
-    assert any("same in every cell" in n for n in result.notes)
-    with pytest.raises(ValueError):
+    assert result.table["risk"].nunique() == 1 and result.table["risk"].iloc[0] > 0
+    with pytest.raises(TypeError):
         composite.composite_risk(no_data("water"), e, v)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exposure"):
         composite.composite_risk(h, e * 3, v)
+    with pytest.raises(ValueError, match="hazard"):
+        composite.composite_risk(h * 70, e, v)
 
 
 @pytest.mark.parametrize("value, expected", [
-    (0.0, 1), (0.19999, 1), (0.2, 2), (0.39999, 2), (0.4, 3), (0.59999, 3),
-    (0.6, 4), (0.79999, 4), (0.8, 5), (1.0, 5),
+    (0.0, 1), (0.2, 1), (0.2000011, 2), (0.4, 2), (0.400001, 3), (0.6, 3),
+    (0.600001, 4), (0.8, 4), (0.800001, 5), (1.0, 5),
 ])
 def test_classes_at_their_edges(value, expected):
     assert composite.classify(pd.Series([value])).iloc[0] == expected

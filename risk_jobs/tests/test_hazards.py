@@ -1,13 +1,15 @@
-"""Hazard layers: IDW air hazard, fire density, "no data"."""
+"""Hazard layers: interpolated air hazard with its uncertainty, fire density, "no data"."""
+import json
 from importlib.resources import files
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from ckanext.maemoh.risk_jobs import hazards
+from ckanext.maemoh.risk_jobs import hazards, kriging
 
 DATA = files("ckanext.maemoh") / "data"
 
@@ -43,6 +45,10 @@ def test_idw_exact_at_stations(stations):
     assert result.hazard.tolist() == stations["aqi"].tolist()  # exact, not approximately
     assert result.inputs == ("38t", "39t", "40t", "37t")
     assert result.parameters["power"] == 2
+    assert result.parameters["surface"] is True and hazards.SURFACE_NOTE in result.notes
+    assert (result.table["uncertainty"] == 0).all()  # every cell takes a measured value
+    assert (result.table["uncertainty_kind"] == hazards.MEASURED).all()
+    assert list(result.table.index) == ["c0", "c1", "c2", "c3"]
 
 
 def test_idw_between_two_stations_by_metric_distance():
@@ -57,6 +63,38 @@ def test_idw_between_two_stations_by_metric_distance():
     h1 = hazards.air_hazard(stations, cells, power=1).hazard
     assert h1["c1"] == pytest.approx((100 * 3 + 20 * 1) / 4, abs=0.1)
     assert 20.0 < h.min() and h.max() < 100.0
+    # leave-one-out with two stations: each is predicted by the other
+    result = hazards.air_hazard(stations, cells)
+    cv = result.parameters["cross_validation"]
+    assert cv == {"method": "leave-one-out", "errors": {"a": -80.0, "b": 80.0}, "rmse": 80.0, "mae": 80.0, "n": 2}
+    assert (result.table["uncertainty"] == 80.0).all()  # no cell contains a station
+    assert (result.table["uncertainty_kind"] == hazards.LOO_RMSE).all()
+
+
+def test_idw_leave_one_out_errors_by_hand_for_three_stations():
+    stations = pd.DataFrame({"station_id": ["a", "b", "c"], "longitude": [99.70, 99.78, 99.75],
+                             "latitude": [18.30, 18.33, 18.40], "aqi": [30.0, 90.0, 50.0]})
+    cells = square_cells([(99.70, 18.30), (99.90, 18.50)], half_deg=0.001)  # c0 holds station a
+    result = hazards.air_hazard(stations, cells, power=1.5)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:32647", always_xy=True).transform(
+        stations["longitude"].to_numpy(), stations["latitude"].to_numpy())
+    v = stations["aqi"].to_numpy()
+
+    def from_others(i):
+        j, k = [n for n in range(3) if n != i]
+        wj, wk = np.hypot(x[i] - x[j], y[i] - y[j]) ** -1.5, np.hypot(x[i] - x[k], y[i] - y[k]) ** -1.5
+        return (wj * v[j] + wk * v[k]) / (wj + wk)
+
+    errors = {sid: from_others(i) - v[i] for i, sid in enumerate("abc")}
+    cv = result.parameters["cross_validation"]
+    assert cv["method"] == "leave-one-out" and cv["n"] == 3
+    assert cv["errors"] == pytest.approx(errors, rel=1e-9)
+    e = np.array(list(errors.values()))
+    assert cv["rmse"] == pytest.approx(np.sqrt(np.mean(e ** 2)), rel=1e-9)
+    assert cv["mae"] == pytest.approx(np.mean(np.abs(e)), rel=1e-9)
+    assert result.table.loc["c0", "uncertainty"] == 0.0 and result.table.loc["c0", "uncertainty_kind"] == "measured"
+    assert result.table.loc["c1", "uncertainty"] == cv["rmse"]
+    assert result.table.loc["c1", "uncertainty_kind"] == hazards.LOO_RMSE
 
 
 def test_zero_stations_is_no_data(tambons):
@@ -79,6 +117,14 @@ def test_one_station_gives_its_value_everywhere(stations, tambons):
     assert (result.hazard == 80.0).all()
     assert list(result.hazard.index) == tambons["cell_id"].tolist()
     assert any("one station" in n for n in result.notes)
+    # no leave-one-out with one station; its own cell (Ban Dong) takes the measured value
+    assert result.parameters["cross_validation"]["n"] == 0 and result.parameters["cross_validation"]["rmse"] is None
+    assert any("cross-validation is impossible" in n for n in result.notes)
+    table = result.table
+    assert table.loc["520201", "uncertainty"] == 0.0 and table.loc["520201", "uncertainty_kind"] == "measured"
+    others = table.drop("520201")
+    assert others["uncertainty"].isna().all() and (others["uncertainty_kind"] == hazards.NOT_ESTIMABLE).all()
+    json.dumps(result.record(), allow_nan=False)
 
 
 def test_nan_aqi_ignored(stations):
@@ -102,16 +148,55 @@ def test_kriging_with_too_few_stations_falls_back_to_idw_and_says_so(stations, t
         hazards.air_hazard(stations, tambons, method="spline")
 
 
-def test_enough_stations_are_kriged(tambons):
+@pytest.fixture
+def many():
     rng = np.random.default_rng(4)
     lon, lat = rng.uniform(99.65, 100.0, 14), rng.uniform(18.22, 18.6, 14)
-    many = pd.DataFrame({"station_id": [f"s{i}" for i in range(14)], "longitude": lon, "latitude": lat,
+    return pd.DataFrame({"station_id": [f"s{i}" for i in range(14)], "longitude": lon, "latitude": lat,
                          "aqi": 40 + 200 * (lon - 99.65) + rng.normal(0, 3, 14)})
+
+
+def test_enough_stations_are_kriged(many, tambons):
     result = hazards.air_hazard(many, tambons)
     assert result.method == "ordinary kriging" and result.parameters["requested_method"] == "auto"
     assert result.parameters["variogram"]["model"] == "spherical"
+    assert result.parameters["variogram"]["fitted_by"].startswith("PyKrige")
     assert result.hazard.between(many["aqi"].min() - 20, many["aqi"].max() + 20).all()
     assert hazards.air_hazard(many, tambons, method="idw").method == "idw"
+
+
+def test_kriging_uncertainty_and_cross_validation(many, tambons):
+    result = hazards.air_hazard(many, tambons)
+    table = result.table
+    assert list(table.index) == tambons["cell_id"].tolist() and result.parameters["surface"] is True
+    # at the centroids: PyKrige's kriging standard deviation
+    centroids = tambons.geometry.to_crs(hazards.METRIC_CRS).centroid
+    targets = np.column_stack([centroids.x, centroids.y])
+    pts = gpd.GeoSeries(gpd.points_from_xy(many["longitude"], many["latitude"]), crs="EPSG:4326").to_crs(
+        hazards.METRIC_CRS)
+    xy = np.column_stack([pts.x, pts.y])
+    kriged = kriging.ordinary_kriging(xy, many["aqi"].to_numpy(), targets)
+    sd = pd.Series(np.sqrt(kriged.variance), index=table.index)
+    free = table["uncertainty_kind"] == hazards.KRIGING_SD
+    held = table["uncertainty_kind"] == hazards.STATION_SD
+    assert free.any() and held.any() and (free | held).all()
+    np.testing.assert_allclose(table.loc[free, "uncertainty"], sd[free])
+    # cells that take a measured value: its error as the centroid's value, above the kriging one
+    assert (table.loc[held, "uncertainty"] > sd[held]).all()
+    cv = result.parameters["cross_validation"]
+    assert cv["method"] == "leave-one-out" and cv["n"] == 14 and set(cv["errors"]) == set(many["station_id"])
+    loo = kriging.leave_one_out(xy, many["aqi"].to_numpy(), kriged.variogram)
+    assert cv["errors"] == pytest.approx(dict(zip(many["station_id"], loo - many["aqi"].to_numpy())))
+    e = np.array(list(cv["errors"].values()))
+    assert cv["rmse"] == pytest.approx(np.sqrt(np.mean(e ** 2))) and cv["mae"] == pytest.approx(np.mean(np.abs(e)))
+    assert "not re-fitted" in cv["variogram"]
+
+
+def test_constant_values_cannot_be_kriged(many, tambons):
+    result = hazards.air_hazard(many.assign(aqi=55.0), tambons, method="kriging")
+    assert result.method == "idw" and "same value" in result.notes[0]
+    np.testing.assert_allclose(result.hazard, 55.0)
+    assert result.parameters["cross_validation"]["rmse"] == pytest.approx(0.0, abs=1e-9)
 
 
 def grid_2x1():

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, hazards, pipeline, statistics
+from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, dimensions, hazards, pipeline, statistics
+from ckanext.maemoh.risk_jobs.heat_index import heat_index_c
 
 DATA = files("ckanext.maemoh") / "data"
 END = pd.Timestamp("2026-03-10T00:00:00Z")
@@ -43,7 +44,9 @@ def hourly(station_id, variable, level, hours=24 * 9, end=END):
 def inputs(tambons, population, stations):
     levels = {"38t": 12.0, "39t": 30.0, "40t": 60.0, "37t": 20.0}
     obs = pd.concat([hourly(s, "pm25", v) for s, v in levels.items()]
-                    + [hourly("39t", "temperature", 30.0), hourly("40t", "temperature", 36.0)])
+                    + [hourly("39t", "temperature", 30.0), hourly("40t", "temperature", 36.0),
+                       hourly("39t", "relative-humidity", 50.0), hourly("40t", "relative-humidity", 40.0),
+                       hourly("38t", "temperature", 33.0)])  # 38t: no humidity, no heat index
     energy = pd.DataFrame({"station_id": ["520201", "520202", "520203", "520201", "999999"],
                            "variable": "electricity-use", "averaging_period": "P1M",
                            "time_utc": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01",
@@ -72,6 +75,27 @@ def hex_params():
 @pytest.fixture(scope="module")
 def hex_units(inputs, hex_params):
     return pipeline.spatial_units(inputs, hex_params)
+
+
+@pytest.fixture(scope="module")
+def fire_cluster(inputs, hex_units):
+    """(inputs with 5 detections in a cell and each of its six neighbours, that cell)."""
+    cells = hex_units.cells
+    inner = [c for c in cells["cell_id"] if set(h3.grid_disk(c, 2)) <= set(cells["cell_id"])]
+    target = cells.loc[inner[len(inner) // 2]]
+    ring = cells.loc[sorted(h3.grid_disk(target["cell_id"], 1))]
+    rows = []
+    for point in ring.geometry.representative_point():
+        rows += [{"time_utc": "2026-03-08T06:30:00Z", "latitude": point.y, "longitude": point.x,
+                  "frp_mw": 10.0, "confidence": "n"}] * 5
+    point = target.geometry.representative_point()
+    rows.append({"time_utc": "2026-01-01T06:30:00Z", "latitude": point.y, "longitude": point.x,
+                 "frp_mw": 10.0, "confidence": "n"})  # before the window
+    return pipeline.Inputs(**{**inputs.__dict__, "fire_detections": pd.DataFrame(rows)}), target, ring
+
+
+def test_every_dimension_has_a_hazard_function():
+    assert set(pipeline.HAZARDS) == set(dimensions.HAZARD_NAMES)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -109,44 +133,37 @@ def test_air_on_tambons_takes_station_aqi(inputs, tambon_params, stations):
     assert expected["40t"] == aqi.aqi({"pm25": (60.0, "PT24H")}, END.date()).value
     band = aqi.band_of(round(by_tambon["520204"]))
     row = layer.table.set_index("tambon_code").loc["520204"]
-    assert row["aqi_band"] == band and row["aqi_band_en"] == aqi.BANDS[band].name_en
+    assert row["hazard_level"] == band and row["hazard_label_en"] == aqi.BANDS[band].name_en
+    assert row["hazard_label_th"] == aqi.BANDS[band].name_th
     assert set(layer.table["risk_class"].dropna()) <= {1, 2, 3, 4, 5}
-    # five tambons cannot reach significance: nothing is called a cluster
-    assert set(layer.table["lisa_class"]) <= {"not significant", "isolated"}
+    # an interpolated surface: no cluster classes, and the method record says why
+    assert "lisa_class" not in layer.table and "gi_class" not in layer.table and layer.global_moran is None
+    local = next(c for c in layer.components if c.get("component") == "local statistics")
+    assert local["computed"] is False and "interpolated" in local["why_not"]
     assert [s["places"] for s in layer.sources if s["kind"] == "observations"] == [["38t"]]
     assert layer.sources[0]["time_end_utc"] == END.isoformat()
 
 
-def test_statistics_are_those_of_the_statistics_module(inputs, hex_params, hex_units):
-    layer = pipeline.compute("air", inputs, hex_params, hex_units)
+def test_statistics_are_those_of_the_statistics_module(fire_cluster, hex_params, hex_units):
+    layer = pipeline.compute("fire", fire_cluster[0], hex_params, hex_units)
     value = layer.table["value"]
     direct = statistics.local_statistics(value, hex_units.w, 199, hex_params.seed, fdr=hex_params.fdr)
     pd.testing.assert_series_equal(layer.table["lisa_p"], direct["lisa_p"], check_names=False)
     pd.testing.assert_series_equal(layer.table["gi_class"], direct["gi_class"], check_names=False)
     moran = statistics.global_moran(value, hex_units.w, 199, hex_params.seed)
-    assert layer.global_moran == moran
-    assert moran.I > 0  # IDW surfaces are smooth
+    assert layer.global_moran == moran and hex_params.fdr and layer.statistics["fdr"]
 
 
-def test_fire_cluster_is_a_hot_spot(inputs, hex_params, hex_units):
-    cells = hex_units.cells
-    metres = cells.geometry.to_crs("EPSG:32647").centroid
-    inner = [c for c in cells["cell_id"] if set(h3.grid_disk(c, 2)) <= set(cells["cell_id"])]
-    target = cells.loc[inner[len(inner) // 2]]
-    ring = cells.loc[sorted(h3.grid_disk(target["cell_id"], 1))]  # the cell and its six neighbours
+def test_fire_cluster_is_a_hot_spot(fire_cluster, hex_params, hex_units):
+    fire_inputs, target, ring = fire_cluster
+    metres = hex_units.cells.geometry.to_crs("EPSG:32647").centroid
     distance = metres.distance(metres[target["cell_id"]])
-    rows = []
-    for point in ring.geometry.representative_point():
-        rows += [{"time_utc": "2026-03-08T06:30:00Z", "latitude": point.y, "longitude": point.x,
-                  "frp_mw": 10.0, "confidence": "n"}] * 5
-    point = target.geometry.representative_point()
-    rows.append({"time_utc": "2026-01-01T06:30:00Z", "latitude": point.y, "longitude": point.x,
-                 "frp_mw": 10.0, "confidence": "n"})  # before the window
-    fire_inputs = pipeline.Inputs(**{**inputs.__dict__, "fire_detections": pd.DataFrame(rows)})
     layer = pipeline.compute("fire", fire_inputs, hex_params, hex_units)
     classes = layer.table["gi_class"]
     assert classes[target["cell_id"]].startswith("hot")
     assert not classes[(distance > 25_000).to_numpy()].str.startswith("hot").any()
+    # cells without fire among cells without fire are not "cold spots": they are not tested
+    assert not classes.str.startswith("cold").any() and (classes == "no variation").sum() > 0.9 * len(classes)
     assert layer.table.loc[ring["cell_id"], "value"].gt(0).all()
     assert layer.table["value"].sum() == pytest.approx((5 / hazards.cell_area_km2(ring)).sum())
     assert any(s["kind"] == "fire_detections" for s in layer.sources)
@@ -164,12 +181,32 @@ def test_dimensions_without_data(inputs, tambon_params):
     assert pipeline.compute("composite", no_stations, tambon_params).reason == "no dimension has data"
 
 
-def test_heat_is_mean_daily_maximum(inputs, tambon_params):
+def test_heat_is_mean_daily_maximum_heat_index(inputs, tambon_params):
     layer = pipeline.compute("heat", inputs, tambon_params)
     by_tambon = layer.table.set_index("tambon_code")["value"]
-    assert by_tambon["520204"] == pytest.approx(36.0)  # 40t
-    assert by_tambon["520201"] == pytest.approx(30.0)  # 39t
-    assert 30.0 < by_tambon["520203"] < 36.0           # no station: interpolated
+    at_40t, at_39t = heat_index_c(36.0, 40.0), heat_index_c(30.0, 50.0)
+    assert by_tambon["520204"] == pytest.approx(at_40t)  # 40t
+    assert by_tambon["520201"] == pytest.approx(at_39t)  # 39t
+    assert at_39t < by_tambon["520203"] < at_40t          # no station: interpolated
+    assert layer.inputs == ("39t", "40t")                 # 38t has no humidity
+    levels = layer.table.set_index("tambon_code")["hazard_level"]
+    assert levels["520204"] == dimensions.get("heat").scale.level(pd.Series([at_40t])).iloc[0]
+
+
+def test_a_uniform_air_field_is_one_class(inputs, tambon_params):
+    """AQI band 4 everywhere (PM2.5 at 50 ug/m3 at every station): one hazard level, one class."""
+    obs = pd.concat([hourly(s, "pm25", 50.0) for s in ("38t", "39t", "40t", "37t")])
+    layer = pipeline.compute("air", pipeline.Inputs(**{**inputs.__dict__, "observations": obs}), tambon_params)
+    assert set(layer.table["hazard_level"]) == {4}
+    assert layer.table["hazard_n"].eq(0.75).all()
+
+
+def test_a_tenth_of_a_degree_is_one_heat_class(inputs, tambon_params):
+    obs = pd.concat([hourly("39t", "temperature", 33.81), hourly("40t", "temperature", 33.91),
+                     hourly("39t", "relative-humidity", 45.0), hourly("40t", "relative-humidity", 45.0)])
+    layer = pipeline.compute("heat", pipeline.Inputs(**{**inputs.__dict__, "observations": obs}), tambon_params)
+    assert layer.table["hazard_level"].nunique() == 1
+    assert layer.table["risk_class"].nunique() <= 2  # exposure differs by tambon, the hazard does not
 
 
 def test_energy_is_per_tambon_density(inputs, tambon_params, tambons):
@@ -188,18 +225,30 @@ def test_composite_combines_the_dimensions_with_data(inputs, tambon_params):
     layer = pipeline.compute("composite", inputs, tambon_params)
     used = layer.components[0]["parameters"]["dimensions"]
     assert used == ["air", "heat", "energy"]
-    pd.testing.assert_series_equal(layer.table["value"], layer.table["risk"], check_names=False)
-    assert layer.table["risk"].between(0, 1).all()
+    parts = [pipeline.compute(d, inputs, tambon_params).table["hazard_n"] for d in used]
+    expected = pd.concat(parts, axis=1).mean(axis=1, skipna=True)
+    pd.testing.assert_series_equal(layer.table["value"], expected, check_names=False)
+    assert layer.table["risk"].between(0, 1).all() and "lisa_class" not in layer.table
 
 
-def test_render(inputs, hex_params, hex_units):
+def test_render_a_surface(inputs, hex_params, hex_units):
     layer = pipeline.compute("air", inputs, hex_params, hex_units)
-    out = pipeline.render(layer, "ความเสี่ยงด้านอากาศ", "Air risk", "© test")
+    props = pipeline.render(layer, "ความเสี่ยงด้านอากาศ", "Air risk", "© test").geojson["features"][0]["properties"]
+    assert {"value", "hazard_level", "hazard_label_th", "hazard_label_en", "risk_class"} <= set(props)
+    assert not {"lisa_class", "gi_class", "lisa_p", "gi_p"} & set(props)
+
+
+def test_render(fire_cluster, hex_params, hex_units):
+    layer = pipeline.compute("fire", fire_cluster[0], hex_params, hex_units)
+    out = pipeline.render(layer, "ความเสี่ยงด้านไฟ", "Fire risk", "© test")
     gj = out.geojson
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == len(hex_units.cells)
     props = gj["features"][0]["properties"]
-    assert {"cell_id", "name_th", "name_en", "value", "aqi_band", "lisa_class", "gi_z", "gi_class",
+    assert {"cell_id", "name_th", "name_en", "value", "hazard_level", "lisa_class", "gi_z", "gi_class",
             "risk_class", "colour"} <= set(props)
+    # full precision: the published numbers are the computed ones
+    published = pd.Series({f["properties"]["cell_id"]: f["properties"]["value"] for f in gj["features"]})
+    pd.testing.assert_series_equal(published, layer.table["value"], check_names=False, check_exact=True)
     back = gpd.read_file(io.StringIO(json.dumps(gj)))
     assert len(back) == len(gj["features"]) and back.crs.to_epsg() == 4326
     csv = pd.read_csv(io.StringIO(out.csv), dtype={"cell_id": str})
@@ -212,7 +261,7 @@ def test_render(inputs, hex_params, hex_units):
     stats = next(c for c in record["components"] if c.get("component") == "statistics")
     assert "one-tailed" in stats["p_value_definition"] and stats["global_moran"]["permutations"] == 199
     summary = next(c for c in record["components"] if c.get("component") == "tambon summary")
-    assert sorted(r["tambon_code"] for r in summary["rows"]) == sorted(inputs.tambons["tambon_code"])
+    assert sorted(r["tambon_code"] for r in summary["rows"]) == sorted(fire_cluster[0].tambons["tambon_code"])
 
 
 def test_tambon_summary(inputs, hex_params, hex_units):

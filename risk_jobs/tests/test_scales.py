@@ -1,0 +1,54 @@
+"""Fixed hazard scales and the dimension registry."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from ckanext.maemoh.risk_jobs import aqi, dimensions, scales
+
+
+@pytest.mark.parametrize("value, level", [
+    (0, 1), (25, 1), (25.4, 1), (25.5, 2), (50, 2), (100, 3), (100.5, 4), (200, 4), (201, 5), (999, 5),
+])
+def test_air_levels_are_the_thai_aqi_bands(value, level):
+    assert scales.AIR.level(pd.Series([value])).iloc[0] == level
+    assert level == aqi.band_of(int(np.floor(value + 0.5)))
+
+
+@pytest.mark.parametrize("value, level", [
+    (26.94, 1), (26.95, 2), (32.9, 2), (32.95, 3), (41.9, 3), (42.0, 4), (51.9, 4), (52.0, 5),
+])
+def test_heat_levels_follow_the_published_bounds(value, level):
+    assert scales.HEAT.level(pd.Series([value])).iloc[0] == level
+
+
+def test_a_scale_does_not_stretch_with_the_run():
+    narrow = pd.Series([33.81, 33.91])
+    wide = pd.Series([20.0, 33.81, 33.91, 60.0])
+    assert scales.HEAT.level(narrow).tolist() == [3, 3]
+    assert scales.HEAT.level(wide).tolist()[1:3] == [3, 3]
+    assert scales.HEAT.normalised(narrow).tolist() == [0.5, 0.5]
+
+
+def test_missing_values_stay_missing_and_labels_follow_levels():
+    levels = scales.WATER.level(pd.Series([1.0, np.nan, 3.0, 9.0]))
+    assert levels.tolist()[0] == 1 and levels.isna().tolist() == [False, True, False, False]
+    assert scales.WATER.labels(levels, "en") == ["Meets class 2", None, "Meets class 4", "Below class 4"]
+    assert scales.WATER.normalised(pd.Series([9.0])).iloc[0] == 1.0
+
+
+def test_a_scale_needs_a_label_per_level():
+    with pytest.raises(ValueError, match="label"):
+        scales.Scale("X", "u", (1.0,), ("a",), ("a", "b"), 0, "s", "declared by the platform")
+    with pytest.raises(ValueError, match="increase"):
+        scales.Scale("X", "u", (2.0, 1.0), ("a",) * 3, ("a",) * 3, 0, "s", "declared by the platform")
+
+
+def test_where_local_statistics_apply():
+    assert dimensions.get("fire").local_statistics("h3") == (True, None)
+    computed, why = dimensions.get("air").local_statistics("h3")
+    assert not computed and "interpolated" in why
+    assert not dimensions.get("energy").local_statistics("h3")[0]
+    assert dimensions.get("energy").local_statistics("tambon") == (True, None)
+    assert not dimensions.get("composite").local_statistics("tambon")[0]
+    with pytest.raises(ValueError, match="one of"):
+        dimensions.get("noise")
