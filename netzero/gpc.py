@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ckanext.maemoh.netzero import yamldoc
+from ckanext.maemoh.netzero.factors import METHANE
 
 MAPPING_FILE = files("ckanext.maemoh.netzero") / "gpc_activities.yaml"
 LEVELS = ("BASIC", "BASIC+", "reported")
@@ -52,7 +53,7 @@ class Reference:
 
 @dataclasses.dataclass(frozen=True)
 class Activity:
-    """One activity code: its GPC reference, factor id (None for memo items) and unit."""
+    """One activity code: its GPC reference, unit, factor id and methane (both None for memo items)."""
 
     code: str
     reference: Reference
@@ -61,6 +62,7 @@ class Activity:
     label_th: str
     label_en: str
     land_class: str | None = None
+    methane: str | None = None
 
     @property
     def gpc(self) -> str:
@@ -145,8 +147,15 @@ def _activity(code: str, entry: Mapping[str, Any], references: Mapping[str, Refe
     factor_id = entry.get("factor_id")
     if memo == bool(factor_id):
         raise ValueError(f"activity {code!r}: give either a factor_id or memo: true")
+    methane = entry.get("methane")
+    if not memo and methane not in METHANE:
+        raise ValueError(f"activity {code!r}: declare the methane it emits, methane: fossil or non-fossil "
+                         f"(got {methane!r})")
+    if memo and methane is not None:
+        raise ValueError(f"activity {code!r}: a memo item emits no methane")
     for key in ("unit", "label_th", "label_en"):
         if not entry.get(key):
             raise ValueError(f"activity {code!r} lacks {key!r}")
     return Activity(code=code, reference=references[entry["gpc"]], factor_id=factor_id, unit=entry["unit"],
-                    label_th=entry["label_th"], label_en=entry["label_en"], land_class=entry.get("land_class"))
+                    label_th=entry["label_th"], label_en=entry["label_en"], land_class=entry.get("land_class"),
+                    methane=methane)

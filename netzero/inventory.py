@@ -2,6 +2,10 @@
 
 * One line per activity row: ``emissions_t_co2e = quantity × factor × GWP / 1000``
   (factor in kg of gas per activity unit; GWP 1 for factors given in CO2e).
+  CH4 takes the GWP of the methane its activity emits (fossil or non-fossil,
+  :mod:`.gpc`). ``gwp_set`` and ``gwp_gas`` name the GWP row used
+  (``CH4-fossil``, ...; ``gwp_gas`` empty for factors in CO2e);
+  :meth:`Inventory.record` lists the CH4 rows per activity.
 * The factor is the version in force on 1 July of the inventory year (the
   middle of the year): a factor that changes on 1 January applies to the
   whole year it starts.
@@ -37,7 +41,8 @@ from ckanext.maemoh.risk_jobs.outputs import json_safe
 
 ACTIVITY_COLUMNS = ("year", "tambon_code", "activity", "quantity", "unit")
 LINE_COLUMNS = ("gpc_ref", "sector", "scope", "level", "tambon_code", "activity", "quantity", "unit",
-                "factor_id", "factor_version", "factor_value", "gas", "gwp", "emissions_t_co2e", "notation_key")
+                "factor_id", "factor_version", "factor_value", "gas", "gwp_set", "gwp_gas", "gwp", "emissions_t_co2e",
+                "notation_key")
 MEMO_COLUMNS = ("gpc_ref", "tambon_code", "activity", "quantity", "unit", "land_class")
 DISTRICT = "district"
 #: the packaged tambon boundaries, whose ``tambon_code`` properties are the valid codes
@@ -120,17 +125,26 @@ class Inventory:
             "factor_date": factor_date(self.year).isoformat(),
             "mapping_version": self.mapping.version,
             **self.factor_record,
+            "ch4_gwp_by_activity": self._ch4_gwp(),
             "totals_t_co2e": {"basic": self.basic_t, "basic_plus": self.basic_plus_t,
                               "i44_reported_separately": self.i44_t},
             "notation": dict(zip(self.notation["gpc_ref"], self.notation["notation_key"])),
             "memo": self.memo.to_dict("records"),
             "conventions": [
                 "emissions_t_co2e = quantity x factor (kg of gas per unit) x GWP100 / 1000",
+                "CH4 weighted by the GWP of the methane its activity emits, fossil or non-fossil "
+                "(CH4-all: the GWP set gives one value for all methane)",
                 "the factor version in force on 1 July of the inventory year",
                 "I.4.4 (generation supplied to the grid) is reported separately, in neither BASIC nor BASIC+",
                 "no activity data: GPC notation key (NE, NO, IE), never zero",
             ],
         })
+
+    def _ch4_gwp(self) -> dict[str, dict[str, Any]]:
+        """Per activity weighted as CH4: the methane it declares and the GWP row and value used."""
+        ch4 = self.emission_lines[self.emission_lines["gas"] == "CH4"].drop_duplicates("activity")
+        return {a: {"methane": self.mapping.activities[a].methane, "gwp_gas": key, "gwp": value}
+                for a, key, value in zip(ch4["activity"], ch4["gwp_gas"], ch4["gwp"])}
 
 
 @functools.cache
@@ -168,7 +182,7 @@ def compute_inventory(activities: pd.DataFrame, factors: FactorSet, year: int,
         land_class=lambda d: d["activity"].map(lambda a: mapping.activities[a].land_class))
     used_factors = zip(table["factor_id"].dropna(), table["factor_version"].dropna())
     return Inventory(int(year), table, memo[list(MEMO_COLUMNS)].reset_index(drop=True), mapping,
-                     factors.record(used=used_factors))
+                     factors.record(used=used_factors, gwp_used=table["gwp_gas"].dropna().unique()))
 
 
 def _rows_of_year(activities: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -224,14 +238,16 @@ def _line(row: dict, mapping: GPCMapping, factors: FactorSet, day: dt.date) -> d
     if factor.activity_unit != activity.unit:
         raise ValueError(f"activity {activity.code!r} is in {activity.unit} but factor {factor.factor_id} "
                          f"{factor.version} is per {factor.activity_unit}")
-    gwp = factors.gwp(factor.gas)
+    gwp = factors.gwp(factor.gas, activity.methane)
+    weight = gwp.value if gwp else 1.0
     ref = activity.reference
     return {
         "gpc_ref": ref.ref, "sector": ref.sector, "scope": ref.scope, "level": ref.level,
         "tambon_code": row["tambon_code"], "activity": activity.code, "quantity": row["quantity"],
         "unit": activity.unit, "factor_id": factor.factor_id, "factor_version": factor.version,
-        "factor_value": factor.value, "gas": factor.gas, "gwp": gwp,
-        "emissions_t_co2e": row["quantity"] * factor.value * gwp / 1000.0, "notation_key": None,
+        "factor_value": factor.value, "gas": factor.gas, "gwp_set": factors.gwp_set,
+        "gwp_gas": gwp.key if gwp else None, "gwp": weight,
+        "emissions_t_co2e": row["quantity"] * factor.value * weight / 1000.0, "notation_key": None,
     }
 
 

@@ -25,6 +25,8 @@ def test_the_plant_dominates_gross_emissions_but_basic_excludes_it(ar6, demo, ye
     assert inv.record()["versions"] == ["IPCC-2006", "TGO-2016-18", "TGO-2022-04", "assumption-2025-1"]
     mine = inv.emission_lines.query("gpc_ref == 'I.7.1'")["emissions_t_co2e"].sum()
     assert 0.5 * inv.basic_t < mine < inv.basic_t      # the mine's methane is the largest BASIC source
+    assert inv.record()["ch4_gwp_by_activity"]["lignite-mined"] == {"methane": "fossil", "gwp_gas": "CH4-fossil",
+                                                                    "gwp": 29.8}
 
 
 def test_the_whole_chain_runs_on_the_demo(ar6, demo, population):

@@ -44,10 +44,52 @@ def test_every_packaged_row_has_source_and_known_verification():
     assert set(df["verification"]) <= set(factors.VERIFICATION)
 
 
-def test_gwp_sets(ar5, ar6):
-    assert (ar5.gwp("CH4"), ar5.gwp("N2O")) == (28.0, 265.0)
-    assert (ar6.gwp("CH4"), ar6.gwp("N2O")) == (27.9, 273.0)
-    assert ar6.gwp("CO2") == ar6.gwp("CO2e") == 1.0
+def test_gwp_sets_split_fossil_and_non_fossil_methane(ar5, ar6):
+    values = {s.gwp_set: (s.gwp("CH4", "fossil").value, s.gwp("CH4", "non-fossil").value, s.gwp("N2O").value)
+              for s in (ar5, ar6)}
+    assert values == {"ar5": (30.0, 28.0, 265.0), "ar6": (29.8, 27.0, 273.0)}
+    assert ar6.gwp("CO2").value == 1.0 and ar6.gwp("CO2e") is None
+    fossil = ar6.gwp("CH4", "fossil")
+    assert (fossil.key, fossil.verification, fossil.version) == ("CH4-fossil", "3rd-party", "2026-12-1")
+    assert "Table 7.15" in fossil.source
+
+
+def test_every_packaged_gwp_row_has_source_verification_and_version(gwp):
+    assert (gwp["source"].str.len() > 20).all() and (gwp["version"] != "").all()
+    assert set(gwp["verification"]) <= set(factors.VERIFICATION)
+    assert 27.9 not in set(gwp["value"])        # AR6's single CH4 value is neither fossil nor non-fossil
+
+
+def test_methane_must_be_named(ar6):
+    with pytest.raises(ValueError, match=r"CH4 needs the methane its activity emits: .*'non-fossil'\), not None"):
+        ar6.gwp("CH4")
+
+
+def one_value_set():
+    """An AR4-like set: one CH4 value for all methane (AR4 GWP100, as the reference gives them)."""
+    rows = [("CO2", "", 1), ("CH4", "all", 25), ("N2O", "", 298)]
+    return pd.DataFrame([{"gwp_set": "ar4", "gas": g, "methane": m, "value": v, "source": "IPCC AR4 test",
+                          "verification": "3rd-party", "version": "t"} for g, m, v in rows])
+
+
+def test_a_set_with_one_ch4_value_uses_it_for_both_methanes_and_says_so():
+    fs = FactorSet.from_frames(factors.read_factors(), one_value_set(), "ar4")
+    fossil, non_fossil = fs.gwp("CH4", "fossil"), fs.gwp("CH4", "non-fossil")
+    assert fossil == non_fossil and (fossil.key, fossil.value) == ("CH4-all", 25.0)
+
+
+@pytest.mark.parametrize("table, message", [
+    (lambda g: g[~((g["gwp_set"] == "ar6") & (g["methane"] == "non-fossil"))], r"got \['fossil'\]"),
+    (lambda g: pd.concat([g, one_value_set().assign(gwp_set="ar6").iloc[[1]]]), r"got \['all', 'fossil', 'non"),
+    (lambda g: g.assign(methane=g["methane"].replace("fossil", "coal")), "methane must be one of"),
+    (lambda g: g.assign(methane=g["methane"].where(g["gas"] != "N2O", "fossil")), "methane is for CH4 only"),
+    (lambda g: g.assign(verification="trust me"), "verification 'trust me'"),
+    (lambda g: g.assign(source=""), "ar6, CO2: source is empty"),
+    (lambda g: g.assign(value=0), "not a positive number"),
+])
+def test_bad_gwp_tables_are_named(gwp, table, message):
+    with pytest.raises(ValueError, match=message):
+        FactorSet.from_frames(factors.read_factors(), table(gwp), "ar6")
 
 
 def test_unknown_gwp_set_is_an_error(gwp):
@@ -94,8 +136,11 @@ def test_record_names_the_rows_looked_up_and_the_gwp_set(gwp):
     fs = FactorSet.from_frames(factors.read_factors(), gwp, "ar5")
     fs.factor("grid-electricity", dt.date(2026, 3, 1))
     fs.factor("msw-landfill-ch4", dt.date(2026, 3, 1))
+    fs.gwp("CH4", "non-fossil")
     record = fs.record()
     assert [(f["factor_id"], f["version"]) for f in record["factors"]] == [
         ("grid-electricity", "TGO-2026"), ("msw-landfill-ch4", "assumption-2025-1")]
     assert record["gwp_set"] == "ar5"
-    assert record["gwp"] == {"CH4": {"value": 28.0, "source": gwp.loc[1, "source"]}}
+    source = gwp.query("gwp_set == 'ar5' and methane == 'non-fossil'")["source"].item()
+    assert record["gwp"] == {"CH4-non-fossil": {"value": 28.0, "source": source, "verification": "3rd-party",
+                                                "version": "2026-12-1"}}

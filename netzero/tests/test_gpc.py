@@ -24,6 +24,14 @@ def test_mae_moh_specifics():
     assert (mapping.activities["electricity-residential"].scope, mapping.activities["cattle"].basic) == (2, False)
 
 
+def test_every_activity_with_a_factor_declares_its_methane():
+    activities = load_mapping().activities
+    assert (activities["lignite-mined"].methane, activities["power-plant-lignite"].methane) == ("fossil", "fossil")
+    assert {activities[a].methane for a in ("msw-landfill", "cattle", "buffalo")} == {"non-fossil"}
+    assert all(a.methane in ("fossil", "non-fossil") for a in activities.values() if not a.memo)
+    assert all(a.methane is None for a in activities.values() if a.memo)
+
+
 def test_every_activity_has_a_factor_in_its_unit(ar6):
     for activity in load_mapping().activities.values():
         if not activity.memo:
@@ -38,6 +46,10 @@ def test_every_activity_has_a_factor_in_its_unit(ar6):
     (lambda d: d["activities"]["cattle"].update(gpc="V.9"), "'V.9' is not in the catalogue"),
     (lambda d: d["activities"]["cattle"].update(memo=True), "either a factor_id or memo"),
     (lambda d: d["activities"]["cattle"].pop("label_th"), "lacks 'label_th'"),
+    (lambda d: d["activities"]["lignite-mined"].pop("methane"),
+     "activity 'lignite-mined': declare the methane it emits, methane: fossil or non-fossil"),
+    (lambda d: d["activities"]["msw-landfill"].update(methane="biogenic"), r"msw-landfill'.*\(got 'biogenic'\)"),
+    (lambda d: d["activities"]["green-forest"].update(methane="non-fossil"), "memo item emits no methane"),
 ])
 def test_inconsistent_mappings_are_named(doc, change, message):
     broken = copy.deepcopy(doc)

@@ -37,14 +37,15 @@ def test_a_million_kwh_of_household_electricity(ar6, year, expected, version):
 
 
 def test_hand_computed_lines_of_every_sector(ar6):
+    # methane is weighted by AR6 fossil (29.8) or non-fossil (27.0) GWP, no longer by the single 27.9
     inv = compute_inventory(activities(*ONE_OF_EACH), ar6, 2026)
     expected = {
         "electricity-residential": ("I.1.2", 1_000_000 * 0.4750 / 1000),   # 475.0
         "lpg-residential": ("I.1.1", 1_000 * 1.6812 / 1000),               # 1.6812
-        "lignite-mined": ("I.7.1", 1_000 * 0.804 * 27.9 / 1000),           # 22.4316
+        "lignite-mined": ("I.7.1", 1_000 * 0.804 * 29.8 / 1000),           # 23.9592, fossil
         "diesel-onroad": ("II.1.1", 10_000 * 2.7406 / 1000),               # 27.406
-        "msw-landfill": ("III.1.1", 100 * 30.0 * 27.9 / 1000),             # 83.7
-        "cattle": ("V.1", 10 * 47.0 * 27.9 / 1000),                        # 13.113
+        "msw-landfill": ("III.1.1", 100 * 30.0 * 27.0 / 1000),             # 81.0, non-fossil
+        "cattle": ("V.1", 10 * 47.0 * 27.0 / 1000),                        # 12.69, non-fossil
     }
     for activity, (ref, tonnes) in expected.items():
         row = line(inv, activity)
@@ -52,7 +53,7 @@ def test_hand_computed_lines_of_every_sector(ar6):
         assert row["emissions_t_co2e"] == pytest.approx(tonnes, rel=1e-12)
     basic = sum(t for a, (_, t) in expected.items() if a != "cattle")
     assert inv.basic_t == pytest.approx(basic, rel=1e-12)
-    assert inv.basic_plus_t == pytest.approx(basic + 13.113, rel=1e-12)
+    assert inv.basic_plus_t == pytest.approx(basic + 12.69, rel=1e-12)
     assert list(inv.lines.columns) == list(LINE_COLUMNS)
 
 
@@ -60,11 +61,43 @@ def test_switching_the_gwp_set_changes_methane_lines_only_and_is_recorded(ar5, a
     rows = activities(*ONE_OF_EACH)
     a5, a6 = compute_inventory(rows, ar5, 2026), compute_inventory(rows, ar6, 2026)
     assert line(a5, "msw-landfill")["emissions_t_co2e"] == pytest.approx(100 * 30.0 * 28 / 1000, rel=1e-12)
-    assert line(a5, "msw-landfill")["gwp"] == 28.0 and line(a6, "msw-landfill")["gwp"] == 27.9
+    assert line(a5, "msw-landfill")["gwp"] == 28.0 and line(a6, "msw-landfill")["gwp"] == 27.0
     assert line(a5, "diesel-onroad")["emissions_t_co2e"] == line(a6, "diesel-onroad")["emissions_t_co2e"]
-    assert a5.basic_t - a6.basic_t == pytest.approx((100 * 30 + 1000 * 0.804) * 0.1 / 1000, rel=1e-9)
+    # BASIC methane: 3,000 kg non-fossil (AR5 28 vs AR6 27.0) and 804 kg fossil (AR5 30 vs AR6 29.8)
+    assert a5.basic_t - a6.basic_t == pytest.approx((100 * 30 * 1.0 + 1000 * 0.804 * 0.2) / 1000, rel=1e-9)
     assert (a5.record()["gwp_set"], a6.record()["gwp_set"]) == ("ar5", "ar6")
-    assert a6.record()["gwp"]["CH4"]["value"] == 27.9
+    assert set(a6.lines["gwp_set"].dropna()) == {"ar6"}
+    assert a6.record()["gwp"]["CH4-fossil"]["value"] == 29.8 and a6.record()["gwp"]["CH4-non-fossil"]["value"] == 27.0
+
+
+SAME_METHANE = (("520204", "lignite-mined", 1_000, "t"),     # 1,000 t x 0.804 kg/t = 804 kg CH4, fossil
+                ("520202", "msw-landfill", 26.8, "t"))       # 26.8 t x 30 kg/t = 804 kg CH4, non-fossil
+
+
+def test_the_mines_methane_is_fossil_and_the_landfills_non_fossil(ar6):
+    inv = compute_inventory(activities(*SAME_METHANE), ar6, 2026)
+    mine, landfill = line(inv, "lignite-mined"), line(inv, "msw-landfill")
+    assert (mine["gwp_gas"], mine["gwp"], landfill["gwp_gas"], landfill["gwp"]) == (
+        "CH4-fossil", 29.8, "CH4-non-fossil", 27.0)
+    assert mine["emissions_t_co2e"] == pytest.approx(0.804 * 29.8, rel=1e-12)          # 23.9592 t
+    assert landfill["emissions_t_co2e"] == pytest.approx(0.804 * 27.0, rel=1e-12)      # 21.708 t
+    assert mine["emissions_t_co2e"] - landfill["emissions_t_co2e"] == pytest.approx(0.804 * 2.8, rel=1e-12)
+    assert inv.record()["ch4_gwp_by_activity"] == {
+        "lignite-mined": {"methane": "fossil", "gwp_gas": "CH4-fossil", "gwp": 29.8},
+        "msw-landfill": {"methane": "non-fossil", "gwp_gas": "CH4-non-fossil", "gwp": 27.0}}
+
+
+def test_against_the_single_ar6_value_the_mine_gains_and_the_landfill_loses(ar6):
+    other_gases = factors.read_gwp().query("gwp_set == 'ar6' and gas != 'CH4'")
+    ar6_single = pd.concat([other_gases, other_gases.iloc[[0]].assign(gas="CH4", methane="all", value=27.9)])
+    single_set = FactorSet.from_frames(factors.read_factors(), ar6_single)
+    single = compute_inventory(activities(*SAME_METHANE), single_set, 2026)
+    split = compute_inventory(activities(*SAME_METHANE), ar6, 2026)
+    assert line(single, "lignite-mined")["gwp_gas"] == line(single, "msw-landfill")["gwp_gas"] == "CH4-all"
+    gained = line(split, "lignite-mined")["emissions_t_co2e"] - line(single, "lignite-mined")["emissions_t_co2e"]
+    lost = line(single, "msw-landfill")["emissions_t_co2e"] - line(split, "msw-landfill")["emissions_t_co2e"]
+    assert gained == pytest.approx(0.804 * 1.9, rel=1e-12)         # 1.5276 t CO2e more for the mine
+    assert lost == pytest.approx(0.804 * 0.9, rel=1e-12)           # 0.7236 t CO2e less for the landfill
 
 
 def test_i44_is_reported_apart_and_never_in_basic_or_basic_plus(ar6):
