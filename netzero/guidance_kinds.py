@@ -214,7 +214,9 @@ def risk_hot_spots(params: Mapping[str, Any], ctx: Context) -> Iterator[Finding]
             if "tambon_code" not in row or "hot_spot_cells" not in row or "risk_class_max" not in row:
                 raise ValueError(f"risk summary {dimension!r}: each row needs tambon_code, hot_spot_cells "
                                  "and risk_class_max")
-        hot = sorted((r for r in rows if int(r["hot_spot_cells"]) >= least),
+        # hot_spot_cells is empty where the layer computed no cluster statistics
+        tested = [r for r in rows if r["hot_spot_cells"] not in (None, "") and r["hot_spot_cells"] == r["hot_spot_cells"]]
+        hot = sorted((r for r in tested if int(r["hot_spot_cells"]) >= least),
                      key=lambda r: (-int(r["hot_spot_cells"]), -int(r["risk_class_max"]), str(r["tambon_code"])))
         names = ctx.dimensions.get(dimension, {"th": dimension, "en": dimension})
         for row in hot[:int(params.get("top", 2))]:

@@ -74,6 +74,13 @@ def test_risk_hot_spots_name_the_tambon_and_cite_the_layer(rules, small, tambons
     assert {e["source"] for e in hot.evidence} == {"risk:air"}
 
 
+def test_layers_without_cluster_statistics_give_no_hot_spot_advice(rules, small):
+    risk = {"air": [{"tambon_code": "520205", "hot_spot_cells": None, "risk_class_max": 5},
+                    {"tambon_code": "520201", "hot_spot_cells": float("nan"), "risk_class_max": 5},
+                    {"tambon_code": "520202", "hot_spot_cells": "", "risk_class_max": 5}]}
+    assert not only(evaluate(rules, small, None, risk), "risk-hot-spots:")
+
+
 def test_bad_risk_rows_are_named(rules, small):
     with pytest.raises(ValueError, match="risk summary 'fire'"):
         evaluate(rules, small, None, {"fire": [{"tambon_code": "520201"}]})

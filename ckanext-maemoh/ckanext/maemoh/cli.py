@@ -4,7 +4,7 @@ import click
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import demo, demo_ghg, ghg_runs, places, risk_runs
-from ckanext.maemoh.risk_jobs import pipeline
+from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh"]
 
@@ -51,12 +51,12 @@ def risk():
 
 
 @risk.command("run")
-@click.option("--dimension", "-d", "dimensions", multiple=True,
-              type=click.Choice(pipeline.ALL_DIMENSIONS),
+@click.option("--dimension", "-d", "names", multiple=True,
+              type=click.Choice(dimensions.NAMES),
               help="a dimension to compute (repeat for several; default: all)")
 @click.option("--grid", help='"tambon" or "h3:R" (default: ckanext.maemoh.risk.grid)')
 @click.option("--sync", is_flag=True, help="compute here and now instead of queueing jobs")
-def risk_run(dimensions, grid, sync):
+def risk_run(names, grid, sync):
     """Compute risk layers and publish them as risk-<dimension> datasets.
 
     Without --sync the runs are queued for the risk worker
@@ -66,14 +66,14 @@ def risk_run(dimensions, grid, sync):
         risk_runs.parameters(grid)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--grid") from error
-    dimensions = dimensions or pipeline.ALL_DIMENSIONS
+    names = names or dimensions.NAMES
     if not sync:
-        for dimension in dimensions:
+        for dimension in names:
             run = risk_runs.enqueue(dimension, grid, trigger="cli")
             click.echo(f"queued {dimension} ({run['grid']}): run {run['id']}")
         return
     failed = False
-    for dimension in dimensions:
+    for dimension in names:
         run = risk_runs.new_run(dimension, grid, trigger="cli", via="sync")
         with click.progressbar(length=len(risk_runs.STEPS), label=f"{dimension:<10}",
                                item_show_func=lambda step: step) as bar:

@@ -1,6 +1,7 @@
 """The demo's greenhouse-gas inputs, as DataStore tables anyone can query:
 
-* ``ghg-emission-factors``: emission factors (TGO, IPCC), GWP sets and
+* ``ghg-emission-factors``: emission factors (TGO, IPCC), GWP sets (from
+  ``netzero/gwp.yaml``: fossil and non-fossil methane apart) and
   sequestration factors, each row with its source, validity and how well it
   is verified (``data/ghg/*.csv``);
 * ``maemoh-ghg-activity-demo``: activity data for the inventory, ILLUSTRATIVE
@@ -8,7 +9,8 @@
   and description. Real agency files replace it through the agency-files
   harvester.
 
-A table already present is kept as it is (loading twice changes nothing).
+A table already present is kept as it is (loading twice changes nothing),
+unless its columns are no longer those of its source: then it is replaced.
 """
 import pandas as pd
 
@@ -16,18 +18,20 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import catalog, places
 from ckanext.maemoh.harvest.datasets import GDC_DEFAULTS
+from ckanext.maemoh.netzero import factors
 
 GHG_DIR = places.DATA_DIR / "ghg"
 FACTORS_DATASET = "ghg-emission-factors"
 ACTIVITY_DATASET = "maemoh-ghg-activity-demo"
-# dataset name -> [(file, resource name, (th, en) description)]
+# dataset name -> [(file or function giving the table, resource name, (th, en) description)]
 TABLES = {
     FACTORS_DATASET: [
         ("emission_factors.csv", "Emission factors",
          ("ค่าการปล่อยก๊าซเรือนกระจกต่อหน่วยกิจกรรม พร้อมแหล่งที่มาและช่วงเวลาที่ใช้ได้",
           "Emissions per unit of activity, with source and validity")),
-        ("gwp.csv", "GWP values",
-         ("ค่าศักยภาพทำให้โลกร้อน 100 ปี ของ IPCC AR5 และ AR6", "IPCC AR5 and AR6 100-year GWP")),
+        (factors.read_gwp, "GWP values",
+         ("ค่าศักยภาพทำให้โลกร้อน 100 ปี ของ IPCC AR5 และ AR6 (มีเทนจากฟอสซิลและไม่ใช่ฟอสซิลแยกกัน)",
+          "IPCC AR5 and AR6 100-year GWP (fossil and non-fossil methane apart)")),
         ("sequestration.csv", "Sequestration factors",
          ("การกักเก็บคาร์บอนต่อเฮกตาร์ต่อปี ตามประเภทพื้นที่สีเขียว",
           "Carbon removals per hectare and year, by land-cover class")),
@@ -75,12 +79,15 @@ def load(org_name):
     for data in datasets(org_name):
         action, dataset = catalog.upsert(context, "package", data)
         yield f"{action} package {data['name']}"
-        present = {r["name"] for r in dataset["resources"] if r.get("datastore_active")}
-        for filename, name, (desc_th, desc_en) in TABLES[data["name"]]:
+        present = {r["name"]: r["id"] for r in dataset["resources"] if r.get("datastore_active")}
+        for source, name, (desc_th, desc_en) in TABLES[data["name"]]:
+            fields, records = _table(source() if callable(source) else _read(GHG_DIR / source))
             if name in present:
-                yield f"kept table {name}"
-                continue
-            fields, records = _table(GHG_DIR / filename)
+                if _columns(context, present[name]) == [f["id"] for f in fields]:
+                    yield f"kept table {name}"
+                    continue
+                tk.get_action("resource_delete")(dict(context), {"id": present[name]})
+                yield f"replaced table {name}: its columns changed"
             tk.get_action("datastore_create")(dict(context), {
                 "resource": {"package_id": dataset["id"], "name": name, "format": "CSV",
                              "description": f"{desc_th}\n\n{desc_en}"},
@@ -88,9 +95,18 @@ def load(org_name):
             yield f"created table {name} ({len(records)} rows)"
 
 
-def _table(path):
-    """DataStore fields and records of a CSV (empty cells are null)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+def _read(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _columns(context, resource_id):
+    shown = tk.get_action("datastore_search")(dict(context), {"resource_id": resource_id, "limit": 0})
+    return [f["id"] for f in shown["fields"] if f["id"] != "_id"]
+
+
+def _table(frame):
+    """DataStore fields and records of a table of texts (empty cells are null)."""
+    frame = frame.fillna("").astype(str)
     fields = [{"id": column, "type": _field_type(column, frame[column])} for column in frame.columns]
     records = [{k: (v if v != "" else None) for k, v in row.items()} for row in frame.to_dict("records")]
     return fields, records

@@ -93,7 +93,7 @@ from shapely.geometry import Point
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock, places, risk_inputs, risk_publish
-from ckanext.maemoh.risk_jobs import air_quality, aqi, hazards, pipeline
+from ckanext.maemoh.risk_jobs import air_quality, aqi, dimensions, hazards, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -217,8 +217,8 @@ def risk_summary(tambon=None, dimension=None):
     "temporal_end", "tambons": [rows of the Risk per tambon table]}}`` of the
     public risk layers, optionally of one tambon and/or one dimension."""
     _check_tambon(tambon)
-    if dimension is not None and dimension not in pipeline.ALL_DIMENSIONS:
-        raise ValueError(f"dimension: one of {', '.join(pipeline.ALL_DIMENSIONS)}")
+    if dimension is not None and dimension not in dimensions.NAMES:
+        raise ValueError(f"dimension: one of {', '.join(dimensions.NAMES)}")
     columns = [field["id"] for field in risk_publish.TAMBON_FIELDS]
     summary = {}
     for dataset in risk_inputs.official_datasets():
@@ -236,8 +236,8 @@ def risk_summary(tambon=None, dimension=None):
             "tambons": sorted((r for r in rows if tambon in (None, r["tambon_code"])),
                               key=lambda r: r["tambon_code"]),
         }
-    return dict(sorted(summary.items(), key=lambda item: pipeline.ALL_DIMENSIONS.index(item[0])
-                       if item[0] in pipeline.ALL_DIMENSIONS else len(pipeline.ALL_DIMENSIONS)))
+    return dict(sorted(summary.items(), key=lambda item: dimensions.NAMES.index(item[0])
+                       if item[0] in dimensions.NAMES else len(dimensions.NAMES)))
 
 
 def fire_hotspots(hours=48, now=None):

@@ -18,15 +18,10 @@ from ckanext.datastore.backend.postgres import get_read_engine
 
 from ckanext.maemoh import datastore_tables, places, trust
 from ckanext.maemoh.demo import BOUNDARY_ATTRIBUTION, BOUNDARY_DATASET
-from ckanext.maemoh.risk_jobs import aqi, pipeline
+from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
 POPULATION_FILE = "population_2024.csv"
 POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration statistics 2024"
-# The observation variables each dimension reads.
-VARIABLES = {
-    "air": set(aqi.VARIABLE_ORDER), "heat": {"temperature"}, "water": {"bod"},
-    "energy": {"electricity-use"},
-}
 KINDS = {"observations": datastore_tables.OBSERVATIONS,
          "fire_detections": datastore_tables.FIRE_DETECTIONS}
 PAGE = 1000
@@ -38,17 +33,17 @@ class InputError(Exception):
 
 def dimensions_of(variables):
     """The dimensions that read any of ``variables``."""
-    return [d for d, wanted in VARIABLES.items() if wanted & set(variables)]
+    return [d.name for d in dimensions.REGISTRY.values() if set(d.variables) & set(variables)]
 
 
-def load(dimensions, parameters):
-    """:class:`pipeline.Inputs` for ``dimensions`` (the composite reads all)."""
-    if pipeline.COMPOSITE in dimensions:
-        dimensions = pipeline.ALL_DIMENSIONS
-    starts = [parameters.window(d)[0] for d in dimensions]
-    end = parameters.window(dimensions[0])[1]
+def load(names, parameters):
+    """:class:`pipeline.Inputs` for the dimensions ``names`` (the composite reads all)."""
+    if dimensions.COMPOSITE in names:
+        names = dimensions.NAMES
+    starts = [parameters.window(d)[0] for d in names]
+    end = parameters.window(names[0])[1]
     start = min(starts) - pd.Timedelta(hours=24)  # the lead of the 24-hour means
-    variables = set().union(*(VARIABLES.get(d, set()) for d in dimensions))
+    variables = set().union(*(dimensions.get(d).variables for d in names))
 
     datasets = official_datasets()
     tables = table_kinds([r["id"] for d in datasets for r in d["resources"]
@@ -63,7 +58,7 @@ def load(dimensions, parameters):
                     observations.append(rows)
                     sources.append(_source(kind, dataset, resource,
                                            places=sorted(rows["station_id"].unique())))
-            elif kind == "fire_detections" and "fire" in dimensions:
+            elif kind == "fire_detections" and "fire" in names:
                 fires.append(_read_fire(resource["id"], start, end))
                 sources.append(_source(kind, dataset, resource))
 

@@ -30,7 +30,7 @@ import rq
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import catalog, clock, risk_inputs, risk_publish, vocabularies
-from ckanext.maemoh.risk_jobs import outputs, pipeline, statistics
+from ckanext.maemoh.risk_jobs import dimensions, outputs, pipeline, statistics
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +74,8 @@ def parameters(grid=None, end=None):
 def new_run(dimension, grid=None, trigger="manual", user=None, via="queue"):
     """Record a queued run of ``dimension`` (ValueError for a bad dimension or grid);
     ``via`` "queue" (a job) or "sync" (run in the calling process)."""
-    if dimension not in pipeline.ALL_DIMENSIONS:
-        raise ValueError(f"Unknown dimension {dimension!r}: one of {', '.join(pipeline.ALL_DIMENSIONS)}")
+    if dimension not in dimensions.NAMES:
+        raise ValueError(f"Unknown dimension {dimension!r}: one of {', '.join(dimensions.NAMES)}")
     grid = parameters(grid).grid
     run = {"id": str(uuid.uuid4()), "dimension": dimension, "grid": grid, "trigger": trigger,
            "requested_by": user, "via": via, "state": "queued", "queued_at": _now(), "started_at": None,
@@ -243,16 +243,16 @@ def on_observations_changed(resource_id, dataset_id=None, start=None, end=None, 
     the changed rows feed, and the composite."""
     kind = risk_inputs.table_kinds([resource_id]).get(resource_id)
     if kind == "fire_detections":
-        dimensions = ["fire"]
+        names = ["fire"]
     elif kind == "observations":
-        dimensions = risk_inputs.dimensions_of(risk_inputs.changed_variables(resource_id, start, end))
+        names = risk_inputs.dimensions_of(risk_inputs.changed_variables(resource_id, start, end))
     else:
         return []
-    if dimensions:
-        dimensions.append(pipeline.COMPOSITE)
-    for dimension in dimensions:
+    if names:
+        names.append(dimensions.COMPOSITE)
+    for dimension in names:
         request(dimension)
-    return dimensions
+    return names
 
 
 def request(dimension):
@@ -261,12 +261,12 @@ def request(dimension):
     return flush([dimension])
 
 
-def flush(dimensions=pipeline.ALL_DIMENSIONS):
-    """Enqueue the dirty dimensions whose interval has passed; the runs queued."""
+def flush(names=dimensions.NAMES):
+    """Enqueue the dirty dimensions of ``names`` whose interval has passed; the runs queued."""
     redis_ = connection()
     interval = max(1, int(tk.config["ckanext.maemoh.risk.min_interval_minutes"] * 60))
     queued = []
-    for dimension in dimensions:
+    for dimension in names:
         if not redis_.exists(DIRTY_KEY.format(dimension)):
             continue
         if redis_.set(GATE_KEY.format(dimension), _now(), nx=True, ex=interval):

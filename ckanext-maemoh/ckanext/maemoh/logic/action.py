@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs
 from ckanext.maemoh.logic import schema
-from ckanext.maemoh.risk_jobs import pipeline
+from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_aqi_latest", "maemoh_risk_summary"]
@@ -50,7 +50,7 @@ def maemoh_risk_run(context, data_dict):
     data = _validated(data_dict, schema.maemoh_risk_run_schema(), context)
     tk.check_access("maemoh_risk_run", context, data)
     return [risk_runs.enqueue(d, data.get("grid"), trigger="action", user=context.get("user"))
-            for d in data.get("dimension") or pipeline.ALL_DIMENSIONS]
+            for d in data.get("dimension") or dimensions.NAMES]
 
 
 @tk.side_effect_free

@@ -19,7 +19,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.scheming.validation import scheming_validator
 
 from ckanext.maemoh import places, vocabularies
-from ckanext.maemoh.risk_jobs import pipeline
+from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
 __all__ = [
     "maemoh_translated_text", "maemoh_translated_output",
@@ -383,7 +383,7 @@ def maemoh_tambon_code(value):
 
 
 def maemoh_dimension(value):
-    """A risk dimension (:data:`pipeline.ALL_DIMENSIONS`)."""
+    """A risk dimension (:data:`dimensions.NAMES`)."""
     return maemoh_dimensions([value])[0]
 
 
@@ -396,10 +396,10 @@ def maemoh_dimensions(value):
         value = [name.strip() for name in value.split(",") if name.strip()]
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise tk.Invalid(_("Give a dimension, or a list of at most {n}").format(n=MAX_ITEMS))
-    unknown = [name for name in value if name not in pipeline.ALL_DIMENSIONS]
+    unknown = [name for name in value if name not in dimensions.NAMES]
     if unknown:
         raise tk.Invalid(_("Unknown dimension: {names}; use {known}").format(
-            names=", ".join(map(_shown, unknown)), known=", ".join(pipeline.ALL_DIMENSIONS)))
+            names=", ".join(map(_shown, unknown)), known=", ".join(dimensions.NAMES)))
     return list(dict.fromkeys(value))
 
 

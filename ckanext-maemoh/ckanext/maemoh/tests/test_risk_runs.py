@@ -91,11 +91,14 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
     assert [v["view_type"] for v in views] == ["image_view"]
     geojson = json.loads(download(app, first["Risk map (GeoJSON)"]))
     assert len(geojson["features"]) > 200
-    assert {"value", "aqi_band", "gi_class", "lisa_class", "risk_class"} <= set(geojson["features"][0]["properties"])
+    properties = set(geojson["features"][0]["properties"])
+    assert {"value", "hazard_level", "hazard_label_th", "hazard_label_en", "risk_class"} <= properties
+    assert not {"gi_class", "lisa_class"} & properties  # an interpolated surface: no cluster classes
     summary = helpers.call_action("datastore_search", context={"user": ""},
                                   resource_id=first["Risk per tambon"]["id"], sort="tambon_code")["records"]
     assert [r["tambon_code"] for r in summary] == ["520201", "520202", "520203", "520204", "520205"]
     assert sum(r["cells"] for r in summary) == len(geojson["features"]) and summary[3]["name_en"] == "Mae Mo"
+    assert all(r["hot_spot_cells"] is None for r in summary)
     record = json.loads(download(app, first["Method record (JSON)"]))
     assert {s["dataset_name"] for s in record["inputs"] if s["kind"] == "observations"} == {
         "air4thai-station-38t", "air4thai-station-39t", "air4thai-station-40t"}
