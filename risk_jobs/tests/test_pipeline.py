@@ -11,6 +11,7 @@ import pytest
 
 from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, dimensions, hazards, pipeline, statistics
 from ckanext.maemoh.risk_jobs.heat_index import heat_index_c
+from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
 
 DATA = files("ckanext.maemoh") / "data"
 END = pd.Timestamp("2026-03-10T00:00:00Z")
@@ -272,3 +273,14 @@ def test_tambon_summary(inputs, hex_params, hex_units):
     assert summary.loc["520204", "value_mean"] == pytest.approx(mean)
     assert summary.loc["520204", "name_en"] == "Mae Mo"
     assert composite.RISK_CLASSES[0].value <= summary["risk_class_max"].min()
+
+
+def test_the_published_files_recompute_exactly(fire_cluster, hex_params, hex_units):
+    """From the GeoJSON and the method record alone, esda gives the same numbers and classes."""
+    layer = pipeline.compute("fire", fire_cluster[0], hex_params, hex_units)
+    out = pipeline.render(layer, "ไฟ", "Fire", "© test")
+    geojson = json.loads(json.dumps(out.geojson, allow_nan=False))
+    record = json.loads(json.dumps(out.method_record, allow_nan=False))
+    published, _ = assert_agrees(geojson, record)
+    assert published["gi_class"].str.startswith("hot").any()
+    assert (published["gi_class"] == "no variation").any()

@@ -17,6 +17,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh import clock, risk_runs
 from ckanext.maemoh.harvesters.replay import ReplayServer
+from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
 from ckanext.maemoh.tests.conftest import create_source, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
@@ -116,6 +117,20 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
     assert again["computed_at"] > dataset["computed_at"]
     assert json.loads(download(app, second["Method record (JSON)"]))["parameters"]["window_end_utc"] > \
         record["parameters"]["window_end_utc"]
+
+
+def test_the_published_fire_layer_recomputes_exactly(app, district):
+    """Downloaded from the catalogue, the GeoJSON and method record are enough to
+    recompute every statistic with esda; the quiet cells are not cold spots."""
+    harvest(district, NOW, "firms")
+    assert risk_runs.execute("fire")["status"] == "published"
+    _, files = resources("risk-fire")
+    geojson = json.loads(download(app, files["Risk map (GeoJSON)"]))
+    record = json.loads(download(app, files["Method record (JSON)"]))
+    published, _ = assert_agrees(geojson, record)
+    assert record["parameters"]["fdr"] is True
+    assert (published["lisa_class"] == "no variation").sum() > len(published) / 2
+    assert not published["gi_class"].str.startswith("cold").any()
 
 
 def test_fresh_data_within_the_interval_wait_for_flush(district):
