@@ -291,3 +291,9 @@ def test_one_real_cluster_is_found_with_fdr():
     assert res.loc[[11, 12, 21, 22], "gi_class"].str.startswith("hot").all()
     far = [i for i in range(100) if i // 10 >= 6 and i % 10 >= 6]
     assert not res.loc[far, "gi_class"].str.startswith("hot").any()
+
+
+def test_an_all_zero_field_has_no_significant_unit():
+    res = st.local_statistics(pd.Series(0.0, index=range(100)), lattice(), permutations=PERMS)
+    assert not res["lisa_class"].isin(["HH", "LH", "LL", "HL"]).any()
+    assert not res["gi_class"].str.startswith(("hot", "cold")).any()
