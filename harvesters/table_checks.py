@@ -146,6 +146,18 @@ def _reads_as_thai(head: bytes) -> bool:
     return bool(thai) and len(letters) >= 0.5 * len(thai) and marks_on_thai
 
 
+def schema_problem(descriptor) -> str | None:
+    """Why ``descriptor`` is not a Table Schema Frictionless accepts, or None."""
+    if not isinstance(descriptor, dict):
+        return "a Table Schema is a JSON object with a list of fields"
+    try:
+        Schema.from_descriptor(descriptor)
+    except frictionless.FrictionlessException as error:
+        reasons = "; ".join(r.message for r in error.reasons) if error.reasons else error.error.message
+        return reasons
+    return None
+
+
 def schema_from_dictionary(fields) -> dict:
     """A Table Schema from DataStore fields ``[{"id", "type", "info"?}]``."""
     return {"fields": [{"name": f["id"], "type": DICTIONARY_TYPES.get(f.get("type", "text"), "any")}
@@ -204,6 +216,6 @@ def _error(error, this_year) -> dict:
     th, en = MESSAGES.get(error.type, ("{note}", "{note}"))
     expected = EXPECTED.get(values["expected"], (values["expected"], values["expected"]))
     return {"type": error.type, "row": values["row"], "field": field, "label": label,
-            "cell": values["cell"] if values["cell"] != "" else None,
+            "cell": None if values["cell"] == "" or error.type == "missing-value" else values["cell"],
             "message_th": th.format(**{**values, "expected": expected[0]}),
             "message_en": en.format(**{**values, "expected": expected[1]})}

@@ -3,7 +3,7 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh import table_validation, vocabularies
 
 
 def maemoh_choices(field):
@@ -37,3 +37,19 @@ def maemoh_number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return value
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}".rstrip("0").rstrip(".")
+
+
+def maemoh_validation(resource):
+    """The validation report of a table resource for its page: ``{"status",
+    "current", "report"}``, or None when the resource is not a checked table."""
+    if not table_validation.file_format(resource):
+        return None
+    report = table_validation.report_of(resource)
+    return {"status": resource.get(table_validation.STATUS_FIELD), "report": report,
+            "current": bool(report) and report.get("source") == table_validation.source_of(resource)}
+
+
+def maemoh_without_validation(resource):
+    """The resource without its validation fields (shown by their own section)."""
+    hidden = (table_validation.STATUS_FIELD, table_validation.REPORT_FIELD)
+    return {key: value for key, value in resource.items() if key not in hidden}

@@ -7,12 +7,12 @@ queued.
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs
+from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs, table_validation
 from ckanext.maemoh.logic import schema
 from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_aqi_latest", "maemoh_risk_summary"]
+           "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
 
 
 def get_actions():
@@ -137,3 +137,35 @@ def datastore_search_sql(original_action, context, data_dict):
     too long"); registered only where an operator enables the action."""
     context["query_timeout"] = tk.config["ckanext.maemoh.sql_search_timeout_ms"]
     return original_action(context, data_dict)
+
+
+@tk.side_effect_free
+def maemoh_validation_show(context, data_dict):
+    """The validation report of a table resource (CSV, TSV, XLSX).
+
+    :param id: the resource id
+    :returns: ``{"status": "success" | "failure" | "error" | None (not checked
+        yet), "current": whether it describes the resource's present file,
+        "report": {valid, rows, errors: [{type, row, field, label, cell,
+        message_th, message_en}], error_counts, schema_source, ...} or None}``
+    """
+    data = _validated(data_dict, schema.maemoh_resource_id_schema(), context)
+    tk.check_access("maemoh_validation_show", context, data)
+    resource = tk.get_action("resource_show")(dict(context), {"id": data["id"]})
+    report = table_validation.report_of(resource)
+    return {"status": resource.get(table_validation.STATUS_FIELD), "report": report,
+            "current": bool(report) and report.get("source") == table_validation.source_of(resource)}
+
+
+def maemoh_validation_run(context, data_dict):
+    """Check a table resource again (e.g. after its data dictionary changed).
+
+    :param id: the resource id
+    :returns: ``{"job_id"}``
+    """
+    data = _validated(data_dict, schema.maemoh_resource_id_schema(), context)
+    tk.check_access("maemoh_validation_run", context, data)
+    resource = tk.get_action("resource_show")(dict(context), {"id": data["id"]})
+    if not table_validation.file_format(resource):
+        raise tk.ValidationError({"id": [tk._("Only CSV, TSV and XLSX resources are checked")]})
+    return {"job_id": table_validation.enqueue(resource["id"]).id}

@@ -8,7 +8,7 @@ or admin of that organisation. The guidance and the residents' data are public.
 import ckan.plugins.toolkit as tk
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_aqi_latest", "maemoh_risk_summary"]
+           "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
 
 
 def _publisher(context):
@@ -50,3 +50,14 @@ def maemoh_aqi_latest(context, data_dict):
 def maemoh_risk_summary(context, data_dict):
     """Public: the risk layers are public datasets."""
     return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_validation_show(context, data_dict):
+    """Whoever may see the resource may see its report."""
+    return tk.check_access("resource_show", dict(context), {"id": data_dict.get("id")}) and {"success": True}
+
+
+def maemoh_validation_run(context, data_dict):
+    """Whoever may edit the resource may have it checked again."""
+    return tk.check_access("resource_update", dict(context), {"id": data_dict.get("id")}) and {"success": True}

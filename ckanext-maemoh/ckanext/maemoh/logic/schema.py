@@ -43,3 +43,8 @@ def maemoh_aqi_latest_schema(default, one_of, maemoh_ignore_blank, maemoh_tambon
 def maemoh_risk_summary_schema(maemoh_ignore_blank, maemoh_tambon_code, maemoh_dimension):
     return {"tambon": [maemoh_ignore_blank, maemoh_tambon_code],
             "dimension": [maemoh_ignore_blank, maemoh_dimension]}
+
+
+@tk.validator_args
+def maemoh_resource_id_schema(not_empty, unicode_safe):
+    return {"id": [not_empty, unicode_safe]}

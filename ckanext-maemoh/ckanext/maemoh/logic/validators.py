@@ -19,6 +19,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.scheming.validation import scheming_validator
 
 from ckanext.maemoh import places, vocabularies
+from ckanext.maemoh.harvesters import table_checks
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
     "maemoh_required_for_data_type", "maemoh_timezone", "maemoh_h3_resolution",
     "maemoh_number", "maemoh_ignore_blank", "maemoh_count",
     "maemoh_year_common_era", "maemoh_tambon_code", "maemoh_dimension",
-    "maemoh_dimensions", "maemoh_risk_grid",
+    "maemoh_dimensions", "maemoh_risk_grid", "maemoh_table_schema",
 ]
 
 #: how deep each geometry type nests its positions in ``coordinates``
@@ -418,3 +419,17 @@ def _shown(value, width=40):
     """``value`` as a short text to quote in a message."""
     text = value if isinstance(value, str) else reprlib.repr(value)
     return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def maemoh_table_schema(value):
+    """A Table Schema (JSON text or object) Frictionless accepts, kept as JSON text."""
+    if _is_empty(value):
+        return value
+    try:
+        descriptor = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        raise tk.Invalid(tk._("Give the table schema as JSON (a Table Schema)")) from None
+    problem = table_checks.schema_problem(descriptor)
+    if problem:
+        raise tk.Invalid(tk._("Not a usable table schema: {reason}").format(reason=problem))
+    return json.dumps(descriptor, ensure_ascii=False)
