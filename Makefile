@@ -35,7 +35,14 @@ stop:  ## stop every process `make run` or `make test` started
 I18N := ckanext-maemoh/ckanext/maemoh/i18n
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard $(I18N)/*/LC_MESSAGES/ckanext-maemoh.po))
 
-install: var/.system-packages $(VENV)/.installed $(MO_FILES)  ## Debian packages, the virtualenv, translations
+# Browser libraries from the npm registry, pinned in package.json and
+# package-lock.json: h3-js is copied into the extension's webassets (the
+# risk-map view draws H3 cells with it; no CDN), axe-core stays in
+# node_modules for the browser tests.
+ASSETS := ckanext-maemoh/ckanext/maemoh/assets
+H3_JS := $(ASSETS)/vendor/h3-js/h3-js.umd.js
+
+install: var/.system-packages $(VENV)/.installed $(MO_FILES) $(H3_JS)  ## Debian packages, the virtualenv, translations, browser libraries
 
 %.mo: %.po $(VENV)/.installed
 	$(VENV)/bin/pybabel compile --statistics -D ckanext-maemoh -i $< -o $@
@@ -49,13 +56,21 @@ var/.system-packages: deploy/install-system-packages.sh
 	deploy/install-system-packages.sh
 	@mkdir -p var && touch $@
 
-$(VENV)/.installed: requirements.txt requirements-test.txt constraints.txt setup.py
+$(VENV)/.installed: requirements.txt requirements-ckan.txt requirements-test.txt constraints.txt setup.py
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -c constraints.txt pip setuptools wheel
 	$(VENV)/bin/pip install -q -c constraints.txt \
 	    -r requirements.txt -r requirements-test.txt
 	$(VENV)/bin/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+node_modules/.installed: package.json package-lock.json var/.system-packages
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+$(H3_JS): node_modules/.installed
+	mkdir -p $(dir $@)
+	cp node_modules/h3-js/dist/h3-js.umd.js node_modules/h3-js/LICENSE $(dir $@)
 
 services:  ## start PostgreSQL, Redis and Solr (no-op when running)
 	$(SERVICES)/postgres.sh start

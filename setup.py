@@ -40,6 +40,7 @@ setup(
             "templates/**/*.html",
             "templates/**/*.atom",
             "assets/*",
+            "assets/vendor/*/*",
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",
         ],
@@ -63,6 +64,8 @@ setup(
     entry_points={
         "ckan.plugins": [
             "maemoh = ckanext.maemoh.plugin:MaeMohPlugin",
+            "maemoh_risk_map = ckanext.maemoh.plugin:RiskMapViewPlugin",
+            "maemoh_pdf_view = ckanext.maemoh.plugin:PdfViewPlugin",
             "maemoh_air4thai_harvester = ckanext.maemoh.harvest.plugins:Air4ThaiHarvester",
             "maemoh_openaq_harvester = ckanext.maemoh.harvest.plugins:OpenAQHarvester",
             "maemoh_sensorthings_harvester = "

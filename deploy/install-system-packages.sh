@@ -21,6 +21,7 @@ gcc                                          gcc
 /usr/lib/x86_64-linux-gnu/libmagic.so.1      libmagic1
 /usr/share/fonts/truetype/tlwg/Loma.ttf      fonts-thai-tlwg
 chromium                                     chromium
+npm                                          npm
 "
 
 missing=()

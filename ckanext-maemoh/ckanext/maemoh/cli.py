@@ -3,7 +3,7 @@ import click
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import demo, demo_ghg, ghg_runs, places, risk_runs
+from ckanext.maemoh import demo, demo_ghg, ghg_runs, places, risk_runs, table_loading
 from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh"]
@@ -127,3 +127,11 @@ def ghg_run(year, sync):
     except (ValueError, tk.ValidationError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"published {dataset['name']}")
+
+
+@maemoh.command("xloader-token")
+def xloader_token():
+    """Print the API token ckanext-xloader's jobs act with: the configured
+    ckanext.xloader.api_token while it is valid, else a new one of the site
+    user (deploy/init-ckan.sh writes it into the configuration)."""
+    click.echo(table_loading.loader_token(tk.config.get("ckanext.xloader.api_token")))

@@ -126,6 +126,9 @@ def _plain(frame):
             frame[column] = values.fillna("")
     if "year" in frame.columns:
         frame["year"] = frame["year"].astype(int)
+    if "tambon_code" in frame.columns:  # a code, even where a loader typed it as a number
+        frame["tambon_code"] = frame["tambon_code"].map(
+            lambda v: str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
     return frame
 
 

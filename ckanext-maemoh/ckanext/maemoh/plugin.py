@@ -8,19 +8,24 @@ helpers in ``helpers.py``, the residents' pages in ``views.py`` (data in
 masking of harvest source configurations in ``harvest/redaction.py``,
 trusted publishers in ``trust.py`` (their page: ``trust_views.py``), harvest
 ownership and source secrets in ``harvest/ownership.py`` and
-``harvest/source_secrets.py``, the guard of outgoing requests in
+``harvest/source_secrets.py``, validation reports of uploaded tables in
+``table_validation.py``, their loading into the DataStore by ckanext-xloader
+in ``table_loading.py`` and ``xloader_thai.py``, the guard of outgoing requests in
 ``harvesters/egress.py`` (its allow-list set in ``configure``), options in
 ``config_declaration.yaml``, templates in ``templates/``, translations in
 ``i18n/``. The harvesters are plugins of their own
-(``harvest/plugins.py``).
+(``harvest/plugins.py``), and so are the risk-map view of risk layers
+(:class:`RiskMapViewPlugin`, ``maemoh_risk_map``: ``risk_map.py``) and the
+PDF view of uploaded PDFs (:class:`PdfViewPlugin`, ``maemoh_pdf_view``).
 """
 from collections import OrderedDict
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
+from ckanext.xloader.interfaces import IXloader
 
-from ckanext.maemoh import risk_runs, search
+from ckanext.maemoh import risk_map, risk_runs, search, table_loading, table_validation, xloader_thai
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
 from ckanext.maemoh.logic import action
@@ -40,8 +45,10 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IResourceController, inherit=True)
     p.implements(p.ISignal)
     p.implements(p.IForkObserver)
+    p.implements(IXloader, inherit=True)
 
     # IConfigurer
 
@@ -53,6 +60,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def configure(self, config):
         egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
+        xloader_thai.install()
 
     # IFacets
 
@@ -77,6 +85,29 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
             redaction.redact(pkg_dict)
         return pkg_dict
 
+    # IResourceController: validation reports of tables (table_validation.py)
+
+    def before_resource_create(self, context, resource):
+        table_validation.check_upload(resource)
+
+    def before_resource_update(self, context, current, resource):
+        table_validation.check_upload(resource)
+
+    def after_resource_create(self, context, resource):
+        if table_validation.needs_check(resource):
+            table_validation.enqueue(resource["id"])
+
+    def after_resource_update(self, context, resource):
+        if not context.get("maemoh_validation") and table_validation.needs_check(resource):
+            table_validation.enqueue(resource["id"])
+
+    # IXloader: uploaded and linked tables into the DataStore (table_loading.py)
+
+    def can_upload(self, resource_id):
+        return table_loading.can_upload(resource_id)
+
+    def after_upload(self, context, resource_dict, dataset_dict):
+        table_loading.after_upload(resource_dict)
 
     # ISignal
 
@@ -96,3 +127,57 @@ def _may_edit(context, pkg_dict):
     except tk.NotAuthorized:
         return False
     return True
+
+
+class RiskMapViewPlugin(p.SingletonPlugin):
+    """The risk-map view (``maemoh_risk_map``) of the GeoJSON of risk layers,
+    and the compact data it draws (``/maemoh/risk-map/<resource id>.json``).
+    Its templates, assets and options come with the ``maemoh`` plugin."""
+    p.implements(p.IResourceView)
+    p.implements(p.IBlueprint)
+
+    # IResourceView
+
+    def info(self):
+        return {"name": risk_map.VIEW_TYPE, "title": risk_map.VIEW_TITLE, "icon": "map",
+                "iframed": True, "always_available": False, "preview_enabled": False,
+                "default_title": risk_map.VIEW_TITLE}
+
+    def can_view(self, data_dict):
+        return risk_map.can_view(data_dict["resource"], data_dict.get("package"))
+
+    def setup_template_variables(self, context, data_dict):
+        return {"risk_map": risk_map.template_variables(data_dict["resource"], data_dict["package"])}
+
+    def view_template(self, context, data_dict):
+        return "maemoh/risk_map_view.html"
+
+    def form_template(self, context, data_dict):
+        return None
+
+    # IBlueprint
+
+    def get_blueprint(self):
+        return [risk_map.risk_map_data]
+
+
+class PdfViewPlugin(p.SingletonPlugin):
+    """The PDF view (``maemoh_pdf_view``): an uploaded PDF in the browser's own
+    viewer, with a download link where it has none. Only uploads, served by
+    the site itself: a linked PDF could be any page. Its template comes with
+    the ``maemoh`` plugin."""
+    p.implements(p.IResourceView)
+
+    def info(self):
+        return {"name": "maemoh_pdf_view", "title": "PDF", "icon": "file-pdf", "iframed": False,
+                "always_available": False, "default_title": "PDF"}
+
+    def can_view(self, data_dict):
+        resource = data_dict["resource"]
+        return (resource.get("format") or "").lower() == "pdf" and resource.get("url_type") == "upload"
+
+    def view_template(self, context, data_dict):
+        return "maemoh/pdf_view.html"
+
+    def form_template(self, context, data_dict):
+        return None

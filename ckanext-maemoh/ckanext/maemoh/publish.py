@@ -4,8 +4,9 @@ Shared by the risk layers and the greenhouse-gas inventories. The dataset is
 created or patched first (the action validates before writing); then each
 upload is replaced in its existing resource (same id, a new version in the
 activity stream) or created; each table's rows are replaced; and the views
-asked for are created once. Callers check their files before calling, so a
-bad result never reaches the catalogue.
+asked for are created once and put first (a dataset published before a
+view type existed gets it on its next publication). Callers check their
+files before calling, so a bad result never reaches the catalogue.
 """
 import dataclasses
 import io
@@ -15,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog
+from ckanext.maemoh import catalog, risk_map
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Table:
 
 
 VIEW_TITLES = {"geojson_view": "แผนที่ / Map", "image_view": "ภาพ / Image",
-               "datatables_view": "ตาราง / Table"}
+               "datatables_view": "ตาราง / Table", risk_map.VIEW_TYPE: risk_map.VIEW_TITLE}
 
 
 def publish(context, dataset, files=(), tables=()):
@@ -87,7 +88,12 @@ def _ensure_views(context, dataset, wanted):
         if not view_type or not plugins.plugin_loaded(view_type):
             continue
         views = tk.get_action("resource_view_list")(dict(context), {"id": resource["id"]})
-        if any(view["view_type"] == view_type for view in views):
-            continue
-        tk.get_action("resource_view_create")(dict(context), {
-            "resource_id": resource["id"], "view_type": view_type, "title": VIEW_TITLES[view_type]})
+        wanted_view = next((view for view in views if view["view_type"] == view_type), None)
+        if wanted_view is None:
+            wanted_view = tk.get_action("resource_view_create")(dict(context), {
+                "resource_id": resource["id"], "view_type": view_type, "title": VIEW_TITLES[view_type]})
+            views.append(wanted_view)
+        if views[0]["id"] != wanted_view["id"]:  # the first view is the one a visitor sees
+            tk.get_action("resource_view_reorder")(dict(context), {
+                "id": resource["id"],
+                "order": [wanted_view["id"]] + [v["id"] for v in views if v["id"] != wanted_view["id"]]})

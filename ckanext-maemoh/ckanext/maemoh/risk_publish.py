@@ -3,10 +3,10 @@ becomes a ``risk-layer`` dataset named ``risk-<dimension>``.
 
 The four files are built and checked first, then :func:`.publish.publish`
 creates or patches the dataset and replaces the uploads in place (same
-resource ids): a bad layer leaves the previous one as it was. Views: a
-``geojson_view`` on the GeoJSON, an ``image_view`` on the PNG, and the
-tambon summary is a DataStore table (``datatables_view``) that other pages
-and actions can query.
+resource ids): a bad layer leaves the previous one as it was. Views: the
+risk map (``maemoh_risk_map``, shown first) on the GeoJSON, an
+``image_view`` on the PNG, and the tambon summary is a DataStore table
+(``datatables_view``) that other pages and actions can query.
 """
 import dataclasses
 import datetime as dt
@@ -36,7 +36,7 @@ THEMES = {
 
 # name, format, file name (``{d}`` is the dimension), mimetype, view, (th, en) description
 RESOURCES = (
-    ("Risk map (GeoJSON)", "GeoJSON", "risk-{d}.geojson", "application/geo+json", "geojson_view",
+    ("Risk map (GeoJSON)", "GeoJSON", "risk-{d}.geojson", "application/geo+json", "maemoh_risk_map",
      ("แผนที่ความเสี่ยง (GeoJSON, EPSG:4326)", "Risk map (GeoJSON, EPSG:4326)")),
     ("Risk table (CSV)", "CSV", "risk-{d}.csv", "text/csv", None,
      ("ตารางความเสี่ยงรายหน่วยพื้นที่", "Risk per spatial unit, as a table")),

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import charts, clock, portal, residents
-from ckanext.maemoh.risk_jobs import composite
+from ckanext.maemoh.risk_jobs import composite, dimensions
 from ckanext.maemoh.trust_views import trust_admin
 
 __all__ = ["residents_pages", "trust_admin"]
@@ -81,7 +81,9 @@ def tambon(code):
     for dimension, layer in sorted(risk.items()):
         for row in layer["tambons"]:
             cls = composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
-            rows.append({"dimension": dimension, "dataset": layer["dataset"], "row": row, "cls": cls})
+            spec = dimensions.REGISTRY.get(dimension)
+            rows.append({"dimension": dimension, "dataset": layer["dataset"], "row": row, "cls": cls,
+                         "statistic": spec and getattr(spec, f"statistic_{language}")})
     return tk.render("maemoh/tambon.html", {
         "tambon": _with_band(tambons[code], language),
         "stations": [_with_band(s, language) for s in current if s["tambon_code"] == code],
@@ -94,6 +96,11 @@ def net_zero():
     inventory = portal.latest_inventory()
     return tk.render("maemoh/net_zero.html", {
         "inventory": inventory, "guidance": _guidance(None), "lang": lang()})
+
+
+@residents_pages.route("/about-publishing")
+def about_publishing():
+    return tk.render("maemoh/about_publishing.html", {"lang": lang()})
 
 
 @residents_pages.route("/about-data")

@@ -10,6 +10,7 @@ installs it); Playwright's own browser download is never used, so never run
 ``playwright install``. When Chromium or Playwright is missing the fixtures
 fail (they do not skip) and say how to install them.
 """
+import contextlib
 import os
 import pathlib
 import shutil
@@ -86,11 +87,20 @@ def live_server():
     """
     ini = config.get("__file__")
     assert ini, "the live server needs the test configuration: run pytest --ckan-ini=test.ini"
+    with ckan_server(ini, "live-server.log") as base_url:
+        yield base_url
+
+
+@contextlib.contextmanager
+def ckan_server(ini, log_name):
+    """``ckan run`` of the configuration ``ini`` on a free port, its
+    ``ckan.site_url`` its own address, until the block ends; yields that
+    address. Its log: var/test-artifacts/browser/``log_name``."""
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "live-server.log"
+    log_path = ARTIFACTS / log_name
     env = dict(os.environ, CKAN_SITE_URL=base_url, PYTHONUNBUFFERED="1")
     with open(log_path, "w") as log:
         server = subprocess.Popen(
@@ -166,3 +176,21 @@ def screenshot(page, name):
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# axe-core (npm, package.json): `make install` runs npm ci into node_modules/.
+AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, tags=WCAG_AA):
+    """axe-core's WCAG 2 A/AA violations on ``page`` as ``[(rule, impact,
+    [target, ...])]``; empty when the page passes. Injected through the
+    DevTools protocol, so a page's Content-Security-Policy does not stop it."""
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core is missing ({AXE_JS}): `make install` installs it (npm ci)",
+                    pytrace=False)
+    page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", tags)
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]

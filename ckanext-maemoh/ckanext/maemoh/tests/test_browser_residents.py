@@ -4,7 +4,7 @@ switches, a tambon page shows its charts. Screenshots: var/test-artifacts/browse
 import pytest
 
 from ckanext.maemoh.risk_jobs import aqi, composite
-from ckanext.maemoh.tests.browser import screenshot
+from ckanext.maemoh.tests.browser import axe_violations, screenshot
 from ckanext.maemoh.tests.test_residents_pages import TAMBONS_EN, TAMBONS_TH
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
@@ -51,3 +51,14 @@ def test_the_district_page_on_a_phone(portal, live_server, browser_page):
     assert page.locator("svg.maemoh-chart rect").count() >= 7  # a bar per day
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "maemoh-tambon-520204-en-360")
+
+
+@pytest.mark.parametrize("path", ["/maemoh/", "/en/maemoh/", "/maemoh/tambon/520204", "/en/maemoh/net-zero",
+                                  "/maemoh/about-data", "/maemoh/about-publishing",
+                                  "/en/maemoh/about-publishing"])
+def test_residents_pages_pass_axe(portal, live_server, browser_page, path):
+    """WCAG 2 A/AA (axe-core in Chromium) on a 360 px phone, in Thai and English."""
+    page = browser_page
+    assert page.goto(f"{live_server}{path}").status == 200
+    assert axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

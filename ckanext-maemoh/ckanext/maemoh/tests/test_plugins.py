@@ -5,7 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 PLUGINS = [
-    "maemoh", "scheming_datasets", "scheming_organizations", "spatial_metadata",
+    "maemoh", "maemoh_risk_map", "scheming_datasets", "scheming_organizations", "spatial_metadata",
     "spatial_query",
     "harvest", "dcat", "geo_view", "geojson_view", "datastore",
     "datatables_view", "activity", "maemoh_air4thai_harvester",

@@ -101,6 +101,15 @@ def test_net_zero_and_about_pages(app, portal):
     assert "แหล่งที่มาของข้อมูล" in page(app, "/maemoh/about-data")
 
 
+def test_the_agencies_guide_in_both_languages(app, district):
+    english = page(app, "/en/maemoh/about-publishing")
+    assert "Publishing data on the platform" in english and "datastore_upsert" in english
+    assert "maemoh_validation_show" in english and "/api/3/action/resource_create" in english
+    thai = page(app, "/maemoh/about-publishing")
+    assert "การเผยแพร่ข้อมูลบนแพลตฟอร์ม" in thai and "ตารางถูกตรวจอย่างไร" in thai
+    assert 'href="/maemoh/about-publishing"' in page(app, "/maemoh/about-data")
+
+
 def test_map_layers(app, portal):
     layers = app.get("/maemoh/map.json").json
     tambons = layers["tambons"]["features"]

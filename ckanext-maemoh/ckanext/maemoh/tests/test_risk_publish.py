@@ -1,5 +1,5 @@
 """Publishing a risk layer: one risk-layer dataset, four uploads replaced in
-place, views once, and a bad layer changes nothing."""
+place, views once (the risk map first), and a bad layer changes nothing."""
 import dataclasses
 import datetime as dt
 import json
@@ -73,6 +73,8 @@ def test_publish_creates_then_replaces_in_place(app, district):
     assert download(app, resources["Risk map (PNG)"]) == first.png
     assert download(app, resources["Risk table (CSV)"]).decode("utf-8") == first.csv
     assert len(geojson_views(geo)) == 1
+    # the risk map is the view a visitor sees first (risk_map.py)
+    assert helpers.call_action("resource_view_list", id=geo["id"])[0]["view_type"] == "maemoh_risk_map"
 
     second = make_layer(0.3)
     again = publish_layer(context, dataclasses.replace(
