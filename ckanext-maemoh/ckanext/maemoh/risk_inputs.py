@@ -9,6 +9,8 @@ columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
 Rows are read with the DataStore's read-only database user.
 """
+import logging
+
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
@@ -19,6 +21,8 @@ from ckanext.datastore.backend.postgres import get_read_engine
 from ckanext.maemoh import datastore_tables, places, trust
 from ckanext.maemoh.demo import BOUNDARY_ATTRIBUTION, BOUNDARY_DATASET
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
+
+log = logging.getLogger(__name__)
 
 POPULATION_FILE = "population_2024.csv"
 POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration statistics 2024"
@@ -114,13 +118,21 @@ def table_kinds(resource_ids, kinds=None):
         return {}
     with get_read_engine().connect() as connection:
         rows = connection.execute(sa.text(
-            "SELECT table_name, array_agg(column_name::text) FROM information_schema.columns "
+            "SELECT table_name, array_agg(column_name::text), "
+            "bool_or(column_name = 'time_utc' AND data_type LIKE 'timestamp%') "
+            "FROM information_schema.columns "
             "WHERE table_schema = 'public' AND table_name = ANY(:ids) GROUP BY table_name"),
             {"ids": list(resource_ids)}).all()
     found = {}
-    for table_name, columns in rows:
+    for table_name, columns, timed in rows:
         for kind, wanted in kinds.items():
             if set(wanted) <= set(columns):
+                if "time_utc" in wanted and not timed:
+                    # e.g. an upload whose times were loaded as text: its rows
+                    # cannot be selected by time; the data dictionary can type it
+                    log.warning("table %s has the columns of %s but time_utc is not a timestamp: "
+                                "not read", table_name, kind)
+                    continue
                 found[table_name] = kind
     return found
 
