@@ -12,7 +12,11 @@ need:
   1568 or 25680 are not);
 * ``unknown-tambon``: a tambon code that is not one of the district's;
 * ``missing-value``: an empty cell in a tambon or date column, or in a field
-  the schema marks required.
+  the schema marks required;
+* ``not-a-date``: a cell of a date or datetime field that is not a date as
+  Thai tables write them (``15/03/2568``, ``2568-03-15``, ``2025-03-15``, with
+  or without a time). Those fields are read as text by Frictionless, whose
+  date parser knows neither the Buddhist Era nor day-first dates.
 
 The report is a JSON-ready dict with every error in Thai and English.
 """
@@ -48,6 +52,8 @@ MESSAGES = {
     "missing-value": ("แถว {row} คอลัมน์ \"{label}\" ว่าง", "Row {row}, column \"{label}\" is empty"),
     "extra-cell": ("แถว {row} มีค่าเกินจำนวนคอลัมน์", "Row {row} has more cells than there are columns"),
     "blank-row": ("แถว {row} ว่างทั้งแถว", "Row {row} is blank"),
+    "not-a-date": ("แถว {row} คอลัมน์ \"{label}\": \"{cell}\" ไม่ใช่วันที่",
+                   "Row {row}, column \"{label}\": \"{cell}\" is not a date"),
     "implausible-year": ("แถว {row} คอลัมน์ \"{label}\": ปี {cell} ไม่อยู่ในช่วงที่เป็นไปได้ "
                          "(พ.ศ. {first_be}–{last_be} หรือ ค.ศ. {first_ce}–{last_ce})",
                          "Row {row}, column \"{label}\": the year in \"{cell}\" is not plausible "
@@ -74,6 +80,13 @@ class UnknownTambon(errors.CellError):
     template = "{cell} is not a tambon code of the district"
 
 
+class NotADate(errors.CellError):
+    type = "not-a-date"
+    title = "Not a date"
+    description = "A cell of a date column is not a date."
+    template = "{cell} is not a date"
+
+
 class MissingValue(errors.CellError):
     type = "missing-value"
     title = "Missing value"
@@ -85,13 +98,14 @@ class ThaiTableCheck(Check):
     """Years, tambon codes and required cells, row by row."""
 
     type = "maemoh-thai-table"
-    Errors = [ImplausibleYear, UnknownTambon, MissingValue]
+    Errors = [ImplausibleYear, UnknownTambon, MissingValue, NotADate]
 
-    def __init__(self, tambon_codes, this_year, required=()):
+    def __init__(self, tambon_codes, this_year, required=(), dates=()):
         super().__init__()
         self.tambon_codes = {str(c) for c in tambon_codes}
         self.this_year = this_year
         self.required = set(required)
+        self.dates = set(dates)
 
     def validate_row(self, row):
         for name in row.field_names:
@@ -99,7 +113,7 @@ class ThaiTableCheck(Check):
             text = "" if cell is None else str(cell).strip()
             key = name.strip().lower()
             is_tambon = key in TAMBON_HEADERS
-            is_date = bool(DATE_HEADER.search(name))
+            is_date = name in self.dates or bool(DATE_HEADER.search(name))
             if not text:
                 if is_tambon or is_date or name in self.required:
                     yield MissingValue.from_row(row, note="empty", field_name=name)
@@ -110,6 +124,8 @@ class ThaiTableCheck(Check):
                 match = DATE_VALUE.match(text)
                 if match and not plausible_year(int(match.group(1) or match.group(2)), self.this_year):
                     yield ImplausibleYear.from_row(row, note=text, field_name=name)
+                elif not match and name in self.dates:
+                    yield NotADate.from_row(row, note=text, field_name=name)
             elif is_date and isinstance(cell, int) and not plausible_year(cell, self.this_year):
                 yield ImplausibleYear.from_row(row, note=text, field_name=name)
 
@@ -176,9 +192,13 @@ def check_table(path: str, *, file_format: str, schema: dict | None = None, tamb
         options["encoding"] = encoding
         if file_format == "tsv":
             options["dialect"] = frictionless.Dialect(controls=[frictionless.formats.CsvControl(delimiter="\t")])
-    required = [f["name"] for f in (schema or {}).get("fields", [])
-                if f.get("constraints", {}).get("required")]
-    check = ThaiTableCheck(tambon_codes, today.year, required)
+    fields = (schema or {}).get("fields", [])
+    required = [f["name"] for f in fields if f.get("constraints", {}).get("required")]
+    dates = [f["name"] for f in fields if f.get("type") in ("date", "datetime")]
+    if dates:  # checked by ThaiTableCheck, which reads the Buddhist Era
+        schema = dict(schema, fields=[dict(f, type="string", format="default") if f["name"] in dates else f
+                                      for f in fields])
+    check = ThaiTableCheck(tambon_codes, today.year, required, dates)
     try:
         if schema is not None:
             options["schema"] = Schema.from_descriptor(schema)

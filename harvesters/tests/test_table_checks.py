@@ -94,3 +94,15 @@ def test_encoding_detection(data, encoding):
                                              (1568, False), (1956, False), (2027, True), (25680, False)])
 def test_plausible_years(year, plausible):
     assert table_checks.plausible_year(year, TODAY.year) is plausible
+
+
+def test_dates_typed_by_the_dictionary_accept_the_buddhist_era(tmp_path):
+    """After xloader types a column of BE dates as timestamp, the original file still passes."""
+    text = "วันที่,รหัสตำบล,ค่า\n15/03/2568,520201,1\n2568-03-16,520202,2\n2025-03-17 10:00,520203,3\nพรุ่งนี้,520204,4\n"
+    path = write(tmp_path, "dates.csv", text, "cp874")
+    schema = table_checks.schema_from_dictionary([
+        {"id": "วันที่", "type": "timestamp"}, {"id": "รหัสตำบล", "type": "text"}, {"id": "ค่า", "type": "numeric"}])
+    report = table_checks.check_table(path, file_format="csv", schema=schema, tambon_codes=TAMBONS, today=TODAY)
+    (error,) = report["errors"]
+    assert (error["type"], error["row"], error["cell"]) == ("not-a-date", 5, "พรุ่งนี้")
+    assert error["message_th"] == 'แถว 5 คอลัมน์ "วันที่": "พรุ่งนี้" ไม่ใช่วันที่'

@@ -166,7 +166,7 @@ class PdfViewPlugin(p.SingletonPlugin):
     viewer, with a download link where it has none. Only uploads, served by
     the site itself: a linked PDF could be any page. Its template comes with
     the ``maemoh`` plugin."""
-    p.implements(p.IResourceView)
+    p.implements(p.IResourceView, inherit=True)
 
     def info(self):
         return {"name": "maemoh_pdf_view", "title": "PDF", "icon": "file-pdf", "iframed": False,
@@ -178,6 +178,3 @@ class PdfViewPlugin(p.SingletonPlugin):
 
     def view_template(self, context, data_dict):
         return "maemoh/pdf_view.html"
-
-    def form_template(self, context, data_dict):
-        return None

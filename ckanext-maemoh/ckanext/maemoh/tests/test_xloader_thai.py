@@ -100,7 +100,6 @@ def test_each_format_gets_its_views_without_anyone_adding_them(app, create_datas
                                  url="https://example.org/report.pdf", format="PDF")
     assert helpers.call_action("resource_view_list", id=linked["id"]) == []  # could be any page
     page = app.get(f"/dataset/{dataset['name']}/resource/{created['pdf']['id']}").get_data(as_text=True)
-    open("/tmp/pdfpage.html", "w").write(page)
     assert f'<object data="{created["pdf"]["url"]}" type="application/pdf"' in page
     assert "ดาวน์โหลดไฟล์ PDF" in page
 
