@@ -93,7 +93,7 @@ from shapely.geometry import Point
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock, places, risk_inputs, risk_publish
-from ckanext.maemoh.risk_jobs import air_quality, aqi, dimensions, hazards, pipeline
+from ckanext.maemoh.risk_jobs import air_quality, aqi, dimensions, hazards
 
 log = logging.getLogger(__name__)
 
