@@ -52,3 +52,10 @@ def test_where_local_statistics_apply():
     assert not dimensions.get("composite").local_statistics("tambon")[0]
     with pytest.raises(ValueError, match="one of"):
         dimensions.get("noise")
+
+
+def test_the_risk_classes_and_the_risk_index_scale_agree():
+    from ckanext.maemoh.risk_jobs import composite
+    assert [c.upper for c in composite.RISK_CLASSES[:-1]] == list(scales.RISK_INDEX.upper_bounds)
+    assert [c.label_en for c in composite.RISK_CLASSES] == list(scales.RISK_INDEX.labels_en)
+    assert [c.label_th for c in composite.RISK_CLASSES] == list(scales.RISK_INDEX.labels_th)
