@@ -10,6 +10,13 @@ from ckanext.maemoh import vocabularies
 # Multi-valued fields, stored as JSON lists, indexed as vocab_<field>.
 LIST_FIELDS = ("theme", "tambons")
 TRANSLATED_FIELDS = ("title_translated", "notes_translated")
+#: coded fields whose Thai and English labels are indexed as words -> their vocabulary
+LABELLED_FIELDS = {"theme": "theme", "tambons": "tambon", "network": "network",
+                   "measured_parameters": "variable", "risk_dimension": "risk_dimension",
+                   "gpc_level": "gpc_level"}
+#: subfields of the repeating ``variables`` field -> their vocabulary
+VARIABLE_SUBFIELDS = {"variable": "variable", "unit": "unit"}
+LABELS_FIELD = "extras_maemoh_labels"  # extras_* are copied into Solr's full-text field
 
 
 def shape_for_index(pkg_dict):
@@ -25,10 +32,35 @@ def shape_for_index(pkg_dict):
             plain = "\n".join(texts.values())
             pkg_dict[field] = plain
             pkg_dict[f"extras_{field}"] = plain
-    agency_type = _agency_type(pkg_dict.get("owner_org"))
-    if agency_type:
-        pkg_dict["vocab_agency_type"] = [agency_type]
+    org = _organization(pkg_dict.get("owner_org"))
+    if org.get("agency_type"):
+        pkg_dict["vocab_agency_type"] = [org["agency_type"]]
+    pkg_dict[LABELS_FIELD] = "\n".join(labels(pkg_dict, org))
     return pkg_dict
+
+
+def labels(pkg_dict, org):
+    """The Thai and English labels of a dataset's codes, its type, and its
+    organisation's title and agency type: what it is about, as words."""
+    coded = [(vocabulary, code) for field, vocabulary in LABELLED_FIELDS.items()
+             for code in _codes(pkg_dict.get(field))]
+    for item in _json(pkg_dict.get("variables"), default=[]):
+        if isinstance(item, dict):
+            coded += [(vocabulary, item.get(key)) for key, vocabulary in VARIABLE_SUBFIELDS.items()
+                      if item.get(key)]
+    coded += [("dataset_type", pkg_dict.get("type") or "dataset"), ("agency_type", org.get("agency_type"))]
+    words = [vocabularies.label(vocabulary, str(code), lang) for vocabulary, code in coded if code
+             for lang in ("th", "en")]
+    words.append(org.get("title") or "")
+    return [word for word in dict.fromkeys(words) if word]
+
+
+def _codes(value):
+    """The codes of a field stored as a list, a JSON list or one code."""
+    value = _json(value, default=[]) if isinstance(value, str) and value.startswith("[") else value
+    if not value:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _json(value, default):
@@ -40,13 +72,12 @@ def _json(value, default):
     return value or default
 
 
-def _agency_type(org_id):
+def _organization(org_id):
     if not org_id:
-        return None
-    org = tk.get_action("organization_show")(
+        return {}
+    return tk.get_action("organization_show")(
         {"ignore_auth": True}, {"id": org_id, "include_datasets": False,
                                 "include_users": False, "include_extras": True})
-    return org.get("agency_type")
 
 
 def request_lang():

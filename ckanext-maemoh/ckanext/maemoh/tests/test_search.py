@@ -66,3 +66,30 @@ def test_the_dataset_is_indexed_in_solr(dataset):
     response.raise_for_status()
     docs = response.json()["response"]["docs"]
     assert docs == [{"name": "sop-pat-air"}]
+
+
+@pytest.fixture
+def station(app):
+    """A station whose title is only a place: a health centre of Sop Pat."""
+    org = factories.Organization(name="pcd", title="Pollution Control Department", agency_type="government")
+    from ckanext.maemoh.tests.conftest import TYPE_FIELDS
+    return helpers.call_action("package_create", context={"user": factories.Sysadmin()["name"]},
+                               **valid_dataset(
+                                   type="sensor-station", name="air4thai-station-99t", owner_org=org["id"],
+                                   title_translated={"th": "โรงพยาบาลส่งเสริมสุขภาพตำบลบ้านสบป้าด"},
+                                   notes_translated={"th": "สถานีตรวจวัด"}, theme=["air"], tambons=["520205"],
+                                   **TYPE_FIELDS["sensor-station"]))
+
+
+@pytest.mark.parametrize("query", ["ฝุ่น", "คุณภาพอากาศ", "air quality", "Sop Pat", "สบป้าด", "PM2.5",
+                                   "Pollution Control Department", "monitoring station", "Air4Thai"])
+def test_a_station_is_found_by_the_labels_of_its_codes(app, station, query):
+    assert _search(app, query) == ["air4thai-station-99t"]
+
+
+def test_labels_of_codes_are_indexed_in_both_languages(station):
+    from ckanext.maemoh import search
+    shown = helpers.call_action("package_show", id=station["id"])
+    words = search.labels(shown, {"title": "Pollution Control Department", "agency_type": "government"})
+    assert {"คุณภาพอากาศ", "Air quality", "สบป้าด", "Sop Pat", "ฝุ่น PM2.5", "PM2.5", "สถานีตรวจวัด",
+            "Monitoring station", "หน่วยงานราชการ", "Pollution Control Department"} <= set(words)
