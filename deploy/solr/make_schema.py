@@ -12,6 +12,9 @@ and makes the full-text field type "text" split Thai into words: Thai is
 written without spaces, so CKAN's whitespace tokenizer would index a whole
 Thai sentence as one word. Lucene's ThaiTokenizer (dictionary-based, from the
 JDK) splits Thai and still splits other scripts at spaces and punctuation.
+The query-time synonyms (``synonyms.txt``, kept as data) are read with the
+same tokenizer, so a Thai entry such as ฝุ่นละออง matches the words a query
+is split into.
 
 The input text is kept as is (comments and layout included); the new
 definitions are inserted just before </types> and </fields>.  Anything that
@@ -47,6 +50,8 @@ for _name in ("minx", "maxx", "miny", "maxy"):
 MARKER = "added by deploy/solr/make_schema.py for ckanext-spatial"
 WHITESPACE_TOKENIZER = '<tokenizer class="solr.WhitespaceTokenizerFactory"/>'
 THAI_TOKENIZER = '<tokenizer class="solr.ThaiTokenizerFactory"/>'
+SYNONYMS = '<filter class="solr.SynonymGraphFilterFactory" synonyms="synonyms.txt"'
+THAI_SYNONYMS = SYNONYMS + ' tokenizerFactory="solr.ThaiTokenizerFactory"'
 
 
 def die(msg):
@@ -82,9 +87,10 @@ def use_thai_tokenizer(text):
     block = text[start:end]
     if THAI_TOKENIZER in block:
         return text
-    if block.count(WHITESPACE_TOKENIZER) != 2:
-        die('fieldType "text" does not have the two whitespace tokenizers expected')
-    return text[:start] + block.replace(WHITESPACE_TOKENIZER, THAI_TOKENIZER) + text[end:]
+    if block.count(WHITESPACE_TOKENIZER) != 2 or block.count(SYNONYMS) != 1:
+        die('fieldType "text" does not have the two whitespace tokenizers and the synonym filter expected')
+    block = block.replace(WHITESPACE_TOKENIZER, THAI_TOKENIZER).replace(SYNONYMS, THAI_SYNONYMS)
+    return text[:start] + block + text[end:]
 
 
 def main(argv):

@@ -81,7 +81,7 @@ def station(app):
                                    **TYPE_FIELDS["sensor-station"]))
 
 
-@pytest.mark.parametrize("query", ["ฝุ่น", "คุณภาพอากาศ", "air quality", "Sop Pat", "สบป้าด", "PM2.5",
+@pytest.mark.parametrize("query", ["ฝุ่น", "ฝุ่นละออง", "dust", "คุณภาพอากาศ", "air quality", "air pollution", "Sop Pat", "สบป้าด", "PM2.5",
                                    "Pollution Control Department", "monitoring station", "Air4Thai"])
 def test_a_station_is_found_by_the_labels_of_its_codes(app, station, query):
     assert _search(app, query) == ["air4thai-station-99t"]
@@ -93,3 +93,25 @@ def test_labels_of_codes_are_indexed_in_both_languages(station):
     words = search.labels(shown, {"title": "Pollution Control Department", "agency_type": "government"})
     assert {"คุณภาพอากาศ", "Air quality", "สบป้าด", "Sop Pat", "ฝุ่น PM2.5", "PM2.5", "สถานีตรวจวัด",
             "Monitoring station", "หน่วยงานราชการ", "Pollution Control Department"} <= set(words)
+
+
+@pytest.fixture
+def haze(app):
+    org = factories.Organization(agency_type="government")
+    return helpers.call_action("package_create", context={"user": factories.Sysadmin()["name"]},
+                               **valid_dataset(name="haze-reports", owner_org=org["id"], theme=["disaster"],
+                                               title_translated={"th": "รายงานหมอกควันและไฟป่า"},
+                                               notes_translated={"th": "จุดที่พบหมอกควันจากการเผาในที่โล่ง"}))
+
+
+@pytest.mark.parametrize("query", ["haze", "smoke", "wildfire", "หมอกควัน", "ไฟป่า"])
+def test_synonyms_find_thai_words_from_english_and_thai(app, haze, query):
+    """deploy/solr/synonyms.txt, applied at query time (Thai and English together)."""
+    assert _search(app, query) == ["haze-reports"]
+
+
+def test_the_synonyms_file_is_the_cores(ckan_config):
+    core = requests.get(f"{ckan_config['solr_url']}/schema/fieldtypes/text", timeout=10).json()
+    (synonyms,) = [f for f in core["fieldType"]["queryAnalyzer"]["filters"]
+                   if f["class"] == "solr.SynonymGraphFilterFactory"]
+    assert synonyms["synonyms"] == "synonyms.txt" and synonyms["tokenizerFactory"] == "solr.ThaiTokenizerFactory"
