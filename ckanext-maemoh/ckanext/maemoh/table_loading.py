@@ -15,7 +15,6 @@ hooks call this module:
 Encodings and Thai column names: :mod:`.xloader_thai`. xloader's API token for ``make run``:
 :func:`loader_token` (``ckan maemoh xloader-token``).
 """
-import datetime
 import json
 import logging
 
@@ -74,7 +73,7 @@ def record_error(resource_id, message):
     context = {"ignore_auth": True, "session": model.meta.create_local_session()}
     task = {"entity_id": resource_id, "entity_type": "resource", "task_type": "xloader", "key": "xloader",
             "state": "error", "value": "{}", "error": json.dumps({"message": message}, ensure_ascii=False),
-            "last_updated": str(datetime.datetime.utcnow())}
+            "last_updated": str(clock.now().replace(tzinfo=None))}  # naive UTC, as xloader writes it
     try:
         task["id"] = tk.get_action("task_status_show")(dict(context), {
             "entity_id": resource_id, "task_type": "xloader", "key": "xloader"})["id"]

@@ -8,13 +8,12 @@ import json
 import pytest
 from werkzeug.datastructures import FileStorage
 
-import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh import demo_ghg, ghg_runs
 from ckanext.maemoh.tests.conftest import valid_dataset
-from ckanext.maemoh.tests.test_table_loading import TOKEN_OPTION, derived_ini, worker
+from ckanext.maemoh.tests.test_table_loading import derived_ini, worker, xloader_site
 
 # landfill methane reported per tambon for a year after the demo's
 ACTIVITY = ("year,tambon_code,activity,quantity,unit\r\n"
@@ -26,21 +25,10 @@ ACTIVITY = ("year,tambon_code,activity,quantity,unit\r\n"
 def uploaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path):
     """``{org name: resource}`` of the same activity table uploaded by the
     district (trusted) and by another organisation, loaded into the DataStore."""
-    plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("harvest")
-    reset_queues()
-    sysadmin = factories.Sysadmin()
-    token = helpers.call_action("api_token_create", context={"user": sysadmin["name"]},
-                                user=sysadmin["name"], name="xloader")["token"]
-    before = tk.config.get(TOKEN_OPTION)
-    tk.config[TOKEN_OPTION] = token
-    try:
+    with xloader_site(reset_db, migrate_db_for, reset_queues) as (sysadmin, _token):
         district = factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
         other = factories.Organization(agency_type="private")
-        for line in demo_ghg.load(district["name"]):
-            pass
+        list(demo_ghg.load(district["name"]))
         resources = {}
         for org in (district, other):
             dataset = helpers.call_action("package_create", context={"user": sysadmin["name"]},
@@ -50,9 +38,6 @@ def uploaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path):
                 name="Landfill 2568", upload=FileStorage(io.BytesIO(ACTIVITY), "landfill-2568.csv"))
         worker(derived_ini(tmp_path / "worker.ini", {"ckanext.xloader.site_url": live_server}))
         yield {name: helpers.call_action("resource_show", id=r["id"]) for name, r in resources.items()}, district
-    finally:
-        tk.config[TOKEN_OPTION] = before
-        plugins.unload_non_system_plugins()
 
 
 def test_a_trusted_agency_table_becomes_an_inventory_input(uploaded):

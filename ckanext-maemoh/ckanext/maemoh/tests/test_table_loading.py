@@ -3,6 +3,7 @@ real uploads through the Action API, a linked file on a local server, a real
 ``ckan run`` web server (xloader's jobs fetch uploads and report back over
 HTTP) and a real ``ckan jobs worker``.
 """
+import contextlib
 import dataclasses
 import io
 import os
@@ -104,11 +105,10 @@ def worker(ini):
     return done.stderr
 
 
-@pytest.fixture(scope="module")
-def loaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path_factory):
-    """Every file of :data:`UPLOADS` uploaded, one linked, one link to an
-    internal address; xloader's jobs run by a worker whose site is the live
-    server (``ckanext.xloader.site_url``, as an operator behind a proxy sets it)."""
+@contextlib.contextmanager
+def xloader_site(reset_db, migrate_db_for, reset_queues):
+    """A clean catalogue and queues, and a sysadmin whose API token xloader's
+    jobs use (``ckanext.xloader.api_token``); yields ``(sysadmin, token)``."""
     plugins.load_all()
     reset_db()
     migrate_db_for("activity")
@@ -117,12 +117,24 @@ def loaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path_factory
     sysadmin = factories.Sysadmin()
     token = helpers.call_action("api_token_create", context={"user": sysadmin["name"]},
                                 user=sysadmin["name"], name="xloader")["token"]
-    ini = derived_ini(tmp_path_factory.mktemp("xloader") / "worker.ini",
-                      {"ckanext.xloader.site_url": live_server})
     before = tk.config.get(TOKEN_OPTION)
     tk.config[TOKEN_OPTION] = token
-    context = {"user": sysadmin["name"]}
     try:
+        yield sysadmin, token
+    finally:
+        tk.config[TOKEN_OPTION] = before
+        plugins.unload_non_system_plugins()
+
+
+@pytest.fixture(scope="module")
+def loaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path_factory):
+    """Every file of :data:`UPLOADS` uploaded, one linked, one link to an
+    internal address; xloader's jobs run by a worker whose site is the live
+    server (``ckanext.xloader.site_url``, as an operator behind a proxy sets it)."""
+    with xloader_site(reset_db, migrate_db_for, reset_queues) as (sysadmin, token):
+        ini = derived_ini(tmp_path_factory.mktemp("xloader") / "worker.ini",
+                          {"ckanext.xloader.site_url": live_server})
+        context = {"user": sysadmin["name"]}
         with ReplayServer(lambda request: (200, {"Content-Type": "text/csv"}, LINKED)) as server:
             org = factories.Organization(agency_type="government")
             dataset = helpers.call_action("package_create", context=dict(context),
@@ -138,9 +150,6 @@ def loaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path_factory
             requests_seen = list(server.requests)
         dataset = helpers.call_action("package_show", id=dataset["id"])
         yield Loaded(dataset, {r["name"]: r for r in dataset["resources"]}, log, requests_seen, token, ini)
-    finally:
-        tk.config[TOKEN_OPTION] = before
-        plugins.unload_non_system_plugins()
 
 
 def records(resource):
