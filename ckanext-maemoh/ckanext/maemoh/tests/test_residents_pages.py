@@ -11,7 +11,7 @@ from ckanext.maemoh.tests.test_risk_runs import harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
-NOW = clock.now()  # frozen by test.ini
+NOW = clock.now().replace(minute=0, second=0, microsecond=0)  # frozen by test.ini; the hour, as the sources report
 TAMBONS_TH = ["บ้านดง", "นาสัก", "จางเหนือ", "แม่เมาะ", "สบป้าด"]
 TAMBONS_EN = ["Ban Dong", "Na Sak", "Chang Nuea", "Mae Mo", "Sop Pat"]
 

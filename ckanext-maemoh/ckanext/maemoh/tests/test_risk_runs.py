@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk"
 REPLAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "deploy", "demo",
                       "replay_sources.py")
 BBOX = [99.62, 18.19, 100.06, 18.63]
-NOW = clock.now()  # frozen by test.ini
+NOW = clock.now().replace(minute=0, second=0, microsecond=0)  # frozen by test.ini; the hour, as the sources report
 RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)",
              "Risk per tambon"}
 
