@@ -151,7 +151,8 @@ def _station(key, doc, variables):
         key, NETWORK, str(doc.get("nameTH") or "").strip(),
         str(doc.get("nameEN") or "").strip(), latitude, longitude,
         variables=variables, timezone="Asia/Bangkok",
-        operator="Pollution Control Department", attribution=ATTRIBUTION, licence="")
+        operator="Pollution Control Department", attribution=ATTRIBUTION, licence="",
+        instrument_class="reference")  # PCD's national network of monitoring stations
 
 
 def _latest(key, doc):

@@ -219,7 +219,7 @@ def _station(key, fields):
         name_en=str(fields.get("dustboy_name_en") or "").strip(),
         latitude=place[0], longitude=place[1],
         variables=tuple(variable for variable, _unit in VALUES.values()),
-        operator=OPERATOR, attribution=ATTRIBUTION)
+        operator=OPERATOR, attribution=ATTRIBUTION, instrument_class="low-cost")
 
 
 def _time(value):

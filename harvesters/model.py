@@ -77,6 +77,7 @@ class Station:
     timezone: str = "Asia/Bangkok"
     elevation_m: float | None = None
     operator: str = ""
+    instrument_class: str = ""     # "reference", "low-cost", or "" when the source does not say
     attribution: str = ""
     licence: str = ""
     first_observation: datetime.datetime | None = None

@@ -223,11 +223,17 @@ def _station(station_id, location, variables, where):
         variables=tuple(dict.fromkeys(variable for _, variable in variables)),
         timezone=_field(location, "timezone", str) or BANGKOK.key,
         operator=owner or provider,
+        instrument_class=_instrument_class(location.get("isMonitor")),
         attribution="; ".join(dict.fromkeys(c for c in credits if c)),
         licence="; ".join(dict.fromkeys(_name(item) for item in licences if _name(item))),
         first_observation=_optional_utc(location.get("datetimeFirst")),
         last_observation=_optional_utc(location.get("datetimeLast")),
     )
+
+
+def _instrument_class(is_monitor):
+    """OpenAQ's ``isMonitor``: true for reference monitors, false for sensors."""
+    return {True: "reference", False: "low-cost"}.get(is_monitor, "") if isinstance(is_monitor, bool) else ""
 
 
 def _measurement(station_id, variable, item, ref):

@@ -3,6 +3,9 @@
 # no system package): embedded Jetty (JettySolrRunner) on 127.0.0.1 only.
 #
 #   deploy/services/solr.sh start|stop|status
+#   deploy/services/solr.sh reload [CORE...]   copy deploy/solr's configuration
+#       (synonyms.txt included) into the running cores and reload them: an
+#       edit of the synonyms takes effect without a restart or a reindex
 #
 # Environment:
 #   MAEMOH_VAR   absolute path of the (git-ignored) state folder; default <repo>/var
@@ -11,6 +14,7 @@
 #                start: CKAN's schema.xml is taken from the installed package)
 #   SOLR_JAVA_OPTS  extra JVM options (optional)
 #   SOLR_READY_TIMEOUT  seconds start waits for the cores; default 120
+#   SOLR_SYNONYMS  the synonyms file to install; default deploy/solr/synonyms.txt
 #
 # State:
 #   $MAEMOH_VAR/solr/classpath.txt   jars resolved by Maven from deploy/solr/pom.xml
@@ -33,6 +37,7 @@ CLASSPATH_FILE=$STATE/classpath.txt
 LOG=$LOG_DIR/solr.log
 PIDFILE=$RUN_DIR/solr.pid
 BASE_URL=http://127.0.0.1:$SOLR_PORT/solr
+SYNONYMS=${SOLR_SYNONYMS:-$SRC/synonyms.txt}
 READY_TIMEOUT=${SOLR_READY_TIMEOUT:-120}   # seconds to wait for both cores
 STOP_TIMEOUT=20     # seconds between TERM and KILL
 
@@ -130,19 +135,31 @@ check_ckan_python() {
     [[ -x $CKAN_PYTHON ]] || die "solr: CKAN_PYTHON=$CKAN_PYTHON is not an executable"
 }
 
-write_conf() {
-    local ckan_schema core
-    ckan_schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
+ckan_schema() {
+    local schema
+    schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
         die "solr: cannot import ckan with $CKAN_PYTHON"
-    [[ -f $ckan_schema ]] || die "solr: CKAN schema not found: $ckan_schema"
+    [[ -f $schema ]] || die "solr: CKAN schema not found: $schema"
+    echo "$schema"
+}
 
+# write_core_conf CORE SCHEMA: the core's conf/ from deploy/solr and CKAN's schema.
+write_core_conf() {
+    local core=$1
+    mkdir -p "$SOLR_HOME/$core/conf"
+    "$CKAN_PYTHON" "$SRC/make_schema.py" "$2" "$SOLR_HOME/$core/conf/schema.xml" >/dev/null
+    cp -f "$SRC/solrconfig.xml" "$SRC/protwords.txt" "$SOLR_HOME/$core/conf/"
+    cp -f "$SYNONYMS" "$SOLR_HOME/$core/conf/synonyms.txt"
+}
+
+write_conf() {
+    local schema core
+    schema=$(ckan_schema)
     mkdir -p "$SOLR_HOME"
     cp -f "$SRC/solr.xml" "$SOLR_HOME/solr.xml"
     for core in "${CORES[@]}"; do
-        mkdir -p "$SOLR_HOME/$core/conf"
+        write_core_conf "$core" "$schema"
         printf 'name=%s\n' "$core" >"$SOLR_HOME/$core/core.properties"
-        "$CKAN_PYTHON" "$SRC/make_schema.py" "$ckan_schema" "$SOLR_HOME/$core/conf/schema.xml" >/dev/null
-        cp -f "$SRC/solrconfig.xml" "$SRC/protwords.txt" "$SRC/synonyms.txt" "$SOLR_HOME/$core/conf/"
     done
 }
 
@@ -213,6 +230,21 @@ do_stop() {
     say "solr: stopped"
 }
 
+do_reload() {
+    local schema core cores=("$@")
+    ((${#cores[@]})) || cores=("${CORES[@]}")
+    our_pid >/dev/null || die "solr: not running (start it with '$0 start')"
+    check_ckan_python
+    schema=$(ckan_schema)
+    for core in "${cores[@]}"; do
+        [[ -f $SOLR_HOME/$core/core.properties ]] || die "solr: no core '$core' in $SOLR_HOME"
+        write_core_conf "$core" "$schema"
+        curl -sf --max-time 120 -o /dev/null "$BASE_URL/admin/cores?action=RELOAD&core=$core&wt=json" ||
+            die "solr: core '$core' did not reload; its configuration is in $SOLR_HOME/$core/conf (see $LOG)"
+        say "solr: reloaded core $core"
+    done
+}
+
 do_status() {
     local pid running_port
     if ! pid=$(our_pid); then
@@ -243,6 +275,7 @@ lock() {
 case ${1:-} in
     start) lock; do_start ;;
     stop) lock; do_stop ;;
+    reload) lock; shift; do_reload "$@" ;;
     status) do_status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|status|reload [CORE...]" >&2; exit 2 ;;
 esac

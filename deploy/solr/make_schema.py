@@ -16,6 +16,11 @@ The query-time synonyms (``synonyms.txt``, kept as data) are read with the
 same tokenizer, so a Thai entry such as ฝุ่นละออง matches the words a query
 is split into.
 
+For spelling suggestions it adds a field "spell" (fieldType text_spell: Thai
+words, lower case, not stemmed, so a suggestion is a word people write),
+copied from the words a dataset is about: title, description, tags and the
+labels of its codes (``extras_maemoh_labels``).
+
 The input text is kept as is (comments and layout included); the new
 definitions are inserted just before </types> and </fields>.  Anything that
 already exists under the same name is left alone, so running the script on
@@ -35,6 +40,11 @@ FIELD_TYPES = {
         ' validationRule="repairBuffer0" distErrPct="0.025"'
         ' maxDistErr="0.001" distanceUnits="kilometers"/>'
     ),
+    "text_spell": (
+        '<fieldType name="text_spell" class="solr.TextField" positionIncrementGap="100">'
+        '<analyzer><tokenizer class="solr.ThaiTokenizerFactory"/>'
+        '<filter class="solr.LowerCaseFilterFactory"/></analyzer></fieldType>'
+    ),
 }
 FIELDS = {
     "spatial_geom": (
@@ -42,12 +52,18 @@ FIELDS = {
         ' indexed="true" stored="true" multiValued="true"/>'
     ),
 }
+FIELDS["spell"] = (
+    '<field name="spell" type="text_spell" indexed="true" stored="false" multiValued="true"/>'
+)
 for _name in ("minx", "maxx", "miny", "maxy"):
     FIELDS[_name] = (
         f'<field name="{_name}" type="pfloat" indexed="true" stored="true"/>'
     )
 
-MARKER = "added by deploy/solr/make_schema.py for ckanext-spatial"
+SPELL_SOURCES = ("title", "notes", "tags", "extras_title_translated",
+                 "extras_notes_translated", "extras_maemoh_labels")
+
+MARKER = "added by deploy/solr/make_schema.py"
 WHITESPACE_TOKENIZER = '<tokenizer class="solr.WhitespaceTokenizerFactory"/>'
 THAI_TOKENIZER = '<tokenizer class="solr.ThaiTokenizerFactory"/>'
 SYNONYMS = '<filter class="solr.SynonymGraphFilterFactory" synonyms="synonyms.txt"'
@@ -120,6 +136,9 @@ def main(argv):
 
     text = insert_before(text, "</types>", new_types)
     text = insert_before(text, "</fields>", new_fields)
+    text = insert_before(text, "</schema>", [
+        f'<copyField source="{source}" dest="spell"/>' for source in SPELL_SOURCES
+        if f'<copyField source="{source}" dest="spell"/>' not in text])
     text = use_thai_tokenizer(text)
 
     # sanity check: the result must parse and contain everything we need

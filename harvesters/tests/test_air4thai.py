@@ -115,7 +115,8 @@ def test_parse_current_shape_with_history_gives_the_exact_records():
         "Health Promotion Hospital Sob Pad, Lampang", 18.250747, 99.763986,
         variables=("pm25", "pm10", "o3", "co", "no2", "so2"), timezone="Asia/Bangkok",
         operator="Pollution Control Department",
-        attribution="Pollution Control Department (Air4Thai)", licence="")]
+        attribution="Pollution Control Department (Air4Thai)", licence="",
+        instrument_class="reference")]
     assert batch.observations == EXPECTED_38T_OBSERVATIONS
     assert batch.rejects == EXPECTED_38T_REJECTS
     assert batch.detections == []

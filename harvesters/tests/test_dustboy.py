@@ -125,7 +125,7 @@ def test_parse_one_record_in_the_bangkok_time_zone(provider):
         name_en="Mae Moh Witthaya School", latitude=18.2869, longitude=99.6583,
         variables=("pm25", "pm10", "temperature", "relative-humidity"),
         operator="CCDC, Chiang Mai University",
-        attribution="CCDC, Chiang Mai University (DustBoy)")]
+        attribution="CCDC, Chiang Mai University (DustBoy)", instrument_class="low-cost")]
     # 09:00 Asia/Bangkok is 02:00 UTC; pm25_th_aqi and th_color are ignored.
     assert batch.observations == [
         observation("5201", "pm25", 87.5, "ug/m3", 2, "values.pm25"),

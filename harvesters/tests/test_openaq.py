@@ -154,7 +154,7 @@ def test_parse_gives_exact_station_observations_and_rejects(raw):
         name_en="Provincial Waterworks Authority Mae Moh",
         latitude=18.282664, longitude=99.659873,
         variables=("pm25", "pm10", "o3", "co", "no2", "so2"), timezone="Asia/Bangkok",
-        operator="Pollution Control Department",
+        operator="Pollution Control Department", instrument_class="reference",
         attribution="Pollution Control Department, Thailand (http://air4thai.pcd.go.th); Air4Thai via OpenAQ",
         licence="CC BY 4.0",
         first_observation=datetime.datetime(2016, 5, 11, 9, tzinfo=UTC), last_observation=at(1, 4),
@@ -192,6 +192,17 @@ def test_every_licence_of_a_location_is_kept():
         "CC BY-SA 4.0; CC BY 4.0", "AirGradient (https://www.airgradient.com); AirGradient via OpenAQ",
         "Sop Pat School")
     assert station.variables == ()  # nothing fetched, nothing claimed
+
+
+@pytest.mark.parametrize("is_monitor, expected", [(True, "reference"), (False, "low-cost"),
+                                                   (None, ""), ("false", "")])
+def test_is_monitor_tells_a_reference_monitor_from_a_low_cost_sensor(is_monitor, expected):
+    location = json.loads(fixture("locations-page1.json"))["results"][1]
+    location = {**location, "isMonitor": is_monitor} if is_monitor is not None else {
+        key: value for key, value in location.items() if key != "isMonitor"}
+    raw = json.dumps({"location": {"meta": {}, "results": [location]},
+                      "sensors": {"meta": {}, "results": location["sensors"]}, "measurements": {}})
+    assert parser().parse("1236034", raw).stations[0].instrument_class == expected
 
 
 def test_the_api_key_never_appears_in_errors():

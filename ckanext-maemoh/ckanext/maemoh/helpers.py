@@ -3,7 +3,7 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import table_validation, vocabularies
+from ckanext.maemoh import search, table_validation, vocabularies
 
 
 def maemoh_choices(field):
@@ -53,3 +53,8 @@ def maemoh_without_validation(resource):
     """The resource without its validation fields (shown by their own section)."""
     hidden = (table_validation.STATUS_FIELD, table_validation.REPORT_FIELD)
     return {key: value for key, value in resource.items() if key not in hidden}
+
+
+def maemoh_search_suggestion(query):
+    """A respelling of a search that found nothing ("did you mean"), or None."""
+    return search.suggestion(query)

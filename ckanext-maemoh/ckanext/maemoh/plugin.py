@@ -72,6 +72,9 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def before_dataset_index(self, pkg_dict):
         return search.shape_for_index(pkg_dict)
 
+    def before_dataset_search(self, search_params):
+        return search.weigh_fields(search_params)
+
     def after_dataset_search(self, search_results, search_params):
         search.label_facet_items(
             search_results.get("search_facets", {}), search.request_lang())

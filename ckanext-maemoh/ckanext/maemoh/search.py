@@ -1,22 +1,42 @@
-"""Index-time shaping and bilingual facets of the platform's datasets."""
+"""Index-time shaping, query weighting, spelling suggestions and bilingual
+facets of the platform's datasets."""
 import json
+import logging
 
+import pysolr
 from flask import has_request_context
 
 import ckan.plugins.toolkit as tk
+from ckan.lib.search import common as search_common
 
 from ckanext.maemoh import vocabularies
+from ckanext.maemoh.risk_jobs import dimensions
 
 # Multi-valued fields, stored as JSON lists, indexed as vocab_<field>.
 LIST_FIELDS = ("theme", "tambons")
 TRANSLATED_FIELDS = ("title_translated", "notes_translated")
 #: coded fields whose Thai and English labels are indexed as words -> their vocabulary
 LABELLED_FIELDS = {"theme": "theme", "tambons": "tambon", "network": "network",
+                   "instrument_class": "instrument_class",
                    "measured_parameters": "variable", "risk_dimension": "risk_dimension",
                    "gpc_level": "gpc_level"}
 #: subfields of the repeating ``variables`` field -> their vocabulary
 VARIABLE_SUBFIELDS = {"variable": "variable", "unit": "unit"}
 LABELS_FIELD = "extras_maemoh_labels"  # extras_* are copied into Solr's full-text field
+#: ckanext-harvest's fields, which a harvested dataset keeps as extras once it
+#: is patched: out of the full text, so it ranks the same after its first
+#: harvest as after later ones (the harvest plugin indexes its own copies)
+HARVEST_EXTRAS = ("extras_harvest_object_id", "extras_harvest_source_id", "extras_harvest_source_title")
+#: CKAN's query fields (name^4 title^4 tags^2 groups^2 text) plus the titles in
+#: both languages and the labels of a dataset's codes
+QUERY_FIELDS = f"name^4 title^4 extras_title_translated^4 {LABELS_FIELD}^2 tags^2 groups^2 text"
+#: CKAN's minimum-should-match for dismax queries (ckan/lib/search/query.py)
+MIN_MATCH = "2<-1 5<80%"
+#: edismax, not CKAN's dismax: it gives the analyzer the whole query (Solr's
+#: sow=false), so synonyms of several words ("air pollution") match
+QUERY_PARSER = "edismax"
+
+log = logging.getLogger(__name__)
 
 
 def shape_for_index(pkg_dict):
@@ -36,7 +56,42 @@ def shape_for_index(pkg_dict):
     if org.get("agency_type"):
         pkg_dict["vocab_agency_type"] = [org["agency_type"]]
     pkg_dict[LABELS_FIELD] = "\n".join(labels(pkg_dict, org))
+    for key in HARVEST_EXTRAS:
+        pkg_dict.pop(key, None)
     return pkg_dict
+
+
+def weigh_fields(search_params):
+    """Search the labels and both titles with weight, with a parser that
+    reads synonyms of several words (before_dataset_search), unless the caller
+    chose its own query fields or query parser."""
+    if "qf" not in search_params and "defType" not in search_params:
+        search_params.update(qf=QUERY_FIELDS, defType=QUERY_PARSER)
+    return search_params
+
+
+def suggestion(query):
+    """A respelling of ``query`` that finds public datasets ("did you mean"),
+    or None. Solr checks each collation against public datasets of this site,
+    so no word of a private dataset is ever suggested."""
+    query = (query or "").strip()
+    if not query or ":" in query or len(query) > 200:
+        return None
+    params = {
+        "defType": QUERY_PARSER, "qf": QUERY_FIELDS, "mm": MIN_MATCH, "q.op": "AND", "rows": 0,
+        "fq": [f'+site_id:"{tk.config["ckan.site_id"]}"', "+capacity:public", "-dataset_type:harvest"],
+        "spellcheck": "true", "spellcheck.count": 10, "spellcheck.collate": "true",
+        "spellcheck.maxCollations": 1, "spellcheck.maxCollationTries": 10,
+    }
+    try:
+        results = search_common.make_connection().search(query, **params)
+    except (pysolr.SolrError, OSError) as error:  # a suggestion is never worth an error page
+        log.warning("no spelling suggestion for a query: %s", error)
+        return None
+    collations = (results.spellcheck or {}).get("collations") or []
+    # Solr's named list, flattened: ["collation", "<text>", ...]
+    texts = [collations[i + 1] for i in range(0, len(collations) - 1, 2) if collations[i] == "collation"]
+    return next((text for text in texts if text.casefold() != query.casefold()), None)
 
 
 def labels(pkg_dict, org):
@@ -49,10 +104,26 @@ def labels(pkg_dict, org):
             coded += [(vocabulary, item.get(key)) for key, vocabulary in VARIABLE_SUBFIELDS.items()
                       if item.get(key)]
     coded += [("dataset_type", pkg_dict.get("type") or "dataset"), ("agency_type", org.get("agency_type"))]
-    words = [vocabularies.label(vocabulary, str(code), lang) for vocabulary, code in coded if code
-             for lang in ("th", "en")]
+    coded += _what_a_risk_layer_reads(pkg_dict.get("risk_dimension"))
+    words = [word for vocabulary, code in coded if code
+             for word in vocabulary_words(vocabulary, str(code))]
     words.append(org.get("title") or "")
     return [word for word in dict.fromkeys(words) if word]
+
+
+def vocabulary_words(vocabulary, code):
+    """The Thai and English labels of a code and the other words people use for it."""
+    return [vocabularies.label(vocabulary, code, lang) for lang in vocabularies.LANGUAGES] + \
+        vocabularies.also_known_as(vocabulary, code)
+
+
+def _what_a_risk_layer_reads(dimension):
+    """The themes and variables a risk layer's dimension is computed from:
+    the air risk map is about PM2.5 as much as about air."""
+    if dimension not in dimensions.REGISTRY:
+        return []
+    read = dimensions.get(dimension)
+    return [("theme", theme) for theme in read.themes] + [("variable", v) for v in read.variables]
 
 
 def _codes(value):

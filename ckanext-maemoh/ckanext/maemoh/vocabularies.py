@@ -18,7 +18,8 @@ def _all():
 
 
 def terms(name):
-    """The terms of vocabulary ``name``: dicts with ``value``, ``th``, ``en``."""
+    """The terms of vocabulary ``name``: dicts with ``value``, ``th``, ``en``
+    (and optionally ``aka``: other words people use for it)."""
     try:
         return _all()[name]
     except KeyError:
@@ -42,6 +43,13 @@ def label(name, code, lang):
     if found is None:
         return code
     return found["th"] if lang == "th" else found["en"]
+
+
+def also_known_as(name, code):
+    """Other words people use for ``code`` of vocabulary ``name`` (its
+    ``aka`` list, Thai and English), indexed for search with its labels."""
+    found = term(name, code)
+    return list(found.get("aka", ())) if found else []
 
 
 def scheming_choices(name):

@@ -107,6 +107,7 @@ def station_dataset(station, observed, owner_org, averaging_periods):
         "station_id": station.station_id,
         "network": station.network,
         "operator": station.operator,
+        **({"instrument_class": station.instrument_class} if station.instrument_class else {}),
         "measured_parameters": codes,
         "station_status": "active",
         "timezone": station.timezone,

@@ -1,4 +1,7 @@
 """Fixtures shared by the CKAN-layer tests (run against the real stack)."""
+import configparser
+import contextlib
+import importlib.util
 import json
 import pathlib
 
@@ -14,6 +17,7 @@ from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
 from ckanext.maemoh.tests.browser import browser_page, chromium_browser, live_server  # noqa: F401
 
 DEMO_DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
+DEMO_SOURCES = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
 
 
 @pytest.fixture
@@ -58,6 +62,27 @@ def portal(district):
 def demo_data():
     """The folder of real boundaries and stations the repository ships."""
     return DEMO_DATA
+
+
+@pytest.fixture
+def demo_secrets(monkeypatch):
+    """The demo sources' keys, as deploy/configure-ckan.sh merges them into var/ckan.ini."""
+    secrets = configparser.ConfigParser()
+    secrets.read(DEMO_SOURCES.parent / "secrets.ini", encoding="utf-8")
+    for key, value in secrets["app:main"].items():
+        monkeypatch.setitem(tk.config, key, value)
+
+
+@contextlib.contextmanager
+def demo_replay_server():
+    """The demo's replay server (deploy/demo/replay_sources.py), serving."""
+    from ckanext.maemoh.harvesters.replay import ReplayServer
+
+    spec = importlib.util.spec_from_file_location("replay_sources", DEMO_SOURCES.parent / "replay_sources.py")
+    replay_sources = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(replay_sources)
+    with ReplayServer(replay_sources.make_handler()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -1,35 +1,20 @@
 """`ckan maemoh load-demo` loads the real boundaries and registers the demo's
 harvest sources, once."""
-import configparser
-import importlib.util
 import json
-import pathlib
 
 import pandas as pd
 import pytest
 
-import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
 from ckanext.maemoh import risk_inputs
-from ckanext.maemoh.harvesters.replay import ReplayServer
-from ckanext.maemoh.tests.conftest import run_harvest
+from ckanext.maemoh.tests.conftest import DEMO_SOURCES, demo_replay_server, run_harvest
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
 DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-tambon-boundaries"]
-SOURCES_FILE = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
-
-
-@pytest.fixture(autouse=True)
-def demo_secrets(monkeypatch):
-    """The demo sources' keys, as deploy/configure-ckan.sh merges them into var/ckan.ini."""
-    secrets = configparser.ConfigParser()
-    secrets.read(SOURCES_FILE.parent / "secrets.ini", encoding="utf-8")
-    for key, value in secrets["app:main"].items():
-        monkeypatch.setitem(tk.config, key, value)
 
 
 @pytest.fixture
@@ -82,11 +67,11 @@ def test_a_folder_without_the_files_fails_clearly_and_creates_nothing(cli, tmp_p
 
 
 def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
-    command = ["maemoh", "load-demo", str(demo_data), "--harvest-sources", str(SOURCES_FILE),
+    command = ["maemoh", "load-demo", str(demo_data), "--harvest-sources", str(DEMO_SOURCES),
                "--replay-url", "http://127.0.0.1:8765"]
     first = cli.invoke(ckan_command, command)
     assert first.exit_code == 0, first.output
-    expected = {source["name"] for source in json.loads(SOURCES_FILE.read_text())}
+    expected = {source["name"] for source in json.loads(DEMO_SOURCES.read_text())}
     shown = {name: helpers.call_action("harvest_source_show", id=name) for name in expected}
     assert all(s["url"].startswith("http://127.0.0.1:8765") for s in shown.values())
     second = cli.invoke(ckan_command, command)
@@ -98,16 +83,12 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
 def test_the_demo_harvests_fill_the_portal(cli, demo_data):
     """What `make run` shows: the demo's harvest sources, harvested from the
     replay server, put stations with weeks of hourly data on the map."""
-    spec = importlib.util.spec_from_file_location(
-        "replay_sources", SOURCES_FILE.parent / "replay_sources.py")
-    replay_sources = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(replay_sources)
-    with ReplayServer(replay_sources.make_handler()) as server:
+    with demo_replay_server() as server:
         result = cli.invoke(ckan_command, [
-            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(SOURCES_FILE),
+            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(DEMO_SOURCES),
             "--replay-url", server.url])
         assert result.exit_code == 0, result.output
-        for source in json.loads(SOURCES_FILE.read_text()):
+        for source in json.loads(DEMO_SOURCES.read_text()):
             job = run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
             assert not job.gather_errors, (source["name"], [e.message for e in job.gather_errors])
         agency = helpers.call_action("package_show", id="demo-agency-files-data")

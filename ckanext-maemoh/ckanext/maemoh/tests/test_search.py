@@ -1,4 +1,13 @@
-"""Datasets made through the HTTP Action API are found by Solr, in Thai and English."""
+"""Datasets made through the HTTP Action API are found by Solr, in Thai and
+English: labels of their codes, synonyms (reloaded from the data file) and
+spelling suggestions."""
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import urllib.parse
+
 import pytest
 import requests
 
@@ -115,3 +124,60 @@ def test_the_synonyms_file_is_the_cores(ckan_config):
     (synonyms,) = [f for f in core["fieldType"]["queryAnalyzer"]["filters"]
                    if f["class"] == "solr.SynonymGraphFilterFactory"]
     assert synonyms["synonyms"] == "synonyms.txt" and synonyms["tokenizerFactory"] == "solr.ThaiTokenizerFactory"
+
+
+SYNONYMS = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "solr" / "synonyms.txt"
+SOLR_SH = SYNONYMS.parents[1] / "services" / "solr.sh"
+
+
+def _reload_solr(ckan_config, synonyms):
+    """The documented reload (`deploy/services/solr.sh reload`) of the test
+    core, installing ``synonyms``."""
+    url = urllib.parse.urlparse(ckan_config["solr_url"])
+    env = dict(os.environ, SOLR_SYNONYMS=str(synonyms), SOLR_PORT=str(url.port),
+               CKAN_PYTHON=sys.executable)
+    subprocess.run([str(SOLR_SH), "reload", url.path.rstrip("/").rsplit("/", 1)[1]],
+                   env=env, check=True, capture_output=True, timeout=180)
+
+
+def test_a_synonym_added_to_the_file_takes_effect_after_the_reload(app, haze, ckan_config, tmp_path):
+    edited = tmp_path / "synonyms.txt"
+    edited.write_text(SYNONYMS.read_text(encoding="utf-8") + "หมอกควัน, kabut\n", encoding="utf-8")
+    assert _search(app, "kabut") == []
+    try:
+        _reload_solr(ckan_config, edited)
+        assert _search(app, "kabut") == ["haze-reports"]
+    finally:
+        _reload_solr(ckan_config, SYNONYMS)
+    assert _search(app, "kabut") == []
+
+
+@pytest.fixture
+def pollution(app):
+    org = factories.Organization(agency_type="government")
+    sysadmin = {"user": factories.Sysadmin()["name"]}
+    helpers.call_action("package_create", context=sysadmin, **valid_dataset(
+        name="pollution-survey", owner_org=org["id"],
+        title_translated={"en": "Pollution survey of the mine's neighbourhood"}))
+    helpers.call_action("package_create", context=sysadmin, **valid_dataset(
+        name="secret-survey", owner_org=org["id"], private=True,
+        title_translated={"en": "Confidential xylophonic measurements"}))
+
+
+def _suggestion(app, query):
+    html = app.get("/en/dataset/", query_string={"q": query}).body
+    found = re.search(r'class="maemoh-did-you-mean">Did you mean <a href="([^"]+)">([^<]+)</a>\?', html)
+    return found and (found.group(2), found.group(1))
+
+
+def test_a_query_with_a_typo_gets_a_suggestion_that_finds_datasets(app, pollution):
+    assert _search(app, "polution") == []
+    suggestion, link = _suggestion(app, "polution")
+    assert suggestion == "pollution" and link == "/en/dataset/?q=pollution"
+    assert _search(app, suggestion) == ["pollution-survey"]
+
+
+def test_no_suggestion_when_results_are_found_or_from_private_datasets(app, pollution):
+    assert _suggestion(app, "pollution") is None
+    assert helpers.call_action("package_search", q="xylophonic", include_private=True)["count"] == 1
+    assert _suggestion(app, "xylophonix") is None
