@@ -53,7 +53,8 @@ def _ckan_app(ini):
 def _resource(ini, name):
     """A fresh dataset + Observations table for one run; returns its id."""
     import ckan.plugins.toolkit as tk
-    from ckanext.maemoh import catalog, datastore_tables
+    from ckanext.maemoh.store import catalog
+    from ckanext.maemoh.store import datastore_tables
     from ckanext.maemoh.tests.conftest import valid_dataset
 
     context = catalog.site_context()
@@ -71,7 +72,8 @@ def _resource(ini, name):
 def run_ours(ini, count, out):
     app = _ckan_app(ini)
     with app._wsgi_app.test_request_context():
-        from ckanext.maemoh import catalog, datastore_tables
+        from ckanext.maemoh.store import catalog
+        from ckanext.maemoh.store import datastore_tables
         resource_id = _resource(ini, "bench-ours")
         started = time.perf_counter()
         result = datastore_tables.bulk_upsert(catalog.site_context(), resource_id,
@@ -113,7 +115,7 @@ def run_copy(ini, count, out):
     with app._wsgi_app.test_request_context():
         import sqlalchemy as sa
         from ckanext.datastore.backend.postgres import get_write_engine
-        from ckanext.maemoh.datastore_tables import OBSERVATIONS, _CsvStream
+        from ckanext.maemoh.store.datastore_tables import OBSERVATIONS, _CsvStream
         engine = get_write_engine()
         columns = OBSERVATIONS.columns
         with engine.begin() as connection:

@@ -49,7 +49,7 @@ import time
 import ckanext.spatial
 from playwright.sync_api import sync_playwright
 
-from ckanext.maemoh import risk_map
+from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.tests import risk_layers
 
 RESOLUTION = 9

@@ -21,7 +21,7 @@ import sys
 
 import requests
 
-from ckanext.maemoh import relevance
+from ckanext.maemoh.search import relevance
 
 RECORD = pathlib.Path(__file__).resolve().parent / "search_relevance.json"
 OWN_WORDS = "name^4 title^4 extras_title_translated^4 tags^2 notes extras_notes_translated"

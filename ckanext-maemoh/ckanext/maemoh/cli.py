@@ -3,7 +3,12 @@ import click
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import demo, demo_ghg, ghg_runs, places, risk_runs, table_loading
+from ckanext.maemoh.demo import district as demo
+from ckanext.maemoh.demo import ghg as demo_ghg
+from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh"]

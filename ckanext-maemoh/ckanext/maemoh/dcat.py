@@ -40,7 +40,7 @@ from ckanext.dcat.profiles import EuropeanDCATAP3Profile
 from ckanext.dcat.profiles import DCAT, DCT, FOAF, GSP, LOCN, VCARD
 from ckanext.dcat.utils import catalog_uri
 
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh.reference import vocabularies
 
 SOSA = Namespace("http://www.w3.org/ns/sosa/")
 QUDT = Namespace("http://qudt.org/schema/qudt/")

@@ -3,7 +3,9 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import search, table_validation, vocabularies
+from ckanext.maemoh.search import query
+from ckanext.maemoh.tables import validation as table_validation
+from ckanext.maemoh.reference import vocabularies
 
 
 def maemoh_choices(field):
@@ -55,6 +57,6 @@ def maemoh_without_validation(resource):
     return {key: value for key, value in resource.items() if key not in hidden}
 
 
-def maemoh_search_suggestion(query):
+def maemoh_search_suggestion(text):
     """A respelling of a search that found nothing ("did you mean"), or None."""
-    return search.suggestion(query)
+    return query.suggestion(text)

@@ -1,22 +1,28 @@
-"""The CKAN plugin of the Mae Moh City Data Platform.
+"""The CKAN plugin of the Mae Moh City Data Platform: a thin face.
 
-The class only declares interfaces: commands live in ``cli.py``, actions
-and their auth in ``logic/action.py`` and ``logic/auth.py``, risk runs and
-their triggers in ``risk_runs.py``, validators in ``logic/validators.py``,
-helpers in ``helpers.py``, the residents' pages in ``views.py`` (data in
-``residents.py`` and ``portal.py``), search shaping in ``search.py``,
-masking of harvest source configurations in ``harvest/redaction.py``,
-trusted publishers in ``trust.py`` (their page: ``trust_views.py``), harvest
-ownership and source secrets in ``harvest/ownership.py`` and
-``harvest/source_secrets.py``, validation reports of uploaded tables in
-``table_validation.py``, their loading into the DataStore by ckanext-xloader
-in ``table_loading.py`` and ``xloader_thai.py``, the guard of outgoing requests in
-``harvesters/egress.py`` (its allow-list set in ``configure``), options in
-``config_declaration.yaml``, templates in ``templates/``, translations in
-``i18n/``. The harvesters are plugins of their own
-(``harvest/plugins.py``), and so are the risk-map view of risk layers
-(:class:`RiskMapViewPlugin`, ``maemoh_risk_map``: ``risk_map.py``) and the
-PDF view of uploaded PDFs (:class:`PdfViewPlugin`, ``maemoh_pdf_view``).
+The classes only declare interfaces and hand each call to the package of
+its capability:
+
+* the face itself: ``cli.py`` (``ckan maemoh ...``), ``logic/`` (actions,
+  auth, navl schemas, validators), ``helpers.py``, ``views.py`` (which
+  blueprints), ``config_declaration.yaml``, ``clock.py`` (the one "now");
+* ``reference/``: places, vocabularies and the reference datasets' names;
+* ``store/``: idempotent catalogue writes, bulk DataStore loads, publishing;
+* ``harvest/``: the harvester plugins around the pure adapters of
+  ``harvesters/`` (sources, ownership, secrets, redaction, upstream catalogues);
+* ``tables/``: agencies' uploaded tables (validation reports, xloader);
+* ``search/``: index shaping, query weighting, suggestions, facets, relevance;
+* ``trust/``: trusted publishers and their page;
+* ``risk/``: risk runs, their inputs and publishing, the risk-map view;
+* ``ghg/``: the greenhouse-gas inventory job and its guidance;
+* ``residents/``: the residents' pages, their data and map layers;
+* ``demo/``: the demo, imported by ``cli.py`` only.
+
+The harvesters are plugins of their own (``harvest/plugins.py``), and so are
+the risk-map view of risk layers (:class:`RiskMapViewPlugin`,
+``maemoh_risk_map``) and the PDF view of uploaded PDFs
+(:class:`PdfViewPlugin`, ``maemoh_pdf_view``). Templates are in
+``templates/``, translations in ``i18n/``.
 """
 from collections import OrderedDict
 
@@ -25,9 +31,14 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.xloader.interfaces import IXloader
 
-from ckanext.maemoh import risk_map, risk_runs, search, table_loading, table_validation, xloader_thai
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
+from ckanext.maemoh.risk import map_view as risk_map
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.search import facets, index, query
+from ckanext.maemoh.tables import loading as table_loading
+from ckanext.maemoh.tables import validation as table_validation
+from ckanext.maemoh.tables import xloader_thai
 from ckanext.maemoh.logic import action
 from ckanext.maemoh.harvesters import egress
 
@@ -65,19 +76,19 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     # IFacets
 
     def dataset_facets(self, facets_dict, package_type):
-        return OrderedDict(search.facet_titles(search.request_lang()))
+        return OrderedDict(facets.facet_titles(facets.request_lang()))
 
     # IPackageController
 
     def before_dataset_index(self, pkg_dict):
-        return search.shape_for_index(pkg_dict)
+        return index.shape_for_index(pkg_dict)
 
     def before_dataset_search(self, search_params):
-        return search.weigh_fields(search_params)
+        return query.weigh_fields(search_params)
 
     def after_dataset_search(self, search_results, search_params):
-        search.label_facet_items(
-            search_results.get("search_facets", {}), search.request_lang())
+        facets.label_facet_items(
+            search_results.get("search_facets", {}), facets.request_lang())
         for result in search_results.get("results", []):
             if result.get("type") == "harvest":
                 redaction.redact(result)

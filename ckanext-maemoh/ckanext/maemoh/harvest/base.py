@@ -16,7 +16,9 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.model import HarvestObject
 
-from ckanext.maemoh import catalog, clock, datastore_tables
+from ckanext.maemoh import clock
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.harvest import datasets, ownership, source_secrets
 from ckanext.maemoh.harvesters.base import ConfigError
 from ckanext.maemoh.harvesters.http import SourceError

@@ -7,7 +7,8 @@ import re
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh.reference import vocabularies
+from ckanext.maemoh.reference.datasets import GDC_DEFAULTS
 from ckanext.maemoh.harvesters.variables import VARIABLES
 
 VARIABLE_THEMES = {
@@ -25,12 +26,6 @@ LICENCE_SPELLINGS = {
     "cc by 4.0": "CC-BY-4.0", "cc-by-4.0": "CC-BY-4.0",
     "cc by-sa 4.0": "CC-BY-SA-4.0", "cc-by-sa-4.0": "CC-BY-SA-4.0",
     "cc0 1.0": "CC0-1.0", "cc0-1.0": "CC0-1.0", "odbl": "ODbL-1.0",
-}
-GDC_DEFAULTS = {
-    "objective": ["public-service"],
-    "data_category": "public",
-    "data_language": ["th", "en"],
-    "data_type": "record",
 }
 
 

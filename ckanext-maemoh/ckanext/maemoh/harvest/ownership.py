@@ -6,10 +6,9 @@ and a source of one organisation must not move, rename, replace or delete a
 dataset of another. A clash becomes a harvest object error naming both
 sides, and nothing of the other dataset changes; nothing is ever purged.
 """
-import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectError
 
-from ckanext.maemoh import catalog
+from ckanext.maemoh.store import catalog
 
 
 def created_by(dataset_id, source_id):

@@ -2,7 +2,7 @@
 as a plugin of its own: enable them in ``ckan.plugins``)."""
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import datastore_tables
+from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.harvest import datasets, ownership
 from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
 from ckanext.maemoh.harvesters import (

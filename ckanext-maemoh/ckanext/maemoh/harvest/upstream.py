@@ -26,7 +26,7 @@ from ckanext.harvest.harvesters.base import HarvesterBase
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
 from ckanext.scheming.helpers import scheming_get_dataset_schema
 
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.harvest import ownership, source_secrets
 from ckanext.maemoh.harvest.datasets import licence_id
 from ckanext.maemoh.dcat import (

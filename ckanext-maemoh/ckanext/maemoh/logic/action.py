@@ -7,7 +7,11 @@ queued.
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import ghg_runs, guidance_view, residents, risk_runs, table_validation
+from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.ghg import guidance as guidance_view
+from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.logic import schema
 from ckanext.maemoh.risk_jobs import dimensions
 

@@ -6,7 +6,8 @@ passed in by name (``validator_args``).
 """
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import residents, risk_runs
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.risk_jobs import air_now
 
 
 @tk.validator_args
@@ -35,7 +36,7 @@ def maemoh_guidance_schema(maemoh_ignore_blank, maemoh_tambon_code, maemoh_dimen
 
 @tk.validator_args
 def maemoh_aqi_latest_schema(default, one_of, maemoh_ignore_blank, maemoh_tambon_code):
-    return {"lang": [default("th"), one_of(residents.LANGUAGES)],
+    return {"lang": [default("th"), one_of(air_now.LANGUAGES)],
             "tambon": [maemoh_ignore_blank, maemoh_tambon_code]}
 
 

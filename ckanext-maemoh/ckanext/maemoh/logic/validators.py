@@ -18,7 +18,8 @@ from shapely.validation import explain_validity
 import ckan.plugins.toolkit as tk
 from ckanext.scheming.validation import scheming_validator
 
-from ckanext.maemoh import places, vocabularies
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.harvesters import table_checks
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
 

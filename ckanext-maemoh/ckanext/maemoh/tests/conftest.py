@@ -37,7 +37,7 @@ def district(clean_db):
 @pytest.fixture
 def clean_risk():
     """No risk run records or debounce gates in Redis; no spatial units cached."""
-    from ckanext.maemoh import risk_runs
+    from ckanext.maemoh.risk import runs as risk_runs
 
     redis_ = risk_runs.connection()
     for key in redis_.scan_iter("maemoh:risk:*"):
@@ -48,7 +48,9 @@ def clean_risk():
 @pytest.fixture
 def portal(district):
     """Fresh air and fire data, the air risk layer, the inventory and its guidance."""
-    from ckanext.maemoh import demo_ghg, ghg_runs, risk_runs
+    from ckanext.maemoh.demo import ghg as demo_ghg
+    from ckanext.maemoh.ghg import runs as ghg_runs
+    from ckanext.maemoh.risk import runs as risk_runs
     from ckanext.maemoh.tests.test_risk_runs import NOW, harvest
 
     harvest(district, NOW, "air4thai", "firms")

@@ -121,8 +121,8 @@ def tambon_geojson(**options):
 def publish(dimension="fire", resolution=8, **options):
     """Publish a synthetic layer through the real publishing code as the
     district; the dataset dict. ``resolution`` None: the tambon grid."""
-    from ckanext.maemoh import catalog
-    from ckanext.maemoh.risk_publish import RiskLayer, publish_layer
+    from ckanext.maemoh.store import catalog
+    from ckanext.maemoh.risk.publish import RiskLayer, publish_layer
 
     if resolution is None:
         geojson, gdf = tambon_geojson(**options)

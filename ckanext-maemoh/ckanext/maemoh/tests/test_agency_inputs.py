@@ -11,7 +11,8 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import demo_ghg, ghg_runs
+from ckanext.maemoh.demo import ghg as demo_ghg
+from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.tests.conftest import valid_dataset
 from ckanext.maemoh.tests.test_table_loading import derived_ini, worker, xloader_site
 

@@ -13,7 +13,7 @@ import pytest
 
 from ckan.tests import helpers
 
-from ckanext.maemoh import risk_map
+from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.risk_jobs import composite
 from ckanext.maemoh.tests import risk_layers
 from ckanext.maemoh.tests.browser import PHONE_VIEWPORT, axe_violations, screenshot

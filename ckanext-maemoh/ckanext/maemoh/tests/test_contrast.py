@@ -23,8 +23,10 @@ import pytest
 
 import ckan
 
-from ckanext.maemoh import charts, residents, risk_map
+from ckanext.maemoh.residents import charts
+from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.risk_jobs import aqi, composite
+from ckanext.maemoh.risk_jobs import air_now
 
 PACKAGE = pathlib.Path(risk_map.__file__).resolve().parent
 ASSETS = PACKAGE / "assets"
@@ -123,7 +125,7 @@ def test_risk_class_badges():
 
 def test_aqi_band_badges():
     pairs = [(b.name_en, b.hex, b.text_hex) for b in aqi.BANDS.values()]
-    pairs.append(("no data", residents.NO_DATA_COLOUR, residents.NO_DATA_TEXT_COLOUR))
+    pairs.append(("no data", air_now.NO_DATA_COLOUR, air_now.NO_DATA_TEXT_COLOUR))
     for name, background, text in pairs:
         assert contrast(text, background) >= TEXT, (name, text, background, contrast(text, background))
 

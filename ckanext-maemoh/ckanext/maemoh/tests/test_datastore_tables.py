@@ -6,8 +6,9 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import catalog, datastore_tables
-from ckanext.maemoh.datastore_tables import OBSERVATIONS
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.store.datastore_tables import OBSERVATIONS
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 UTC = datetime.timezone.utc

@@ -8,7 +8,7 @@ import pytest
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
-from ckanext.maemoh import risk_inputs
+from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.tests.conftest import DEMO_SOURCES, demo_replay_server, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")

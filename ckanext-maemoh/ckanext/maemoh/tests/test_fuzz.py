@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import risk_runs
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.logic import validators
 from ckanext.maemoh.tests.conftest import valid_dataset
 

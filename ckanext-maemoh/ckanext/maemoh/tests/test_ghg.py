@@ -15,7 +15,9 @@ import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import demo_ghg, ghg_runs, risk_runs
+from ckanext.maemoh.demo import ghg as demo_ghg
+from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.risk import runs as risk_runs
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues")
 

@@ -12,10 +12,14 @@ from pyproj import Geod
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import datastore_tables, places, residents, risk_runs
+from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import air_quality, aqi
 from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
 from ckanext.maemoh.tests.test_risk_runs import NOW, harvest
+from ckanext.maemoh.risk_jobs import air_now
 
 stack = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk", "district")
 HOURS = pd.Timedelta(hours=1)
@@ -176,24 +180,24 @@ def test_private_stations_are_not_listed_nor_used(district):
     assert "40t" not in json.dumps(latest)
 
 
-@pytest.mark.parametrize("lang", residents.LANGUAGES)
+@pytest.mark.parametrize("lang", air_now.LANGUAGES)
 def test_band_info_in_both_languages(lang):
     for number, band in aqi.BANDS.items():
-        info = residents.band_info(number, lang)
+        info = air_now.band_info(number, lang)
         assert info["number"] == number and info["colour"] == band.hex
         assert info["name"] == getattr(band, f"name_{lang}")
         assert info["advice_general"] == getattr(band, f"advice_general_{lang}")
         assert info["advice_sensitive"] == getattr(band, f"advice_sensitive_{lang}")
         assert (info["text_colour"], info["icon"], info["aqi_min"]) == (band.text_hex, band.icon, band.aqi_min)
         assert info["label"] == getattr(band, f"label_{lang}")
-    none = residents.band_info(None, lang)
+    none = air_now.band_info(None, lang)
     assert none["number"] is None and none["name"] == {"th": "ไม่มีข้อมูลปัจจุบัน", "en": "No current data"}[lang]
     assert none["colour"].startswith("#") and none["icon"] and none["advice_general"] and none["advice_sensitive"]
-    assert residents.band_info("3", lang) == residents.band_info(3, lang)
+    assert air_now.band_info("3", lang) == air_now.band_info(3, lang)
     with pytest.raises(ValueError, match="band"):
-        residents.band_info(6, lang)
+        air_now.band_info(6, lang)
     with pytest.raises(ValueError, match="lang"):
-        residents.band_info(1, "fr")
+        air_now.band_info(1, "fr")
 
 
 @stack
@@ -271,7 +275,7 @@ def test_daily_pm25_is_the_mean_of_the_days_hourly_readings(district):
         at_midnight = means[means["time_utc"] == start + 24 * HOURS]["value"]
         if len(at_midnight):
             assert float(aqi.truncate("pm25", at_midnight.iloc[0], "TH-2023")) == day["value_ug_m3"]
-        assert day["standard_ug_m3"] == residents.PM25_24H_STANDARD_UG_M3 == 37.5
+        assert day["standard_ug_m3"] == air_now.PM25_24H_STANDARD_UG_M3 == 37.5
         assert day["exceeds_standard"] == (day["value_ug_m3"] > 37.5)
     nearest = next(t for t in residents.tambon_aqi(NOW) if t["tambon_code"] == "520202")["stations"]
     assert {d["station_id"] for d in residents.pm25_daily("520202", 3, NOW)} == set(nearest)
@@ -286,8 +290,8 @@ def test_a_day_with_fewer_than_18_hours_has_no_value():
         times = pd.date_range("2025-01-09T17:00Z", periods=hours, freq="h") + HOURS  # 10 Jan, Bangkok
         return pd.DataFrame({"station_id": "x", "variable": "pm25", "time_utc": times,
                              "averaging_period": "PT1H", "value": 40.0, "quality": None})
-    assert residents._daily_means(day(18)).loc[dt.date(2025, 1, 10)].to_dict() == {"value": 40.0, "hours": 18}
-    assert pd.isna(residents._daily_means(day(17)).loc[dt.date(2025, 1, 10), "value"])
+    assert air_now.daily_means(day(18)).loc[dt.date(2025, 1, 10)].to_dict() == {"value": 40.0, "hours": 18}
+    assert pd.isna(air_now.daily_means(day(17)).loc[dt.date(2025, 1, 10), "value"])
 
 
 @stack
@@ -324,7 +328,7 @@ def test_the_actions_are_public_over_http(app, district):
     for item in result["stations"] + result["tambons"]:
         assert {"band_name", "colour", "icon", "advice_general", "advice_sensitive"} <= set(item)
         if not item["stale"]:
-            info = residents.band_info(item["band"], "en")
+            info = air_now.band_info(item["band"], "en")
             assert item["band_name"] in names and item["colour"] == info["colour"]
             assert item["advice_sensitive"] == info["advice_sensitive"]
         assert item["name"] == item["name_en"]

@@ -5,7 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ckanext.maemoh import clock, residents
+from ckanext.maemoh import clock
+from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.test_risk_runs import harvest
 

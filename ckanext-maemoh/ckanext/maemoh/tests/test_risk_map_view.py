@@ -12,7 +12,7 @@ import pytest
 import ckan.plugins as p
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import risk_map
+from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.risk_jobs import composite
 from ckanext.maemoh.tests import risk_layers
 

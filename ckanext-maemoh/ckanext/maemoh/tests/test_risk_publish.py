@@ -10,10 +10,10 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import catalog
+from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk_jobs import outputs
 from ckanext.maemoh.risk_jobs.composite import RISK_CLASSES
-from ckanext.maemoh.risk_publish import RiskLayer, publish_layer
+from ckanext.maemoh.risk.publish import RiskLayer, publish_layer
 from ckanext.maemoh.tests.conftest import DEMO_DATA
 
 RESOURCE_NAMES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)",

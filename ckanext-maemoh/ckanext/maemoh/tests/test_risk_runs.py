@@ -15,7 +15,8 @@ import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import clock, risk_runs
+from ckanext.maemoh import clock
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.harvesters.replay import ReplayServer
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
 from ckanext.maemoh.tests.conftest import create_source, run_harvest

@@ -97,7 +97,7 @@ def test_a_station_is_found_by_the_labels_of_its_codes(app, station, query):
 
 
 def test_labels_of_codes_are_indexed_in_both_languages(station):
-    from ckanext.maemoh import search
+    from ckanext.maemoh.search import index as search
     shown = helpers.call_action("package_show", id=station["id"])
     words = search.labels(shown, {"title": "Pollution Control Department", "agency_type": "government"})
     assert {"คุณภาพอากาศ", "Air quality", "สบป้าด", "Sop Pat", "ฝุ่น PM2.5", "PM2.5", "สถานีตรวจวัด",

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from ckan.tests import factories, helpers
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

@@ -12,7 +12,9 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.lib import search as search_index
 from ckan.tests import helpers
 
-from ckanext.maemoh import ghg_runs, relevance, risk_runs
+from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.search import relevance
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import dimensions
 from ckanext.maemoh.tests.conftest import DEMO_SOURCES, demo_replay_server, run_harvest
 

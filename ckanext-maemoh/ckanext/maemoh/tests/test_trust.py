@@ -11,7 +11,11 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import datastore_tables, ghg_runs, risk_inputs, risk_runs, trust
+from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.harvest import datasets
 from ckanext.maemoh.harvesters.model import Station
 from ckanext.maemoh.harvesters.replay import ReplayServer

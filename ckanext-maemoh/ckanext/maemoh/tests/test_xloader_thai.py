@@ -15,7 +15,9 @@ from ckan.lib import api_token
 from ckan.tests import helpers
 from ckanext.xloader import loader
 
-from ckanext.maemoh import table_loading, xloader_thai, xloader_strings
+from ckanext.maemoh.tables import loading as table_loading
+from ckanext.maemoh.tables import xloader_thai
+from ckanext.maemoh.tables import xloader_strings
 
 THAI = "วันที่,สถานี,ค่า PM2.5,หมายเหตุ\r\n15/03/2568,สบป้าด,42.5,ฝุ่นสูง “ระวัง” ราคา €5\r\n"
 LONG_HEADER = "จำนวนวันที่ฝุ่นเกินมาตรฐาน"  # 27 Thai letters, 81 bytes of UTF-8

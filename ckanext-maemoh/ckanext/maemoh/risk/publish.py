@@ -14,7 +14,9 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import places, publish, vocabularies
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.store import publish
+from ckanext.maemoh.reference import vocabularies
 
 DATASET_TYPE = "risk-layer"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

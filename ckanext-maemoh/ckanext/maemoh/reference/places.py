@@ -10,7 +10,9 @@ import pathlib
 from shapely.geometry import shape
 from shapely.ops import unary_union
 
-DATA_DIR = pathlib.Path(__file__).parent / "data"
+DATA_DIR = pathlib.Path(__file__).resolve().parents[1] / "data"
+TAMBONS_FILE = DATA_DIR / "maemoh_tambons.geojson"
+POPULATION_FILE = DATA_DIR / "population_2024.csv"
 DISTRICT = "district"
 OUTSIDE = "outside"
 # Share of a geometry's area that may lie beyond the district line (shared
@@ -28,11 +30,17 @@ def district_geojson(data_dir=DATA_DIR):
 
 
 @functools.lru_cache(maxsize=None)
+def tambon_features():
+    """The five tambons as GeoJSON features (``tambon_code``, ``name_th``,
+    ``name_en``; EPSG:4326): every reader of their shapes starts here."""
+    with open(TAMBONS_FILE, encoding="utf-8") as f:
+        return tuple(json.load(f)["features"])
+
+
+@functools.lru_cache(maxsize=None)
 def tambons():
     """``{tambon_code: shapely polygon}`` of the five tambons."""
-    with open(DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
-        features = json.load(f)["features"]
-    return {f["properties"]["tambon_code"]: shape(f["geometry"]) for f in features}
+    return {f["properties"]["tambon_code"]: shape(f["geometry"]) for f in tambon_features()}
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,11 +1,13 @@
 """What the residents' pages need beyond :mod:`.residents`: the map layers
 and the latest published inventory."""
-import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import places, residents, trust
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.risk_jobs import aqi, composite
+from ckanext.maemoh.risk_jobs import air_now
 
 BANGKOK = aqi.BANGKOK
 NO_DATA_COLOUR = "#BDBDBD"
@@ -20,10 +22,8 @@ def map_layers(lang):
     layer = residents.risk_summary(dimension="air").get("air", {"tambons": []})
     risk = {row["tambon_code"]: composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
             for row in layer["tambons"]}
-    with open(places.DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
-        shapes = json.load(f)["features"]
     tambon_features = []
-    for shape in shapes:
+    for shape in places.tambon_features():
         code = shape["properties"]["tambon_code"]
         cls = risk.get(code)
         tambon_features.append(_feature(shape["geometry"], tambons[code], lang, tambon_code=code,
@@ -45,7 +45,7 @@ def map_layers(lang):
 
 def _feature(geometry, item, lang, **properties):
     current = None if item.get("stale") else item.get("band")
-    info = residents.band_info(current, lang)
+    info = air_now.band_info(current, lang)
     return {"type": "Feature", "geometry": geometry, "properties": dict(
         properties, aqi=item.get("aqi") if current else None, band=current,
         band_name=info["name"], colour=info["colour"] if current else NO_DATA_COLOUR)}

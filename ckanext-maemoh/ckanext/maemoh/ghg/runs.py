@@ -21,15 +21,17 @@ import pandas as pd
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import publish, places, risk_inputs, risk_publish, risk_runs, trust
-from ckanext.maemoh.demo_ghg import ACTIVITY_DATASET, FACTORS_DATASET
+from ckanext.maemoh.store import publish
+from ckanext.maemoh.reference import datasets, places
+from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.risk import publish as risk_publish
+from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.netzero import factors, guidance, inventory, outputs, pathway, scenarios
 from ckanext.maemoh.risk_jobs import outputs as risk_outputs
 
 log = logging.getLogger(__name__)
 
-DATASET_TYPE = "ghg-inventory"
-GUIDANCE_TABLE = "Guidance"
 GUIDANCE_FIELDS = (
     {"id": "id", "type": "text"}, {"id": "priority", "type": "int"},
     {"id": "dimension", "type": "text"}, {"id": "tambon_code", "type": "text"},
@@ -80,7 +82,7 @@ def execute(year=None, gwp_set="ar6"):
     population = risk_inputs.population()
     recommendations = guidance.evaluate(guidance.load_rules(), inv, projected, _risk_summary(tables),
                                         tambons=tambons.drop(columns="geometry").merge(population))
-    illustrative = ACTIVITY_DATASET in {s["dataset_name"] for s in activity_sources}
+    illustrative = _illustrative(activity_sources)
     sources = activity_sources + tables["factors"][1] + tables["gwp"][1] + tables["sequestration"][1]
     record = risk_outputs.method_record(
         job=f"maemoh ghg {year}", inputs=sources,
@@ -91,7 +93,7 @@ def execute(year=None, gwp_set="ar6"):
     guidance_rows = [dict(r.to_dict(), evidence=json.dumps(r.evidence, ensure_ascii=False))
                      for r in recommendations]
     return publish.publish(risk_runs.publisher_context(), _dataset(inv, gwp_set, illustrative, sources), files,
-                           [publish.Table(GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
+                           [publish.Table(datasets.GHG_GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
                                           GUIDANCE_FIELDS, guidance_rows)])
 
 
@@ -110,6 +112,12 @@ def read_tables():
                                "resource_id": resource_id, "publisher": trust.publisher(dataset)})
     return {kind: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), sources)
             for kind, (frames, sources) in found.items()}
+
+
+def _illustrative(sources):
+    """True when a source dataset is tagged as made-up data."""
+    return any(datasets.is_illustrative(tk.get_action("package_show")({"ignore_auth": True}, {"id": dataset_id}))
+               for dataset_id in {s["dataset_id"] for s in sources})
 
 
 def _plain(frame):
@@ -153,13 +161,13 @@ def _files(inv, projected, recommendations, record, tambons, population):
                      "การปล่อยรายตำบล (EPSG:4326)\n\nEmissions per tambon (EPSG:4326)",
                      json.dumps(outputs.tambon_geojson(inv, tambons, population), ensure_ascii=False,
                                 allow_nan=False, separators=(",", ":")).encode("utf-8"), "geojson_view"),
-        publish.File("Emissions by sector (PNG)", "PNG", f"ghg-{year}-sectors.png", "image/png",
+        publish.File(datasets.GHG_SECTORS_PNG, "PNG", f"ghg-{year}-sectors.png", "image/png",
                      "การปล่อยตามภาค แยกโรงไฟฟ้า (I.4.4)\n\nEmissions by sector, the power plant (I.4.4) apart",
                      outputs.sector_chart_png(inv, attribution=ATTRIBUTION), "image_view"),
-        publish.File("Pathway to 2050 (PNG)", "PNG", f"ghg-{year}-pathway.png", "image/png",
+        publish.File(datasets.GHG_PATHWAY_PNG, "PNG", f"ghg-{year}-pathway.png", "image/png",
                      "เส้นทางสู่ความเป็นกลางทางคาร์บอนถึง พ.ศ. 2593\n\nScenarios to 2050 and the gap to net zero",
                      outputs.pathway_chart_png(projected, attribution=ATTRIBUTION), "image_view"),
-        publish.File("Pathway (CSV)", "CSV", f"ghg-{year}-pathway.csv", "text/csv",
+        publish.File(datasets.GHG_PATHWAY_CSV, "CSV", f"ghg-{year}-pathway.csv", "text/csv",
                      "การปล่อยรายปีตามแนวทาง\n\nAnnual emissions per scenario", pathway_csv.encode("utf-8")),
         publish.File("Method record (JSON)", "JSON", f"ghg-{year}-method.json", "application/json",
                      "ข้อมูลนำเข้า ค่าการปล่อย ค่า GWP และสมมติฐาน\n\nInputs, factors, GWP set and assumptions",
@@ -176,7 +184,7 @@ def _dataset(inv, gwp_set, illustrative, sources):
     totals_th = (f"BASIC {inv.basic_t:,.0f} ตัน CO2e; BASIC+ {inv.basic_plus_t:,.0f} ตัน CO2e; "
                  f"โรงไฟฟ้าที่ส่งไฟฟ้าเข้าระบบ (GPC I.4.4) รายงานแยก: {inv.i44_t:,.0f} ตัน CO2e")
     return {
-        "name": dataset_name(year), "type": DATASET_TYPE,
+        "name": dataset_name(year), "type": datasets.GHG_INVENTORY_TYPE,
         "owner_org": tk.config["ckanext.maemoh.organization"],
         "title_translated": {"th": f"บัญชีก๊าซเรือนกระจก อำเภอแม่เมาะ พ.ศ. {year_be}{demo_th}",
                              "en": f"Mae Moh greenhouse-gas inventory {year}{demo_en}"},
@@ -197,5 +205,5 @@ def _dataset(inv, gwp_set, illustrative, sources):
         "data_format": ["CSV", "GeoJSON", "PNG", "JSON"], "data_category": "public",
         "data_language": ["th", "en"],
         "inventory_year": str(year), "inventory_boundary": "Mae Moh district (amphoe), Lampang",
-        "gpc_level": "basic-plus", "gwp_set": gwp_set, "factor_dataset": FACTORS_DATASET,
+        "gpc_level": "basic-plus", "gwp_set": gwp_set, "factor_dataset": datasets.FACTORS_DATASET,
     }

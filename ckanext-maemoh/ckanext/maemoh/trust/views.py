@@ -4,7 +4,7 @@ from flask import Blueprint
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import trust
+from ckanext.maemoh.trust import publishers as trust
 
 trust_admin = Blueprint("maemoh_trust", __name__, url_prefix="/ckan-admin")
 

@@ -52,7 +52,7 @@ from flask import Blueprint, Response, request
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import places
+from ckanext.maemoh.reference import places
 from ckanext.maemoh.risk_jobs import composite
 
 log = logging.getLogger(__name__)
@@ -343,10 +343,8 @@ def load(resource):
 def tambon_outlines():
     """The five tambons for the map (code, names, simplified outline) as
     compact GeoJSON bytes."""
-    with open(places.DATA_DIR / "maemoh_tambons.geojson", encoding="utf-8") as f:
-        shapes = json.load(f)["features"]
     features = []
-    for shape in shapes:
+    for shape in places.tambon_features():
         geometry = shapely.simplify(shapely.geometry.shape(shape["geometry"]), OUTLINE_TOLERANCE,
                                     preserve_topology=True)
         geometry = shapely.set_precision(geometry, 10 ** -OUTLINE_DECIMALS)

@@ -18,13 +18,13 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import get_read_engine
 
-from ckanext.maemoh import datastore_tables, places, trust
-from ckanext.maemoh.demo import BOUNDARY_ATTRIBUTION, BOUNDARY_DATASET
+from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.reference import datasets, places
+from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
 log = logging.getLogger(__name__)
 
-POPULATION_FILE = "population_2024.csv"
 POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration statistics 2024"
 KINDS = {"observations": datastore_tables.OBSERVATIONS,
          "fire_detections": datastore_tables.FIRE_DETECTIONS}
@@ -82,12 +82,12 @@ def load(names, parameters):
 
 
 def tambons():
-    frame = gpd.read_file(places.DATA_DIR / "maemoh_tambons.geojson")
+    frame = gpd.GeoDataFrame.from_features(places.tambon_features(), crs="EPSG:4326")
     return frame[["tambon_code", "name_th", "name_en", "geometry"]]
 
 
 def population():
-    frame = pd.read_csv(places.DATA_DIR / POPULATION_FILE, dtype={"tambon_code": str})
+    frame = pd.read_csv(places.POPULATION_FILE, dtype={"tambon_code": str})
     return frame[["tambon_code", "population"]]
 
 
@@ -209,9 +209,9 @@ def _vulnerability():
 
 def _reference_sources():
     return [
-        {"kind": "boundaries", "dataset_name": BOUNDARY_DATASET, "file": "maemoh_tambons.geojson",
-         "attribution": BOUNDARY_ATTRIBUTION},
-        {"kind": "population", "file": POPULATION_FILE, "attribution": POPULATION_ATTRIBUTION},
+        {"kind": "boundaries", "dataset_name": datasets.boundary_dataset(), "file": places.TAMBONS_FILE.name,
+         "attribution": datasets.BOUNDARY_ATTRIBUTION},
+        {"kind": "population", "file": places.POPULATION_FILE.name, "attribution": POPULATION_ATTRIBUTION},
     ]
 
 

@@ -22,7 +22,9 @@ import zoneinfo
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
 
-from ckanext.maemoh import catalog, clock, places
+from ckanext.maemoh import clock
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.reference import places
 from ckanext.maemoh.harvesters import egress, table_checks
 
 log = logging.getLogger(__name__)

@@ -12,25 +12,8 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.logic import HarvestJobExists
 
-from ckanext.maemoh import catalog, places
-
-BOUNDARY_ATTRIBUTION = (
-    "Administrative boundaries: Royal Thai Survey Department / OCHA ROAP, "
-    "Thailand COD-AB (HDX cod-ab-tha), CC BY-IGO 3.0; modified (subset, "
-    "rounded coordinates, renamed attributes)."
-)
-
-BOUNDARY_DATASET = "maemoh-tambon-boundaries"
-
-BOUNDARY_RESOURCES = [
-    ("maemoh_tambons.geojson", "GeoJSON", "Tambon boundaries (5 sub-districts)",
-     "ขอบเขตตำบล 5 ตำบล / the five sub-districts, EPSG:4326."),
-    ("maemoh_district.geojson", "GeoJSON", "District outline",
-     "ขอบเขตอำเภอแม่เมาะ / the district outline, EPSG:4326."),
-    ("population_2024.csv", "CSV", "Registered population 2024 (per tambon)",
-     "ประชากรตามทะเบียนราษฎร 31 ธันวาคม 2567 รายตำบล / registered population on 31 December 2024, "
-     "per tambon. Department of Provincial Administration, registration statistics 2024."),
-]
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.reference import datasets, places
 
 REQUIRED_FILES = ["maemoh_district.geojson", "maemoh_tambons.geojson", "population_2024.csv"]
 
@@ -61,7 +44,7 @@ def load(data_dir):
         ),
     })
     yield _report(context, "package", _boundary_dataset(data_dir, org_name))
-    yield from _upsert_resources(context, BOUNDARY_DATASET, data_dir)
+    yield from _upsert_resources(context, datasets.boundary_dataset(), data_dir)
 
 
 def _report(context, kind, data):
@@ -74,7 +57,7 @@ def _boundary_dataset(data_dir, org_name):
         "objective": ["public-service"],
         "data_category": "public",
         "data_language": ["th", "en"],
-        "name": BOUNDARY_DATASET,
+        "name": datasets.boundary_dataset(),
         "type": "dataset",
         "title_translated": {
             "th": "ขอบเขตตำบล อำเภอแม่เมาะ",
@@ -83,11 +66,11 @@ def _boundary_dataset(data_dir, org_name):
         "notes_translated": {
             "th": "ขอบเขตการปกครองระดับตำบลทั้ง 5 ตำบลของอำเภอแม่เมาะ จังหวัดลำปาง "
                   "(บ้านดง นาสัก จางเหนือ แม่เมาะ สบป้าด) และขอบเขตอำเภอ "
-                  "พิกัด EPSG:4326\n\n" + BOUNDARY_ATTRIBUTION,
+                  "พิกัด EPSG:4326\n\n" + datasets.BOUNDARY_ATTRIBUTION,
             "en": "Administrative boundaries of the five sub-districts (tambons) "
                   "of Mae Moh district, Lampang: Ban Dong, Na Sak, Chang Nuea, "
                   "Mae Mo and Sop Pat, and the district outline. Polygons in "
-                  "EPSG:4326.\n\n" + BOUNDARY_ATTRIBUTION,
+                  "EPSG:4326.\n\n" + datasets.BOUNDARY_ATTRIBUTION,
         },
         "owner_org": org_name,
         "theme": ["land-use", "population"],
@@ -107,7 +90,7 @@ def _boundary_dataset(data_dir, org_name):
 def _upsert_resources(context, dataset_name, data_dir):
     dataset = tk.get_action("package_show")(dict(context), {"id": dataset_name})
     existing = {resource["name"] for resource in dataset["resources"]}
-    for filename, fmt, name, description in BOUNDARY_RESOURCES:
+    for filename, fmt, name, description in datasets.BOUNDARY_RESOURCES:
         if name in existing:
             yield f"kept resource {name}"
             continue

@@ -29,7 +29,11 @@ import rq
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, clock, risk_inputs, risk_publish, vocabularies
+from ckanext.maemoh import clock
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.risk import publish as risk_publish
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.risk_jobs import dimensions, outputs, pipeline, statistics
 
 log = logging.getLogger(__name__)

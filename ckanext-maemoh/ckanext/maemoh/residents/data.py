@@ -1,20 +1,26 @@
 """The data behind the residents' pages (Thai first, then English): the
-current air quality per station and per tambon, what each AQI band means,
-the risk per tambon, fire hotspots, daily PM2.5 and the changes of band.
+current air quality per station and per tambon, the risk per tambon, fire
+hotspots, daily PM2.5 and the changes of band. The rules themselves are
+pure (:mod:`ckanext.maemoh.risk_jobs.air_now`); this module reads the
+catalogue and the DataStore for them.
 
 Plain functions over the catalogue and the DataStore's read engine. Each
 one that depends on the clock takes ``now`` (a timezone-aware datetime,
-default: the current time) so that tests can fix it. Functions raise
+default: the platform clock) so that tests can fix it. Functions raise
 ValueError on bad arguments; the actions turn that into ValidationError.
 
 Documented choices
 ------------------
+One snapshot per request
+    The official datasets and the kinds of their tables are read once per
+    request (kept on ``flask.g``): every function a page or action calls
+    shares them. Outside a request each call reads them again.
 Public data of trusted publishers only
     Stations, fire tables and risk layers are the datasets of
-    :func:`risk_inputs.official_datasets` (private ones and those of
+    :func:`risk.inputs.official_datasets` (private ones and those of
     untrusted organisations never, whoever asks);
     only their DataStore tables are read, with the read-only database user,
-    and a table is recognised by its columns (:func:`risk_inputs.table_kinds`).
+    and a table is recognised by its columns (:func:`risk.inputs.table_kinds`).
 Air stations
     A public ``sensor-station`` dataset with a point location, an
     observations table and an AQI pollutant among its
@@ -78,72 +84,38 @@ Fire hotspots
     tambon (None outside the district).
 Risk summary
     Per public ``risk-layer`` dataset, its "Risk per tambon" DataStore table
-    (:data:`risk_publish.TAMBON_FIELDS`), rows in tambon code order.
+    (:data:`risk.publish.TAMBON_FIELDS`), rows in tambon code order.
 """
 import datetime as dt
 import functools
 import json
 import logging
-import math
 
 import pandas as pd
-from pyproj import Geod
+from flask import g, has_request_context
 from shapely.geometry import Point
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import clock, places, risk_inputs, risk_publish
-from ckanext.maemoh.risk_jobs import air_quality, aqi, dimensions, hazards
+from ckanext.maemoh import clock
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.risk import publish as risk_publish
+from ckanext.maemoh.risk_jobs import air_now, air_quality, aqi, dimensions, hazards
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("th", "en")
 STALE_OPTION = "ckanext.maemoh.stale_after_hours"
-LOOKBACK = pd.Timedelta(hours=48)       # how old a station's latest AQI may be
-LEAD = pd.Timedelta(hours=24)           # rows read before a window, for the 24-hour means
-HOUR = pd.Timedelta(hours=1)
-MAX_DAYS = 366
-MAX_HOURS = 24 * 31
-PM25 = "pm25"
 OBSERVATION_COLUMNS = "station_id, variable, time_utc, averaging_period, value, quality"
 FIRE_COLUMNS = "source, time_utc, latitude, longitude, frp_mw, confidence"
-_GEOD = Geod(ellps="WGS84")
 
-
-def pm25_standard(scheme="TH-2023"):
-    """The national 24-hour PM2.5 standard (µg/m³) of an AQI scheme: the
-    concentration at AQI 100, the top of the 51-100 row."""
-    rows = aqi.SCHEMES[scheme].pollutants[PM25].breakpoints
-    return float(next(row.c_hi for row in rows if row.i_hi == 100))
-
-
-#: Thailand's 24-hour PM2.5 standard since 1 June 2023: 37.5 µg/m³.
-PM25_24H_STANDARD_UG_M3 = pm25_standard("TH-2023")
-
-NO_CURRENT_DATA = {
-    "th": {"name": "ไม่มีข้อมูลปัจจุบัน", "label": "ไม่มีข้อมูลปัจจุบัน",
-           "advice_general": "ยังไม่มีค่าคุณภาพอากาศล่าสุด ดูค่าจากสถานีใกล้เคียงหรือประกาศของทางราชการ",
-           "advice_sensitive": ("เมื่อไม่มีค่าล่าสุด ให้สังเกตหมอกควันและอาการของตนเอง "
-                                "หากมีอาการ เช่น ไอ หายใจลำบาก หรือระคายเคืองตา "
-                                "ควรลดเวลาทำกิจกรรมกลางแจ้ง")},
-    "en": {"name": "No current data", "label": "No current data",
-           "advice_general": ("There is no recent air-quality reading. Check a nearby "
-                              "station or official announcements."),
-           "advice_sensitive": ("Without a recent reading, watch for haze and for symptoms "
-                                "such as a cough, difficulty breathing or sore eyes; if you "
-                                "have them, spend less time outdoors.")},
-}
-NO_DATA_COLOUR, NO_DATA_TEXT_COLOUR, NO_DATA_ICON = "#A0A0A0", "#000000", "circle-question"
-
-
-# ------------------------------------------------------------ public API
 
 def station_aqi(now=None):
     """The latest AQI of every public air station (see the module docstring)."""
     now = _utc(now)
-    stations = _air_stations()
-    return [_latest(station, _hourly(station, now - LOOKBACK - LEAD, now), now)
-            for station in stations]
+    return [air_now.latest(station, _hourly(station, now - air_now.LOOKBACK - air_now.LEAD, now),
+                           now, stale_after_hours())
+            for station in _air_stations()]
 
 
 def tambon_aqi(now=None, stations=None):
@@ -151,65 +123,24 @@ def tambon_aqi(now=None, stations=None):
     result of :func:`station_aqi` at the same ``now`` (read when None)."""
     if stations is None:
         stations = station_aqi(now)
-    with_aqi = [s for s in stations if s["aqi"] is not None]
-    pool = [s for s in with_aqi if not s["stale"]] or with_aqi
-    rows = []
-    for tambon in _tambons():
-        inside = [s for s in pool if s["tambon_code"] == tambon["tambon_code"]]
-        row = {k: tambon[k] for k in ("tambon_code", "name_th", "name_en")}
-        if inside:
-            best = max(inside, key=lambda s: s["aqi"])      # ties: the first in station order
-            row.update(source="station", stations=[s["station_id"] for s in inside],
-                       nearest_km=None)
-        elif pool:
-            best = min(pool, key=lambda s: _km(tambon, s))
-            row.update(source="nearest station", stations=[best["station_id"]],
-                       nearest_km=round(_km(tambon, best), 1))
-        else:
-            best = None
-            row.update(source=None, stations=[], nearest_km=None)
-        row.update({k: best[k] if best else None for k in (
-            "aqi", "band", "dominant", "scheme", "time_utc", "time_local", "age_hours")})
-        row["stale"] = best is None or best["stale"]
-        rows.append(row)
-    return rows
+    return air_now.tambon_aqi(stations, tambons())
 
 
 def aqi_latest(lang="th", tambon=None, now=None):
     """What ``maemoh_aqi_latest`` returns: stations and tambons, each with the
     texts of its band in ``lang`` (stale ones: "no current data"). With
     ``tambon``, only that tambon and the stations in it or used by it."""
-    _check_lang(lang)
+    air_now.check_lang(lang)
     _check_tambon(tambon)
     stations = station_aqi(now)
-    tambons = tambon_aqi(now, stations)
+    rows = tambon_aqi(now, stations)
     if tambon:
-        tambons = [t for t in tambons if t["tambon_code"] == tambon]
-        used = set(tambons[0]["stations"])
+        rows = [t for t in rows if t["tambon_code"] == tambon]
+        used = set(rows[0]["stations"])
         stations = [s for s in stations if s["tambon_code"] == tambon or s["station_id"] in used]
-    return {"stations": [_with_band(s, lang) for s in stations],
-            "tambons": [_with_band(t, lang) for t in tambons],
+    return {"stations": [air_now.with_band(s, lang) for s in stations],
+            "tambons": [air_now.with_band(t, lang) for t in rows],
             "stale_after_hours": stale_after_hours()}
-
-
-def band_info(band, lang="th"):
-    """Number, name, colours, icon and advice of an AQI band (1-5) in
-    ``lang``; band None: the "no current data" entry (number None)."""
-    _check_lang(lang)
-    if band is None:
-        return {"number": None, "aqi_min": None, "aqi_max": None, **NO_CURRENT_DATA[lang],
-                "colour": NO_DATA_COLOUR, "text_colour": NO_DATA_TEXT_COLOUR,
-                "icon": NO_DATA_ICON, "sensitive_groups": _sensitive_groups(lang)}
-    try:
-        found = aqi.BANDS[int(band)]
-    except (KeyError, TypeError, ValueError):
-        raise ValueError(f"band: 1 to 5 or None, not {band!r}") from None
-    return {"number": found.number, "aqi_min": found.aqi_min, "aqi_max": found.aqi_max,
-            "name": getattr(found, f"name_{lang}"), "label": getattr(found, f"label_{lang}"),
-            "advice_general": getattr(found, f"advice_general_{lang}"),
-            "advice_sensitive": getattr(found, f"advice_sensitive_{lang}"),
-            "colour": found.hex, "text_colour": found.text_hex, "icon": found.icon,
-            "sensitive_groups": _sensitive_groups(lang)}
 
 
 def risk_summary(tambon=None, dimension=None):
@@ -221,7 +152,7 @@ def risk_summary(tambon=None, dimension=None):
         raise ValueError(f"dimension: one of {', '.join(dimensions.NAMES)}")
     columns = [field["id"] for field in risk_publish.TAMBON_FIELDS]
     summary = {}
-    for dataset in risk_inputs.official_datasets():
+    for dataset in _catalogue()[0]:
         found = dataset.get("risk_dimension")
         if dataset.get("type") != risk_publish.DATASET_TYPE or dimension not in (None, found):
             continue
@@ -244,11 +175,11 @@ def fire_hotspots(hours=48, now=None):
     """Fire detections of trusted public tables in the last ``hours``, low confidence
     left out, newest first: ``latitude, longitude, time_utc, time_local,
     frp_mw, confidence, source, tambon_code``."""
-    hours = _positive(hours, "hours", MAX_HOURS)
+    hours = air_now.positive(hours, "hours", air_now.MAX_HOURS)
     now = _utc(now)
     datasets, kinds = _catalogue()
     frames = [risk_inputs.read_rows(resource["id"], FIRE_COLUMNS, "time_utc > :start AND time_utc <= :end",
-                                {}, now - pd.Timedelta(hours=hours), now)
+                                    {}, now - pd.Timedelta(hours=hours), now)
               for dataset in datasets for resource in dataset["resources"]
               if kinds.get(resource["id"]) == "fire_detections"]
     frames = [f for f in frames if len(f)]
@@ -258,9 +189,9 @@ def fire_hotspots(hours=48, now=None):
     fires = fires[~hazards.is_low_confidence(fires["confidence"])]
     fires = fires.sort_values(["time_utc", "latitude", "longitude"], ascending=[False, True, True])
     return [{"latitude": float(row.latitude), "longitude": float(row.longitude),
-             **_times(row.time_utc), "frp_mw": _number(row.frp_mw),
+             **air_now.times(row.time_utc), "frp_mw": _number(row.frp_mw),
              "confidence": row.confidence, "source": row.source,
-             "tambon_code": _tambon_of(row.longitude, row.latitude)}
+             "tambon_code": tambon_of(row.longitude, row.latitude)}
             for row in fires.itertuples()]
 
 
@@ -270,39 +201,18 @@ def pm25_daily(tambon_code, days=30, now=None):
     station_id, standard_ug_m3, exceeds_standard``; value None when fewer
     than 18 hours were measured (see the module docstring)."""
     _check_tambon(tambon_code, required=True)
-    days = int(_positive(days, "days", MAX_DAYS, whole=True))
+    days = int(air_now.positive(days, "days", air_now.MAX_DAYS, whole=True))
     now = _utc(now)
     today = now.tz_convert(aqi.BANGKOK).date()
     dates = [today - dt.timedelta(days=k) for k in range(days, 0, -1)]
-    start, end = _midnight(dates[0]), _midnight(today)
+    start, end = air_now.midnight(dates[0]), air_now.midnight(today)
     daily = {}
     for station in _air_stations():
-        rows = _observations(station, {PM25}, start, end)
-        means = _daily_means(rows)
+        means = air_now.daily_means(_observations(station, {air_now.PM25}, start, end))
         if means["value"].notna().any():
             daily[station["dataset_name"]] = (station, means)
-    chosen = _history_stations(tambon_code, [station for station, _ in daily.values()])
-    result = []
-    for date in dates:
-        scheme = aqi.scheme_for(date)
-        standard = pm25_standard(scheme)
-        best = None
-        for station in chosen:
-            means = daily[station["dataset_name"]][1]
-            if date in means.index and not pd.isna(means.at[date, "value"]):
-                value = float(aqi.truncate(PM25, round(means.at[date, "value"], air_quality.DECIMALS),
-                                           scheme))
-                if best is None or value > best["value_ug_m3"]:
-                    best = {"value_ug_m3": value, "hours": int(means.at[date, "hours"]),
-                            "station_id": station["station_id"]}
-        if best is None:
-            hours = [int(daily[s["dataset_name"]][1].at[date, "hours"]) for s in chosen
-                     if date in daily[s["dataset_name"]][1].index]
-            best = {"value_ug_m3": None, "hours": max(hours, default=0), "station_id": None}
-        result.append({"date": date.isoformat(), **best, "standard_ug_m3": standard,
-                       "exceeds_standard": None if best["value_ug_m3"] is None
-                       else best["value_ug_m3"] > standard})
-    return result
+    chosen = air_now.history_stations(_tambon(tambon_code), [station for station, _ in daily.values()])
+    return air_now.daily_pm25(dates, [daily[station["dataset_name"]] for station in chosen])
 
 
 def band_changes(tambon_code, days=30, now=None):
@@ -310,26 +220,16 @@ def band_changes(tambon_code, days=30, now=None):
     newest first: ``time_utc, time_local, band_from, band_to, aqi,
     station_id`` (for an Atom feed; see the module docstring)."""
     _check_tambon(tambon_code, required=True)
-    days = _positive(days, "days", MAX_DAYS)
+    days = air_now.positive(days, "days", air_now.MAX_DAYS)
     now = _utc(now)
     window_start = now - pd.Timedelta(days=days)
     hourly = {}
     for station in _air_stations():
-        table = _hourly(station, window_start - 2 * LEAD, now)
+        table = _hourly(station, window_start - 2 * air_now.LEAD, now)
         if len(table):
             hourly[station["dataset_name"]] = (station, table)
-    chosen = _history_stations(tambon_code, [station for station, _ in hourly.values()])
-    if not chosen:
-        return []
-    series = pd.concat([hourly[s["dataset_name"]][1] for s in chosen], ignore_index=True)
-    series = (series.sort_values(["time_utc", "aqi"], ascending=[True, False], kind="stable")
-              .drop_duplicates("time_utc").reset_index(drop=True))
-    before = series["band"].shift(1)
-    changed = series[before.notna() & (series["band"] != before)
-                     & (series["time_utc"] > window_start)]
-    return [{**_times(row.time_utc), "band_from": int(before[index]), "band_to": int(row.band),
-             "aqi": int(row.aqi), "station_id": row.station_id}
-            for index, row in changed.iloc[::-1].iterrows()]
+    chosen = air_now.history_stations(_tambon(tambon_code), [station for station, _ in hourly.values()])
+    return air_now.band_changes([hourly[s["dataset_name"]][1] for s in chosen], window_start)
 
 
 def stale_after_hours():
@@ -338,13 +238,34 @@ def stale_after_hours():
 
 
 def tambon_codes():
-    return [t["tambon_code"] for t in _tambons()]
+    return [t["tambon_code"] for t in tambons()]
 
 
-# ------------------------------------------------------------ stations
+def tambons():
+    """The tambons in code order: code, names and centroid."""
+    return [dict(t) for t in _tambon_table()]
+
+
+def tambon_of(longitude, latitude):
+    """The code of the tambon covering the point, None outside the district."""
+    point = Point(float(longitude), float(latitude))
+    return next((code for code, polygon in sorted(places.tambons().items())
+                 if polygon.covers(point)), None)
+
+
+# ------------------------------------------------------------ the catalogue
 
 def _catalogue():
-    """The public datasets and ``{resource_id: kind}`` of their DataStore tables."""
+    """The official datasets and ``{resource_id: kind}`` of their DataStore
+    tables: once per request, once per call outside one."""
+    if not has_request_context():
+        return _read_catalogue()
+    if "maemoh_catalogue" not in g:
+        g.maemoh_catalogue = _read_catalogue()
+    return g.maemoh_catalogue
+
+
+def _read_catalogue():
     datasets = risk_inputs.official_datasets()
     kinds = risk_inputs.table_kinds([r["id"] for d in datasets for r in d["resources"]
                                      if r.get("datastore_active")])
@@ -368,7 +289,7 @@ def _air_stations():
             "station_id": dataset["station_id"], "dataset_name": dataset["name"],
             "name_th": title.get("th") or title.get("en") or dataset.get("title"),
             "name_en": title.get("en") or title.get("th") or dataset.get("title"),
-            "tambon_code": _tambon_of(*point), "longitude": point[0], "latitude": point[1],
+            "tambon_code": tambon_of(*point), "longitude": point[0], "latitude": point[1],
             "_tables": tables,
         })
     return sorted(stations, key=lambda s: (s["station_id"], s["dataset_name"]))
@@ -397,53 +318,6 @@ def _hourly(station, start, end):
         return rows.iloc[0:0]
 
 
-def _latest(station, hourly, now):
-    row = {k: v for k, v in station.items() if not k.startswith("_")}
-    recent = hourly[hourly["time_utc"] > now - LOOKBACK] if len(hourly) else hourly
-    if recent.empty:
-        return {**row, "aqi": None, "band": None, "dominant": None, "scheme": None,
-                "time_utc": None, "time_local": None, "age_hours": None, "stale": True}
-    latest = recent.loc[recent["time_utc"].idxmax()]
-    age = (now - latest["time_utc"]) / HOUR
-    return {**row, "aqi": int(latest["aqi"]), "band": int(latest["band"]),
-            "dominant": str(latest["dominant"]), "scheme": str(latest["scheme"]),
-            **_times(latest["time_utc"]), "age_hours": round(float(age), 2),
-            "stale": bool(age > stale_after_hours())}
-
-
-def _history_stations(tambon_code, stations):
-    """Among ``stations`` (those with data): the tambon's own, else the nearest."""
-    inside = [s for s in stations if s["tambon_code"] == tambon_code]
-    if inside or not stations:
-        return inside
-    tambon = next(t for t in _tambons() if t["tambon_code"] == tambon_code)
-    return [min(stations, key=lambda s: _km(tambon, s))]
-
-
-def _daily_means(rows):
-    """Per Bangkok day (index): ``value`` (mean of the hourly PM2.5, None
-    below the coverage) and ``hours`` (hours with a reading)."""
-    hourly = rows[(rows["averaging_period"] == air_quality.HOURLY)
-                  & (rows["quality"] != air_quality.SUSPECT) & rows["value"].notna()]
-    day = (hourly["time_utc"] - HOUR).dt.tz_convert(aqi.BANGKOK).dt.date
-    grouped = hourly["value"].astype(float).groupby(day)
-    need = math.ceil(air_quality.MIN_COVERAGE * 24)
-    means = pd.DataFrame({"value": grouped.mean(), "hours": grouped.size()})
-    means["value"] = means["value"].where(means["hours"] >= need)
-    return means
-
-
-def _with_band(item, lang):
-    info = band_info(None if item["stale"] else item["band"], lang)
-    return {**item, "name": item[f"name_{lang}"], "band_name": info["name"],
-            "band_label": info["label"], "colour": info["colour"],
-            "text_colour": info["text_colour"], "icon": info["icon"],
-            "advice_general": info["advice_general"],
-            "advice_sensitive": info["advice_sensitive"]}
-
-
-# ------------------------------------------------------------ places
-
 @functools.lru_cache(maxsize=None)
 def _tambon_table():
     frame = risk_inputs.tambons().sort_values("tambon_code")
@@ -452,66 +326,19 @@ def _tambon_table():
                  for row in frame.itertuples())
 
 
-def _tambons():
-    return [dict(t) for t in _tambon_table()]
-
-
-def _tambon_of(longitude, latitude):
-    point = Point(float(longitude), float(latitude))
-    return next((code for code, polygon in sorted(places.tambons().items())
-                 if polygon.covers(point)), None)
-
-
-def _km(a, b):
-    """Geodesic distance (km) between two dicts with longitude and latitude."""
-    return _GEOD.inv(a["longitude"], a["latitude"], b["longitude"], b["latitude"])[2] / 1000
+def _tambon(code):
+    return next(t for t in tambons() if t["tambon_code"] == code)
 
 
 # ------------------------------------------------------------ values
 
 def _utc(now):
-    if now is None:
-        return pd.Timestamp(clock.now())
-    stamp = pd.Timestamp(now)
-    if stamp.tzinfo is None:
-        raise ValueError("now: give a timezone-aware time (UTC)")
-    return stamp.tz_convert("UTC")
-
-
-def _times(stamp):
-    moment = pd.Timestamp(stamp).to_pydatetime()
-    return {"time_utc": moment.astimezone(dt.timezone.utc).isoformat(),
-            "time_local": moment.astimezone(aqi.BANGKOK).isoformat()}
-
-
-def _midnight(date):
-    """00:00 Bangkok time of ``date``, in UTC."""
-    return pd.Timestamp(dt.datetime.combine(date, dt.time(), aqi.BANGKOK)).tz_convert("UTC")
-
-
-def _positive(value, name, maximum, whole=False):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: give a number") from None
-    if not 0 < number <= maximum or (whole and number != int(number)):
-        raise ValueError(f"{name}: give a {'whole ' if whole else ''}number above 0, "
-                         f"at most {maximum}")
-    return number
-
-
-def _check_lang(lang):
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang: one of {', '.join(LANGUAGES)}")
+    return air_now.as_utc(clock.now() if now is None else now)
 
 
 def _check_tambon(code, required=False):
     if (code is not None or required) and code not in tambon_codes():
         raise ValueError(f"tambon: one of {', '.join(tambon_codes())}")
-
-
-def _sensitive_groups(lang):
-    return aqi.SENSITIVE_GROUPS_TH if lang == "th" else aqi.SENSITIVE_GROUPS_EN
 
 
 def _records(frame, columns):

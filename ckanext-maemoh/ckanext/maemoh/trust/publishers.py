@@ -17,10 +17,12 @@ import logging
 import ckan.plugins.toolkit as tk
 from ckan import model
 
+from ckanext.maemoh.reference import datasets
+
 log = logging.getLogger(__name__)
 
 OPTION = "ckanext.maemoh.trusted_organizations"
-COMPUTED_TYPES = ("risk-layer", "ghg-inventory")
+COMPUTED_TYPES = ("risk-layer", datasets.GHG_INVENTORY_TYPE)
 
 
 def trusted_organizations():

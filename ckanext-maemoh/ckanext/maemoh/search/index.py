@@ -1,15 +1,10 @@
-"""Index-time shaping, query weighting, spelling suggestions and bilingual
-facets of the platform's datasets."""
+"""How a dataset is indexed: its coded fields as words in Thai and English
+(before_dataset_index)."""
 import json
-import logging
-
-import pysolr
-from flask import has_request_context
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.search import common as search_common
 
-from ckanext.maemoh import vocabularies
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.risk_jobs import dimensions
 
 # Multi-valued fields, stored as JSON lists, indexed as vocab_<field>.
@@ -27,16 +22,6 @@ LABELS_FIELD = "extras_maemoh_labels"  # extras_* are copied into Solr's full-te
 #: is patched: out of the full text, so it ranks the same after its first
 #: harvest as after later ones (the harvest plugin indexes its own copies)
 HARVEST_EXTRAS = ("extras_harvest_object_id", "extras_harvest_source_id", "extras_harvest_source_title")
-#: CKAN's query fields (name^4 title^4 tags^2 groups^2 text) plus the titles in
-#: both languages and the labels of a dataset's codes
-QUERY_FIELDS = f"name^4 title^4 extras_title_translated^4 {LABELS_FIELD}^2 tags^2 groups^2 text"
-#: CKAN's minimum-should-match for dismax queries (ckan/lib/search/query.py)
-MIN_MATCH = "2<-1 5<80%"
-#: edismax, not CKAN's dismax: it gives the analyzer the whole query (Solr's
-#: sow=false), so synonyms of several words ("air pollution") match
-QUERY_PARSER = "edismax"
-
-log = logging.getLogger(__name__)
 
 
 def shape_for_index(pkg_dict):
@@ -59,39 +44,6 @@ def shape_for_index(pkg_dict):
     for key in HARVEST_EXTRAS:
         pkg_dict.pop(key, None)
     return pkg_dict
-
-
-def weigh_fields(search_params):
-    """Search the labels and both titles with weight, with a parser that
-    reads synonyms of several words (before_dataset_search), unless the caller
-    chose its own query fields or query parser."""
-    if "qf" not in search_params and "defType" not in search_params:
-        search_params.update(qf=QUERY_FIELDS, defType=QUERY_PARSER)
-    return search_params
-
-
-def suggestion(query):
-    """A respelling of ``query`` that finds public datasets ("did you mean"),
-    or None. Solr checks each collation against public datasets of this site,
-    so no word of a private dataset is ever suggested."""
-    query = (query or "").strip()
-    if not query or ":" in query or len(query) > 200:
-        return None
-    params = {
-        "defType": QUERY_PARSER, "qf": QUERY_FIELDS, "mm": MIN_MATCH, "q.op": "AND", "rows": 0,
-        "fq": [f'+site_id:"{tk.config["ckan.site_id"]}"', "+capacity:public", "-dataset_type:harvest"],
-        "spellcheck": "true", "spellcheck.count": 10, "spellcheck.collate": "true",
-        "spellcheck.maxCollations": 1, "spellcheck.maxCollationTries": 10,
-    }
-    try:
-        results = search_common.make_connection().search(query, **params)
-    except (pysolr.SolrError, OSError) as error:  # a suggestion is never worth an error page
-        log.warning("no spelling suggestion for a query: %s", error)
-        return None
-    collations = (results.spellcheck or {}).get("collations") or []
-    # Solr's named list, flattened: ["collation", "<text>", ...]
-    texts = [collations[i + 1] for i in range(0, len(collations) - 1, 2) if collations[i] == "collation"]
-    return next((text for text in texts if text.casefold() != query.casefold()), None)
 
 
 def labels(pkg_dict, org):
@@ -149,29 +101,3 @@ def _organization(org_id):
     return tk.get_action("organization_show")(
         {"ignore_auth": True}, {"id": org_id, "include_datasets": False,
                                 "include_users": False, "include_extras": True})
-
-
-def request_lang():
-    """The language of the current request; the site default outside one
-    (commands, jobs)."""
-    if has_request_context() and tk.h.lang():
-        return tk.h.lang()
-    return tk.config["ckan.locale_default"]
-
-
-def facet_titles(lang):
-    """``{solr field: title}`` of the platform's facets, in ``lang``."""
-    return {term["value"]: term["th" if lang == "th" else "en"]
-            for term in vocabularies.terms("facet")}
-
-
-def label_facet_items(search_facets, lang):
-    """Give facet items of coded fields their label in ``lang``."""
-    for term in vocabularies.terms("facet"):
-        facet = search_facets.get(term["value"])
-        if not facet or "vocabulary" not in term:
-            continue
-        for item in facet["items"]:
-            item["display_name"] = vocabularies.label(
-                term["vocabulary"], item["name"], lang)
-    return search_facets

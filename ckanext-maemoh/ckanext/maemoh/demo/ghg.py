@@ -16,12 +16,12 @@ import pandas as pd
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, places
-from ckanext.maemoh.harvest.datasets import GDC_DEFAULTS
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.reference import places
+from ckanext.maemoh.reference.datasets import FACTORS_DATASET, GDC_DEFAULTS, ILLUSTRATIVE_TAG
 from ckanext.maemoh.netzero import factors
 
 GHG_DIR = places.DATA_DIR / "ghg"
-FACTORS_DATASET = "ghg-emission-factors"
 ACTIVITY_DATASET = "maemoh-ghg-activity-demo"
 # dataset name -> [(file or function giving the table, resource name, (th, en) description)]
 TABLES = {
@@ -59,6 +59,7 @@ def datasets(org_name):
                    "is valid for and how well it is verified (column verification)."},
          "data_source": "Thailand Greenhouse Gas Management Organization (TGO); IPCC"},
         {**common, "name": ACTIVITY_DATASET, "license_id": "CC-BY-4.0", "quality_level": "raw",
+         "tags": [{"name": ILLUSTRATIVE_TAG}],
          "title_translated": {"th": "ข้อมูลกิจกรรมสำหรับบัญชีก๊าซเรือนกระจก อำเภอแม่เมาะ (ข้อมูลสาธิต ไม่ใช่ข้อมูลจริง)",
                               "en": "Activity data for the Mae Moh greenhouse-gas inventory "
                                     "(illustrative demo data, not real)"},

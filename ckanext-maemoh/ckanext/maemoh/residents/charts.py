@@ -2,7 +2,7 @@
 page (``viewBox``), with a text alternative."""
 from markupsafe import Markup, escape
 
-from ckanext.maemoh.residents import PM25_24H_STANDARD_UG_M3 as PM25_STANDARD_24H
+from ckanext.maemoh.risk_jobs.air_now import PM25_24H_STANDARD_UG_M3 as PM25_STANDARD_24H
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 320, 160, 34, 24, 10
 

@@ -14,7 +14,7 @@ import pathlib
 
 import yaml
 
-QUERIES_FILE = pathlib.Path(__file__).resolve().parent / "data" / "search_queries.yaml"
+QUERIES_FILE = pathlib.Path(__file__).resolve().parents[1] / "data" / "search_queries.yaml"
 #: ties in score are broken by name, so the figures do not depend on when
 #: datasets were last modified (CKAN's default second key)
 SORT = "score desc, name asc"

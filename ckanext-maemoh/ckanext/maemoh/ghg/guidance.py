@@ -14,12 +14,10 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import get_read_engine
 
-from ckanext.maemoh import datastore_tables, trust
-from ckanext.maemoh.demo import BOUNDARY_DATASET
+from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.trust import publishers as trust
+from ckanext.maemoh.reference import datasets
 
-INVENTORY_TYPE = "ghg-inventory"
-GUIDANCE_TABLE = "Guidance"
-PATHWAY_RESOURCE = "Pathway (CSV)"
 GUIDANCE_COLUMNS = ("id", "priority", "dimension", "tambon_code", "text_th", "text_en", "evidence")
 
 
@@ -29,9 +27,9 @@ def current(context, tambon=None, dimension=None, year=None):
     context = {"user": context.get("user") or ""}
     inventory = _inventory(context, year)
     resources = {r["name"]: r for r in inventory["resources"]}
-    if GUIDANCE_TABLE not in resources:
+    if datasets.GHG_GUIDANCE_TABLE not in resources:
         raise tk.ObjectNotFound(tk._("The inventory {name} has no guidance table").format(name=inventory["name"]))
-    rows = _guidance_rows(resources[GUIDANCE_TABLE]["id"])
+    rows = _guidance_rows(resources[datasets.GHG_GUIDANCE_TABLE]["id"])
     links = _Links(context, inventory, resources)
     recommendations = []
     for row in rows:
@@ -59,7 +57,7 @@ def _guidance_rows(resource_id):
 
 
 def _inventory(context, year):
-    fq = f"+dataset_type:{INVENTORY_TYPE} +organization:{trust.district()}"
+    fq = f"+dataset_type:{datasets.GHG_INVENTORY_TYPE} +organization:{trust.district()}"
     if year:
         fq += f" +name:ghg-inventory-{int(year)}"
     found = tk.get_action("package_search")(dict(context), {"fq": fq, "sort": "name desc", "rows": 1})
@@ -78,10 +76,10 @@ class _Links:
         kind, _, detail = str(source).partition(":")
         if kind == "inventory":
             return _dataset_url(self.inventory)
-        if kind == "pathway" and PATHWAY_RESOURCE in self.resources:
-            return _resource_url(self.inventory, self.resources[PATHWAY_RESOURCE])
+        if kind == "pathway" and datasets.GHG_PATHWAY_CSV in self.resources:
+            return _resource_url(self.inventory, self.resources[datasets.GHG_PATHWAY_CSV])
         if kind == "population":
-            return self._dataset_url_of(BOUNDARY_DATASET)
+            return self._dataset_url_of(datasets.boundary_dataset())
         if kind == "risk":
             return self._dataset_url_of(f"risk-{detail}")
         return None

@@ -16,7 +16,8 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import catalog, risk_map
+from ckanext.maemoh.store import catalog
+from ckanext.maemoh.risk import map_view as risk_map
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The demo: what `ckan maemoh load-demo` loads. Nothing outside this package imports it."""

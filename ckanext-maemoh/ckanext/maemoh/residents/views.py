@@ -1,0 +1,138 @@
+"""The residents' pages (``/maemoh/...``): plain language, Thai first.
+
+Every number is shown with its meaning (band name, colour, icon, advice);
+the content is server-rendered HTML, readable without JavaScript; the map
+(Leaflet) is drawn on top from ``/maemoh/map.json``. Data come from
+:mod:`.residents` (public data only) and :mod:`.portal` (the map layers,
+the latest inventory).
+"""
+import datetime as dt
+
+from flask import Blueprint, Response, jsonify
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.maemoh import clock
+from ckanext.maemoh.residents import charts
+from ckanext.maemoh.residents import map_layers as portal
+from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.risk_jobs import composite, dimensions
+from ckanext.maemoh.risk_jobs import air_now
+
+__all__ = ["residents_pages"]
+
+residents_pages = Blueprint("maemoh_residents", __name__, url_prefix="/maemoh")
+
+#: No inline script and no plugin content on the residents' pages: a text
+#: from the data that slipped through escaping still could not run.
+CONTENT_SECURITY_POLICY = "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'"
+
+TH_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+             "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.")
+
+
+@residents_pages.after_request
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def lang():
+    return "en" if tk.h.lang() == "en" else "th"
+
+
+def local_time(iso, language=None):
+    """An ISO time as residents read it: Asia/Bangkok, Buddhist Era in Thai."""
+    if not iso:
+        return ""
+    when = dt.datetime.fromisoformat(iso).astimezone(portal.BANGKOK)
+    if (language or lang()) == "th":
+        return f"{when.day} {TH_MONTHS[when.month - 1]} {when.year + 543} เวลา {when:%H:%M} น."
+    return f"{when.day} {when:%b} {when.year}, {when:%H:%M} (Bangkok time)"
+
+
+def _with_band(item, language):
+    info = air_now.band_info(None if item.get("stale") else item.get("band"), language)
+    return dict(item, info=info, when=local_time(item.get("time_local"), language))
+
+
+@residents_pages.route("/")
+def index():
+    language = lang()
+    current = residents.station_aqi()
+    tambons = [_with_band(t, language) for t in residents.tambon_aqi(stations=current)]
+    stations = [_with_band(s, language) for s in current]
+    fires = residents.fire_hotspots(hours=48)
+    return tk.render("maemoh/index.html", {
+        "tambons": tambons, "stations": stations, "fires": fires, "lang": language,
+        "stale_after_hours": residents.stale_after_hours(),
+        "risk": residents.risk_summary()})
+
+
+@residents_pages.route("/tambon/<code>")
+def tambon(code):
+    language = lang()
+    current = residents.station_aqi()
+    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=current)}
+    if code not in tambons:
+        return tk.abort(404, tk._("No such tambon"))
+    week = residents.pm25_daily(code, 7)
+    month = residents.pm25_daily(code, 30)
+    risk = residents.risk_summary(tambon=code)
+    rows = []
+    for dimension, layer in sorted(risk.items()):
+        for row in layer["tambons"]:
+            cls = composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
+            spec = dimensions.REGISTRY.get(dimension)
+            rows.append({"dimension": dimension, "dataset": layer["dataset"], "row": row, "cls": cls,
+                         "statistic": spec and getattr(spec, f"statistic_{language}")})
+    return tk.render("maemoh/tambon.html", {
+        "tambon": _with_band(tambons[code], language),
+        "stations": [_with_band(s, language) for s in current if s["tambon_code"] == code],
+        "week_svg": charts.pm25_svg(week, 7, language), "month_svg": charts.pm25_svg(month, 30, language),
+        "risk_rows": rows, "guidance": _guidance(code), "lang": language})
+
+
+@residents_pages.route("/net-zero")
+def net_zero():
+    inventory = portal.latest_inventory()
+    return tk.render("maemoh/net_zero.html", {
+        "inventory": inventory, "guidance": _guidance(None), "lang": lang()})
+
+
+@residents_pages.route("/about-publishing")
+def about_publishing():
+    return tk.render("maemoh/about_publishing.html", {"lang": lang()})
+
+
+@residents_pages.route("/about-data")
+def about_data():
+    return tk.render("maemoh/about_data.html", {"lang": lang(),
+                                                "stale_after_hours": residents.stale_after_hours()})
+
+
+@residents_pages.route("/map.json")
+def map_data():
+    """Tambons (with band), stations (with band) and 48-h fire detections, for the map."""
+    return jsonify(portal.map_layers(lang()))
+
+
+@residents_pages.route("/tambon/<code>/feed.atom")
+def feed(code):
+    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi()}
+    if code not in tambons:
+        return tk.abort(404, tk._("No such tambon"))
+    xml = tk.render("maemoh/feed.atom", {
+        "tambon": tambons[code], "changes": residents.band_changes(code, days=30),
+        "lang": lang(), "updated": clock.now().isoformat(),
+        "band_info": air_now.band_info})
+    return Response(xml, mimetype="application/atom+xml")
+
+
+def _guidance(tambon):
+    try:
+        return tk.get_action("maemoh_guidance")({"user": tk.current_user.name if tk.current_user else ""},
+                                                {"tambon": tambon} if tambon else {})
+    except tk.ObjectNotFound:
+        return None

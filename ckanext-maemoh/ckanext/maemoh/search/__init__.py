@@ -1,0 +1,1 @@
+"""Search: index shaping, query weighting, spelling suggestions, facets, and relevance as a measured figure."""

@@ -1,0 +1,1 @@
+"""Tables uploaded or linked by agencies: their validation reports and loading into the DataStore by ckanext-xloader."""

@@ -1,0 +1,1 @@
+"""Trusted publishers: who feeds the official products, and the sysadmins' page listing them."""
