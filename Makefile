@@ -22,7 +22,7 @@ run: install services init  ## install, start everything, load the demo, serve h
 	deploy/serve.sh $(INI)
 
 test: install services test-db  ## the whole test suite against the real services
-	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero
+	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers
 	$(VENV)/bin/pytest --ckan-ini=test.ini ckanext-maemoh
 
 stop:  ## stop every process `make run` or `make test` started

@@ -1,23 +1,39 @@
 """ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
 
 The repository keeps domain code in top-level folders (``harvesters/``,
-``risk_jobs/``, ``netzero/``) and scheming YAML in ``schemas/``; they are installed under the
-``ckanext.maemoh`` namespace so nothing bare lands in site-packages.
+``risk_jobs/``, ``netzero/``, ``writers/``) and scheming YAML in ``schemas/``;
+they are installed under the ``ckanext.maemoh`` namespace so nothing bare
+lands in site-packages.
 """
+import ast
+import pathlib
+
 from setuptools import setup
+
+
+def _sensor_sources():
+    """``harvesters.SENSOR_SOURCES``, read without importing the package."""
+    tree = ast.parse(pathlib.Path(__file__).with_name("harvesters").joinpath("__init__.py").read_text())
+    (value,) = [node.value for node in tree.body if isinstance(node, ast.Assign)
+                and [t.id for t in node.targets] == ["SENSOR_SOURCES"]]
+    return ast.literal_eval(value)
+
 
 PACKAGE_DIRS = {
     "ckanext": "ckanext-maemoh/ckanext",
     "ckanext.maemoh": "ckanext-maemoh/ckanext/maemoh",
     "ckanext.maemoh.tests": "ckanext-maemoh/ckanext/maemoh/tests",
-    "ckanext.maemoh.harvest": "ckanext-maemoh/ckanext/maemoh/harvest",
-    "ckanext.maemoh.logic": "ckanext-maemoh/ckanext/maemoh/logic",
+    **{f"ckanext.maemoh.{name}": f"ckanext-maemoh/ckanext/maemoh/{name}" for name in (
+        "demo", "ghg", "harvest", "logic", "reference", "residents", "risk", "search", "store",
+        "tables", "trust")},
     "ckanext.maemoh.harvesters": "harvesters",
     "ckanext.maemoh.harvesters.tests": "harvesters/tests",
     "ckanext.maemoh.risk_jobs": "risk_jobs",
     "ckanext.maemoh.risk_jobs.tests": "risk_jobs/tests",
     "ckanext.maemoh.netzero": "netzero",
     "ckanext.maemoh.netzero.tests": "netzero/tests",
+    "ckanext.maemoh.writers": "writers",
+    "ckanext.maemoh.writers.tests": "writers/tests",
     "ckanext.maemoh.schemas": "schemas",
 }
 
@@ -66,11 +82,9 @@ setup(
             "maemoh = ckanext.maemoh.plugin:MaeMohPlugin",
             "maemoh_risk_map = ckanext.maemoh.plugin:RiskMapViewPlugin",
             "maemoh_pdf_view = ckanext.maemoh.plugin:PdfViewPlugin",
-            "maemoh_air4thai_harvester = ckanext.maemoh.harvest.plugins:Air4ThaiHarvester",
-            "maemoh_openaq_harvester = ckanext.maemoh.harvest.plugins:OpenAQHarvester",
-            "maemoh_sensorthings_harvester = "
-            "ckanext.maemoh.harvest.plugins:SensorThingsHarvester",
-            "maemoh_dustboy_harvester = ckanext.maemoh.harvest.plugins:DustBoyHarvester",
+            "maemoh_demo = ckanext.maemoh.demo.plugin:MaeMohDemoPlugin",
+            *(f"maemoh_{module}_harvester = ckanext.maemoh.harvest.plugins:{class_name}Harvester"
+              for module, class_name in _sensor_sources().items()),
             "maemoh_firms_harvester = ckanext.maemoh.harvest.plugins:FirmsHarvester",
             "maemoh_agency_files_harvester = "
             "ckanext.maemoh.harvest.plugins:AgencyFilesHarvester",

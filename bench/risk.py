@@ -50,7 +50,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ckanext.maemoh.risk_jobs import composite, grid, outputs, pipeline, statistics
+from ckanext.maemoh.risk_jobs import composite, grid, pipeline, statistics
+from ckanext.maemoh.writers import geojson, maps, tables
 
 CENTRE = (99.7, 18.4)               # lon, lat: Mae Moh
 #: area of an H3 resolution-9 cell at Mae Moh (0.122 km2; the global mean is 0.105)
@@ -159,9 +160,9 @@ PHASES = (
     (statistics, "_esda_local", "    of which esda"),
     (statistics, "global_moran", "  global Moran"),
     (pipeline, "render", "render"),
-    (outputs, "to_geojson", "  GeoJSON"),
-    (outputs, "to_csv", "  CSV"),
-    (outputs, "to_png", "  PNG"),
+    (geojson, "to_geojson", "  GeoJSON"),
+    (tables, "to_csv", "  CSV"),
+    (maps, "to_png", "  PNG"),
     (pipeline, "_method_record", "  method record"),
 )
 #: "rest" rows: the parent's total minus its direct children

@@ -25,6 +25,7 @@ fi
 "$CKAN" config-tool "$INI" \
   "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
   "sqlalchemy.url=postgresql://ckan_default@/ckan_default?$SOCKET" \
+  "ckanext.xloader.jobs_db.uri=postgresql://ckan_default@/ckan_default?$SOCKET" \
   "ckan.datastore.write_url=postgresql://ckan_default@/datastore_default?$SOCKET" \
   "ckan.datastore.read_url=postgresql://datastore_default@/datastore_default?$SOCKET" \
   "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \

@@ -37,7 +37,7 @@ import pandas as pd
 
 from ckanext.maemoh.netzero.factors import FactorSet
 from ckanext.maemoh.netzero.gpc import SECTORS, GPCMapping, load_mapping
-from ckanext.maemoh.risk_jobs.outputs import json_safe
+from ckanext.maemoh.writers.values import json_safe
 
 ACTIVITY_COLUMNS = ("year", "tambon_code", "activity", "quantity", "unit")
 LINE_COLUMNS = ("gpc_ref", "sector", "scope", "level", "tambon_code", "activity", "quantity", "unit",

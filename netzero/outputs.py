@@ -1,12 +1,12 @@
 """Publishable outputs of the inventory and the pathway: CSV, tambon GeoJSON and two PNG charts.
 
 * CSV: every inventory line, notation-key lines included (their numbers empty).
-* GeoJSON (RFC 7946, via :func:`risk_jobs.outputs.to_geojson`): per tambon the
+* GeoJSON (RFC 7946, via :func:`writers.geojson.to_geojson`): per tambon the
   BASIC+ emissions allocated to it (``emissions_t_co2e``; null when none) and
   its I.4.4 share apart; district-level activities (fuel sales) are not on the
   map. ``per_capita_t_co2e`` when a population table is given.
 * Charts use the Agg canvas explicitly and the Thai font handling of
-  :mod:`risk_jobs.outputs`: labels read "ไทย / English"; without a Thai font
+  :mod:`writers.maps`: labels read "ไทย / English"; without a Thai font
   English only, the warning logged and written in the PNG ``Warning`` chunk.
   The sector chart draws I.4.4 on its own axis beside the BASIC+ total, so the
   plant does not flatten the district's other sectors.
@@ -26,7 +26,7 @@ import pandas as pd
 from ckanext.maemoh.netzero.gpc import SECTORS
 from ckanext.maemoh.netzero.guidance_kinds import number
 from ckanext.maemoh.netzero.inventory import Inventory
-from ckanext.maemoh.risk_jobs import outputs
+from ckanext.maemoh.writers import geojson, maps, tables
 
 log = logging.getLogger(__name__)
 SCOPE_COLOURS = {1: "#08519c", 2: "#6baed6", 3: "#c6dbef"}
@@ -35,8 +35,8 @@ PLACE = ("อำเภอแม่เมาะ", "Mae Moh district")
 
 
 def inventory_csv(inventory: Inventory) -> str:
-    """The inventory lines as CSV text (:func:`risk_jobs.outputs.to_csv`: formula-safe, missing values empty)."""
-    return outputs.to_csv(inventory.lines, index=False)
+    """The inventory lines as CSV text (:func:`writers.tables.to_csv`: formula-safe, missing values empty)."""
+    return tables.to_csv(inventory.lines, index=False)
 
 
 def tambon_geojson(inventory: Inventory, tambons_gdf: gpd.GeoDataFrame,
@@ -55,21 +55,21 @@ def tambon_geojson(inventory: Inventory, tambons_gdf: gpd.GeoDataFrame,
         tambons["population"] = tambons["tambon_code"].map(people)
         tambons["per_capita_t_co2e"] = (tambons["emissions_t_co2e"] / tambons["population"]).round(3)
         properties += ["population", "per_capita_t_co2e"]
-    return outputs.to_geojson(tambons, properties=properties, id_column="tambon_code")
+    return geojson.to_geojson(tambons, properties=properties, id_column="tambon_code")
 
 
 def _fonts() -> tuple[Any, Callable[[str, str], str], dict[str, str]]:
-    """(font properties, label maker, extra PNG metadata) as :func:`risk_jobs.outputs.to_png` does it."""
+    """(font properties, label maker, extra PNG metadata) as :func:`writers.maps.to_png` does it."""
     from matplotlib import font_manager
 
-    path = outputs.thai_font()
+    path = maps.thai_font()
     if path:
         font_manager.fontManager.addfont(path)
         family = font_manager.FontProperties(fname=path).get_name()
         return font_manager.FontProperties(family=[family, "DejaVu Sans"]), lambda th, en: f"{th} / {en}", {}
-    log.warning(outputs.NO_THAI_FONT_WARNING)
+    log.warning(maps.NO_THAI_FONT_WARNING)
     return (font_manager.FontProperties(family="DejaVu Sans"), lambda th, en: en,
-            {"Warning": outputs.NO_THAI_FONT_WARNING})
+            {"Warning": maps.NO_THAI_FONT_WARNING})
 
 
 def _figure(width_px: int, height_px: int, dpi: int) -> Any:

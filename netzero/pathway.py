@@ -36,7 +36,7 @@ import pandas as pd
 from ckanext.maemoh.netzero.gpc import SECTORS
 from ckanext.maemoh.netzero.inventory import Inventory
 from ckanext.maemoh.netzero.scenarios import Lever, Scenario, Scenarios, load_scenarios
-from ckanext.maemoh.risk_jobs.outputs import json_safe
+from ckanext.maemoh.writers.values import json_safe
 
 __all__ = ["Lever", "Scenario", "Scenarios", "SECTOR_COLUMNS", "VALUE_COLUMNS", "load_scenarios", "project"]
 SECTOR_COLUMNS = tuple(f"sector_{s}_t" for s in SECTORS)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ckanext.maemoh.risk_jobs import scales
-from ckanext.maemoh.risk_jobs.hazards import _cell_index, _check_cells, cell_area_km2, geodesic_area_km2
+from ckanext.maemoh.risk_jobs.hazards import cell_index, check_cells, cell_area_km2, geodesic_area_km2
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def area_shares(cells: gpd.GeoDataFrame, tambons: gpd.GeoDataFrame) -> pd.DataFr
     Areas are geodesic (WGS84). Pieces with no area (cells touching a tambon
     only along an edge) are left out.
     """
-    _check_cells(cells)
-    c = gpd.GeoDataFrame({"cell_id": _cell_index(cells)}, geometry=cells.geometry.to_crs("EPSG:4326").values,
+    check_cells(cells)
+    c = gpd.GeoDataFrame({"cell_id": cell_index(cells)}, geometry=cells.geometry.to_crs("EPSG:4326").values,
                          crs="EPSG:4326")
     t = gpd.GeoDataFrame({"tambon_code": tambons["tambon_code"].astype(str).to_numpy()},
                          geometry=tambons.geometry.to_crs("EPSG:4326").values, crs="EPSG:4326")
@@ -127,8 +127,8 @@ def exposure(cells: gpd.GeoDataFrame, population: pd.DataFrame, shares: pd.DataF
     ``density_per_km2``. This assumes people are spread evenly within a tambon
     (areal weighting, no dasymetric refinement) — stated in ``notes``.
     """
-    _check_cells(cells)
-    index = _cell_index(cells)
+    check_cells(cells)
+    index = cell_index(cells)
     pop = population.assign(tambon_code=population["tambon_code"].astype(str))
     pop = pop.groupby("tambon_code")["population"].sum()
     sh = shares.assign(cell_id=shares["cell_id"].astype(str), tambon_code=shares["tambon_code"].astype(str))
@@ -164,8 +164,8 @@ def vulnerability(cells: gpd.GeoDataFrame, table: pd.DataFrame | None = None) ->
     Without a table every cell gets 1.0 — equal weights — and ``method`` and
     ``notes`` say "equal weights". Cells the table does not cover are NaN.
     """
-    _check_cells(cells)
-    index = _cell_index(cells)
+    check_cells(cells)
+    index = cell_index(cells)
     if table is None:
         values = pd.Series(1.0, index=index, name="vulnerability")
         return Component("vulnerability", values, "equal weights",

@@ -91,7 +91,8 @@ def no_data(dimension: str, reason: str | None = None) -> HazardResult:
     )
 
 
-def _check_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def check_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``cells`` when they have unique ``cell_id`` values and a CRS; ValueError otherwise."""
     if "cell_id" not in cells.columns:
         raise ValueError("cells need a 'cell_id' column")
     if cells.crs is None:
@@ -101,7 +102,8 @@ def _check_cells(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return cells
 
 
-def _cell_index(cells: gpd.GeoDataFrame) -> pd.Index:
+def cell_index(cells: gpd.GeoDataFrame) -> pd.Index:
+    """The cells' ids as text, the index of every per-cell result."""
     return pd.Index(cells["cell_id"].astype(str), name="cell_id")
 
 
@@ -109,12 +111,12 @@ def cell_area_km2(cells: gpd.GeoDataFrame) -> pd.Series:
     """Geodesic area (WGS84 ellipsoid) of each cell in km², indexed by cell_id:
     the cells' ``geodesic_area_km2`` column when they carry one (computed once
     per grid, see ``pipeline.spatial_units``), else computed here."""
-    _check_cells(cells)
+    check_cells(cells)
     if "geodesic_area_km2" in cells.columns:
         areas = cells["geodesic_area_km2"].to_numpy(dtype=float)
     else:
         areas = geodesic_area_km2(cells.geometry)
-    return pd.Series(areas, index=_cell_index(cells), name="area_km2", dtype=float)
+    return pd.Series(areas, index=cell_index(cells), name="area_km2", dtype=float)
 
 
 def geodesic_area_km2(geometry: gpd.GeoSeries) -> np.ndarray:
@@ -244,7 +246,7 @@ def station_hazard(
         raise ValueError(f"unknown interpolation method {method!r} ({', '.join(INTERPOLATION_METHODS)})")
     if power <= 0:
         raise ValueError("IDW power must be positive")
-    _check_cells(cells)
+    check_cells(cells)
     missing = {"station_id", "longitude", "latitude", column} - set(stations.columns)
     if missing:
         raise ValueError(f"stations lack columns {sorted(missing)}")
@@ -343,7 +345,7 @@ def station_hazard(
     if len(cell_pos):
         measured = pd.Series(measured_values[station_pos]).groupby(cell_pos).mean()
         values[measured.index.to_numpy()] = measured.to_numpy()
-    index = _cell_index(cells)
+    index = cell_index(cells)
     return HazardResult(
         dimension=dimension,
         status=OK,
@@ -400,7 +402,7 @@ def fire_hazard(
       fire is an observation. If the source did not report, use
       ``no_data("fire")`` instead of calling this.
     """
-    _check_cells(cells)
+    check_cells(cells)
     missing = {"time_utc", "latitude", "longitude", "frp_mw", "confidence"} - set(detections.columns)
     if missing:
         raise ValueError(f"detections lack columns {sorted(missing)}")
@@ -419,7 +421,7 @@ def fire_hazard(
     det["frp_mw"] = pd.to_numeric(det["frp_mw"], errors="coerce")
     det = det.dropna(subset=["latitude", "longitude"])
 
-    index = _cell_index(cells)
+    index = cell_index(cells)
     count = np.zeros(len(index), dtype=np.int64)
     frp = np.zeros(len(index), dtype=float)
     outside = 0

@@ -42,7 +42,9 @@ import geopandas as gpd
 import pandas as pd
 
 from ckanext.maemoh.risk_jobs import (air_quality, aqi, composite, dimensions, grid, hazards, heat_index,
-                                     outputs, scales, statistics)
+                                     scales, statistics)
+from ckanext.maemoh.writers import geojson as geojson_writer
+from ckanext.maemoh.writers import maps, records, tables
 
 H3_RESOLUTIONS = range(5, 11)  # 5: ~30 cells over Mae Moh ... 10: ~75 000
 WEIGHT_KINDS = ("knn", "distance")
@@ -327,7 +329,7 @@ def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit):
     if unplaced:
         notes.append(f"places outside every tambon left out: {', '.join(unplaced)}")
     hazard = pd.Series(cells["tambon_code"].map(per_tambon).to_numpy(dtype=float),
-                       index=hazards._cell_index(cells), name="hazard")
+                       index=hazards.cell_index(cells), name="hazard")
     return hazards.HazardResult(
         dimension=dimension, status=hazards.OK, hazard=hazard, method=method,
         parameters={"unit": unit, "per_tambon": {k: float(v) for k, v in per_tambon.items()}},
@@ -455,9 +457,9 @@ def render(layer: Layer, title_th: str, title_en: str, attribution: str) -> Rend
         raise ValueError(f"{layer.dimension}: no data, nothing to render ({layer.reason})")
     table = layer.table
     properties = [name for name in GEOJSON_PROPERTIES if name in table.columns]
-    geojson = outputs.to_geojson(table, properties=properties, id_column="cell_id")
-    csv = outputs.to_csv(table.drop(columns="geometry").set_index("cell_id"))
-    png = outputs.to_png(table, "risk_class", composite.RISK_CLASSES, title_th, title_en, attribution)
+    geojson = geojson_writer.to_geojson(table, properties=properties, id_column="cell_id")
+    csv = tables.to_csv(table.drop(columns="geometry").set_index("cell_id"))
+    png = maps.to_png(table, "risk_class", composite.RISK_CLASSES, title_th, title_en, attribution)
     return Rendered(geojson, csv, png, _method_record(layer))
 
 
@@ -483,7 +485,7 @@ def _method_record(layer: Layer) -> dict:
     }
     summary_record = {"component": "tambon summary",
                       "rows": summary.reset_index().rename(columns={"index": "tambon_code"}).to_dict("records")}
-    return outputs.method_record(
+    return records.method_record(
         job=f"maemoh risk {layer.dimension}",
         inputs=layer.sources,
         parameters=parameters,

@@ -28,7 +28,7 @@ from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.netzero import factors, guidance, inventory, outputs, pathway, scenarios
-from ckanext.maemoh.risk_jobs import outputs as risk_outputs
+from ckanext.maemoh.writers import records, tables
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def execute(year=None, gwp_set="ar6"):
                                         tambons=tambons.drop(columns="geometry").merge(population))
     illustrative = _illustrative(activity_sources)
     sources = activity_sources + tables["factors"][1] + tables["gwp"][1] + tables["sequestration"][1]
-    record = risk_outputs.method_record(
+    record = records.method_record(
         job=f"maemoh ghg {year}", inputs=sources,
         parameters={"year": year, "gwp_set": gwp_set, "standard": "GPC", "illustrative": illustrative,
                     "pathway": projected.attrs.get("method", {})},
@@ -150,7 +150,7 @@ def _risk_summary(tables):
 
 def _files(inv, projected, recommendations, record, tambons, population):
     year = inv.year
-    pathway_csv = risk_outputs.to_csv(projected.reset_index(drop=True))
+    pathway_csv = tables.to_csv(projected.reset_index(drop=True))
     return [
         publish.File("Inventory lines (CSV)", "CSV", f"ghg-{year}-lines.csv", "text/csv",
                      "ทุกบรรทัดของบัญชี: เลขอ้างอิง GPC ขอบเขต กิจกรรม ค่าการปล่อย และปริมาณการปล่อย\n\n"

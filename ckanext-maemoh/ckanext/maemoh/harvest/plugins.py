@@ -1,28 +1,26 @@
 """The harvester plugins, one per source type (ckanext-harvest finds each
-as a plugin of its own: enable them in ``ckan.plugins``)."""
+as a plugin of its own: enable them in ``ckan.plugins``). Those of the sensor
+sources are made from :data:`harvesters.SENSOR_SOURCES`; fire detections and
+agency files store their rows in their own way."""
+import importlib
+
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.harvest import datasets, ownership
 from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
-from ckanext.maemoh.harvesters import (
-    agency_files, air4thai, dustboy, firms, openaq, sensorthings)
+from ckanext.maemoh.harvesters import SENSOR_SOURCES, agency_files, firms
 
 
-class Air4ThaiHarvester(AdapterHarvester):
-    adapter_class = air4thai.Air4Thai
+def _sensor_harvester(module, class_name):
+    adapter = getattr(importlib.import_module(f"ckanext.maemoh.harvesters.{module}"), class_name)
+    return type(f"{class_name}Harvester", (AdapterHarvester,), {
+        "adapter_class": adapter, "__module__": __name__,
+        "__doc__": f"Stations and observations of {class_name} (harvesters/{module}.py)."})
 
 
-class OpenAQHarvester(AdapterHarvester):
-    adapter_class = openaq.OpenAQ
-
-
-class SensorThingsHarvester(AdapterHarvester):
-    adapter_class = sensorthings.SensorThings
-
-
-class DustBoyHarvester(AdapterHarvester):
-    adapter_class = dustboy.DustBoy
+globals().update({f"{class_name}Harvester": _sensor_harvester(module, class_name)
+                  for module, class_name in SENSOR_SOURCES.items()})
 
 
 class FirmsHarvester(AdapterHarvester):

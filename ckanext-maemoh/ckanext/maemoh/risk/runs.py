@@ -34,7 +34,8 @@ from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.reference import vocabularies
-from ckanext.maemoh.risk_jobs import dimensions, outputs, pipeline, statistics
+from ckanext.maemoh.risk_jobs import dimensions, pipeline, statistics
+from ckanext.maemoh.writers import values
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def execute(dimension, grid=None, progress=None):
         input_datasets=sorted({s["dataset_name"] for s in layer.sources if s.get("dataset_name")}),
         computed_at=computed_at, geojson=rendered.geojson, csv=rendered.csv, png=rendered.png,
         method_record=rendered.method_record,
-        tambon_summary=outputs.json_safe(layer.tambon_summary().reset_index().to_dict("records"))))
+        tambon_summary=values.json_safe(layer.tambon_summary().reset_index().to_dict("records"))))
     return {"status": "published", "dataset": dataset["name"]}
 
 

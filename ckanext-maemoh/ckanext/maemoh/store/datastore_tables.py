@@ -160,7 +160,7 @@ class _CsvStream(io.TextIOBase):
         self._columns = columns
         self._buffer = ""
         self._line = io.StringIO()
-        # COPY input, not a file for people: no formula prefix (risk_jobs.outputs.formula_safe) — it would be stored
+        # COPY input, not a file for people: no formula prefix (writers.tables.formula_safe) — it would be stored
         self._writer = csv.writer(self._line, lineterminator="\n")
 
     def readable(self):

@@ -13,7 +13,8 @@ import h3
 import numpy as np
 import pandas as pd
 
-from ckanext.maemoh.risk_jobs import composite, grid, outputs
+from ckanext.maemoh.risk_jobs import composite, grid
+from ckanext.maemoh.writers import geojson, maps, records, tables
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 LISA = ("HH", "LH", "LL", "HL", "not significant", "no variation", "isolated", "no data")
@@ -106,7 +107,7 @@ def h3_geojson(resolution, exactly=None, **options):
     """The GeoJSON of a synthetic layer on the district's H3 cells
     (``exactly``: see :func:`cells`), and its GeoDataFrame."""
     gdf = frame(cells(resolution, exactly), **options)
-    return outputs.to_geojson(gdf, id_column="cell_id"), gdf
+    return geojson.to_geojson(gdf, id_column="cell_id"), gdf
 
 
 def tambon_geojson(**options):
@@ -115,7 +116,7 @@ def tambon_geojson(**options):
     units = tambons()[["tambon_code", "geometry"]].copy()
     units["cell_id"] = units["tambon_code"]
     gdf = frame(units, local=False, no_data_share=0, **options)
-    return outputs.to_geojson(gdf, id_column="cell_id"), gdf
+    return geojson.to_geojson(gdf, id_column="cell_id"), gdf
 
 
 def publish(dimension="fire", resolution=8, **options):
@@ -134,8 +135,8 @@ def publish(dimension="fire", resolution=8, **options):
         spatial_unit="tambon" if resolution is None else "h3", h3_resolution=resolution,
         period_start=dt.date(2026, 3, 3), period_end=dt.date(2026, 3, 9),
         parameters={"permutations": 99, "seed": 1}, input_datasets=[], computed_at=computed_at,
-        geojson=geojson, csv=outputs.to_csv(gdf.drop(columns="geometry")),
-        png=outputs.to_png(gdf, "risk_class", composite.RISK_CLASSES, "ความเสี่ยง", "Risk", "test",
+        geojson=geojson, csv=tables.to_csv(gdf.drop(columns="geometry")),
+        png=maps.to_png(gdf, "risk_class", composite.RISK_CLASSES, "ความเสี่ยง", "Risk", "test",
                            width_px=300, height_px=300, dpi=75),
-        method_record=outputs.method_record(job="test", inputs=[], run_time=computed_at))
+        method_record=records.method_record(job="test", inputs=[], run_time=computed_at))
     return publish_layer(catalog.site_context(), layer)

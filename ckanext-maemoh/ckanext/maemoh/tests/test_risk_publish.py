@@ -11,10 +11,10 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.store import catalog
-from ckanext.maemoh.risk_jobs import outputs
 from ckanext.maemoh.risk_jobs.composite import RISK_CLASSES
 from ckanext.maemoh.risk.publish import RiskLayer, publish_layer
 from ckanext.maemoh.tests.conftest import DEMO_DATA
+from ckanext.maemoh.writers import geojson, maps, records, tables
 
 RESOURCE_NAMES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)",
                   "Method record (JSON)"}
@@ -38,11 +38,11 @@ def make_layer(risk):
         period_start=dt.date(2025, 2, 1), period_end=dt.date(2025, 2, 28),
         parameters={"permutations": 99, "seed": 1}, input_datasets=["air4thai-38t"],
         computed_at=computed_at,
-        geojson=outputs.to_geojson(gdf, id_column="tambon_code"),
-        csv=outputs.to_csv(gdf),
-        png=outputs.to_png(gdf, "risk_class", RISK_CLASSES, "ความเสี่ยง", "Risk", "test",
+        geojson=geojson.to_geojson(gdf, id_column="tambon_code"),
+        csv=tables.to_csv(gdf),
+        png=maps.to_png(gdf, "risk_class", RISK_CLASSES, "ความเสี่ยง", "Risk", "test",
                            width_px=300, height_px=300, dpi=75),
-        method_record=outputs.method_record(job="test", inputs=[], run_time=computed_at),
+        method_record=records.method_record(job="test", inputs=[], run_time=computed_at),
     )
 
 

@@ -14,7 +14,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
-from ckanext.maemoh.risk_jobs import composite, outputs
+from ckanext.maemoh.risk_jobs import composite
+from ckanext.maemoh.writers import geojson, maps, records, tables
 
 DATA = files("ckanext.maemoh") / "data"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -63,7 +64,7 @@ def mixed():
 
 
 def test_geojson_rfc7946_rules(mixed):
-    fc = outputs.to_geojson(mixed, ["cell_id", "value", "n", "when"], id_column="cell_id")
+    fc = geojson.to_geojson(mixed, ["cell_id", "value", "n", "when"], id_column="cell_id")
     text = json.dumps(fc, allow_nan=False)  # NaN would fail here
     assert "crs" not in fc and '"crs"' not in text
     assert fc["type"] == "FeatureCollection" and len(fc["features"]) == 2
@@ -86,7 +87,7 @@ def test_geojson_rfc7946_rules(mixed):
 
 def test_geojson_round_trip_through_geopandas(tambons, mixed):
     for gdf in (tambons, mixed):
-        fc = outputs.to_geojson(gdf, ["cell_id"])
+        fc = geojson.to_geojson(gdf, ["cell_id"])
         back = gpd.GeoDataFrame.from_features(json.loads(json.dumps(fc)), crs="EPSG:4326")
         assert back["cell_id"].tolist() == gdf["cell_id"].tolist()
         assert back.geometry.is_valid.all()
@@ -96,21 +97,21 @@ def test_geojson_round_trip_through_geopandas(tambons, mixed):
 
 def test_geojson_reprojects_to_lon_lat(tambons):
     utm = tambons.to_crs("EPSG:32647")
-    fc = outputs.to_geojson(utm, ["cell_id", "risk_class", "risk"])
+    fc = geojson.to_geojson(utm, ["cell_id", "risk_class", "risk"])
     lon, lat = fc["features"][0]["geometry"]["coordinates"][0][0]
     assert 99.6 < lon < 100.1 and 18.1 < lat < 18.7
     assert fc["features"][3]["properties"] == {"cell_id": "520204", "risk_class": None, "risk": None}
     with pytest.raises(ValueError):
-        outputs.to_geojson(tambons.set_crs(None, allow_override=True))
+        geojson.to_geojson(tambons.set_crs(None, allow_override=True))
 
 
 def test_csv(tambons):
-    text = outputs.to_csv(tambons[["cell_id", "name_th", "risk_class", "risk", "geometry"]])
+    text = tables.to_csv(tambons[["cell_id", "name_th", "risk_class", "risk", "geometry"]])
     lines = text.split("\r\n")
     assert lines[0] == "cell_id,name_th,risk_class,risk"
     assert lines[1] == "520201,บ้านดง,1,0.1"
     assert lines[4] == "520204,แม่เมาะ,,"
-    indexed = outputs.to_csv(pd.DataFrame({"risk": [0.5]}, index=pd.Index(["c1"], name="cell_id")))
+    indexed = tables.to_csv(pd.DataFrame({"risk": [0.5]}, index=pd.Index(["c1"], name="cell_id")))
     assert indexed == "cell_id,risk\r\nc1,0.5\r\n"
 
 
@@ -120,14 +121,14 @@ def test_csv_cells_cannot_start_a_formula():
     frame = pd.DataFrame({"note": text_cells, "value": numbers,
                           "mixed": np.array([-3.5, "=1+1", None, 4, "a", "b", "c", "d"], dtype=object)},
                          index=pd.Index(["=c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"], name="cell_id"))
-    rows = list(csv.reader(io.StringIO(outputs.to_csv(frame))))
+    rows = list(csv.reader(io.StringIO(tables.to_csv(frame))))
     assert rows[0] == ["cell_id", "note", "value", "mixed"]
     assert [r[1] for r in rows[1:]] == ['\'=HYPERLINK("http://x")', "'+1", "'-cmd", "'@SUM(A1)", "'\tx", "'\rx",
                                         "Mae Moh, แม่เมาะ", "'-3.5"]
     assert [float(r[2]) for r in rows[1:]] == numbers and rows[1][2] == "-3.5"
     assert [r[3] for r in rows[1:4]] == ["-3.5", "'=1+1", ""]
     assert rows[1][0] == "'=c1"
-    assert outputs.to_csv(pd.DataFrame({"@x": [1]})) == "'@x\r\n1\r\n"
+    assert tables.to_csv(pd.DataFrame({"@x": [1]})) == "'@x\r\n1\r\n"
     assert frame.loc["=c1", "note"] == '=HYPERLINK("http://x")'  # the caller's frame is left as it was
 
 
@@ -158,7 +159,7 @@ def png_text(chunks):
 
 def test_png_signature_size_and_metadata(tambons):
     attribution = "Administrative boundaries: Royal Thai Survey Department / OCHA ROAP, CC BY-IGO 3.0"
-    data = outputs.to_png(tambons, "risk_class", composite.RISK_CLASSES, "ความเสี่ยงรวม", "Composite risk",
+    data = maps.to_png(tambons, "risk_class", composite.RISK_CLASSES, "ความเสี่ยงรวม", "Composite risk",
                           attribution, width_px=800, height_px=600, dpi=100)
     assert data.startswith(PNG_SIGNATURE)
     chunks = png_chunks(data)
@@ -166,7 +167,7 @@ def test_png_signature_size_and_metadata(tambons):
     assert (width, height) == (800, 600)
     texts = png_text(chunks)
     assert texts["Source"] == attribution
-    if outputs.thai_font() is None:
+    if maps.thai_font() is None:
         assert "fonts-thai-tlwg" in texts["Warning"]
         assert texts["Title"] == "Composite risk"
     else:
@@ -174,11 +175,11 @@ def test_png_signature_size_and_metadata(tambons):
 
 
 def test_png_without_thai_font_warns(tambons, monkeypatch, caplog):
-    monkeypatch.setattr(outputs, "thai_font", lambda: None)
+    monkeypatch.setattr(maps, "thai_font", lambda: None)
     classes = [{"value": c.value, "label_th": c.label_th, "label_en": c.label_en, "colour": c.colour}
                for c in composite.RISK_CLASSES]
     with caplog.at_level("WARNING"):
-        data = outputs.to_png(tambons, "risk_class", classes, "ความเสี่ยง", "Risk", "attribution")
+        data = maps.to_png(tambons, "risk_class", classes, "ความเสี่ยง", "Risk", "attribution")
     assert data.startswith(PNG_SIGNATURE)
     assert struct.unpack(">II", png_chunks(data)["IHDR"][0][:8]) == (1200, 1200)
     assert "Thai" in png_text(png_chunks(data))["Warning"]
@@ -186,12 +187,12 @@ def test_png_without_thai_font_warns(tambons, monkeypatch, caplog):
 
 
 def test_thai_font_finder_ignores_last_resort():
-    path = outputs.thai_font()
+    path = maps.thai_font()
     assert path is None or "lastresort" not in path.lower().replace(" ", "")
 
 
 def test_method_record_is_json_and_names_versions():
-    record = outputs.method_record(
+    record = records.method_record(
         job="composite-risk",
         inputs=[{"dataset_id": "air4thai-hourly", "time_start": pd.Timestamp("2024-03-01", tz="UTC"),
                  "time_end": dt.datetime(2024, 3, 2, tzinfo=dt.timezone.utc)}],
@@ -214,7 +215,7 @@ def test_method_record_is_json_and_names_versions():
 
 
 def test_method_record_default_time_is_now_utc():
-    record = outputs.method_record(job="x", inputs=[])
+    record = records.method_record(job="x", inputs=[])
     when = dt.datetime.fromisoformat(record["run_time_utc"])
     assert when.utcoffset() == dt.timedelta(0)
     assert abs(dt.datetime.now(dt.timezone.utc) - when) < dt.timedelta(minutes=1)
@@ -225,8 +226,8 @@ def test_geojson_of_a_grid_equals_the_per_feature_path(tambons):
 
     cells = hex_grid(tambons[["tambon_code", "geometry"]], 7).cells
     clockwise = cells.geometry.map(lambda g: shapely.orient_polygons(g, exterior_cw=True))
-    fast = outputs._rfc7946_geometries(clockwise.values)
-    assert fast == [outputs._rfc7946_geometry(g) for g in clockwise]
+    fast = geojson._rfc7946_geometries(clockwise.values)
+    assert fast == [geojson._rfc7946_geometry(g) for g in clockwise]
     assert all(signed_area(g["coordinates"][0]) > 0 for g in fast)  # counter-clockwise again
 
 
@@ -244,7 +245,7 @@ def test_png_fills_each_cell_with_its_class_colour(tambons, with_hole):
         largest = max(shapely.get_parts(gdf.loc[0, "geometry"]), key=lambda p: p.area)
         gdf.loc[0, "geometry"] = largest.difference(largest.representative_point().buffer(0.01))
         assert shapely.get_num_interior_rings(gdf.loc[0, "geometry"]) == 1
-    png = outputs.to_png(gdf, "risk_class", composite.RISK_CLASSES, "ก", "Risk", "test",
+    png = maps.to_png(gdf, "risk_class", composite.RISK_CLASSES, "ก", "Risk", "test",
                          width_px=1000, height_px=1000, dpi=100)
     pixels = _pixels(png)
     legend_only = pixels[composite.RISK_CLASSES[3].colour]  # class 4: in the legend, on no cell
