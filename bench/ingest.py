@@ -53,18 +53,20 @@ def _ckan_app(ini):
 def _resource(ini, name):
     """A fresh dataset + Observations table for one run; returns its id."""
     import ckan.plugins.toolkit as tk
+    from ckanext.maemoh.harvest import datasets
     from ckanext.maemoh.store import catalog
     from ckanext.maemoh.store import datastore_tables
-    from ckanext.maemoh.tests.conftest import valid_dataset
 
     context = catalog.site_context()
-    org = tk.config["ckanext.maemoh.organization"]
+    record = datasets.source_dataset(
+        name, title={"en": f"Benchmark {name}"}, notes={"en": "Synthetic observations (bench/ingest.py)."},
+        owner_org=tk.config["ckanext.maemoh.organization"], theme="air", frequency="hour",
+        data_source="bench/ingest.py", licence="notspecified")
     try:
-        tk.get_action("dataset_purge")(dict(context), {"id": name})
+        tk.get_action("dataset_purge")(dict(context), {"id": record["name"]})
     except tk.ObjectNotFound:
         pass
-    dataset = tk.get_action("package_create")(dict(context), valid_dataset(
-        name=name, owner_org=org))
+    dataset = tk.get_action("package_create")(dict(context), record)
     return datastore_tables.ensure_table(context, dataset["id"],
                                          datastore_tables.OBSERVATIONS)
 
@@ -115,7 +117,7 @@ def run_copy(ini, count, out):
     with app._wsgi_app.test_request_context():
         import sqlalchemy as sa
         from ckanext.datastore.backend.postgres import get_write_engine
-        from ckanext.maemoh.store.datastore_tables import OBSERVATIONS, _CsvStream
+        from ckanext.maemoh.store.datastore_tables import OBSERVATIONS, CsvStream
         engine = get_write_engine()
         columns = OBSERVATIONS.columns
         with engine.begin() as connection:
@@ -128,7 +130,7 @@ def run_copy(ini, count, out):
         with engine.begin() as connection:
             cursor = connection.connection.cursor()
             cursor.copy_expert(f"COPY bench_raw_copy ({', '.join(columns)}) FROM STDIN "
-                               "WITH (FORMAT csv)", _CsvStream(rows(count), columns))
+                               "WITH (FORMAT csv)", CsvStream(rows(count), columns))
         elapsed = time.perf_counter() - started
         with engine.begin() as connection:
             connection.execute(sa.text("DROP TABLE bench_raw_copy"))

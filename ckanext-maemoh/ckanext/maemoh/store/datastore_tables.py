@@ -132,7 +132,7 @@ def bulk_upsert(context, resource_id, table, rows):
         cursor = connection.connection.cursor()
         cursor.copy_expert(
             f"COPY incoming ({column_list}) FROM STDIN WITH (FORMAT csv)",
-            _CsvStream(rows, columns))
+            CsvStream(rows, columns))
         received = cursor.rowcount
         inserted, written = connection.execute(sa.text(
             f"WITH merged AS ("
@@ -152,7 +152,7 @@ def quote_identifier(identifier):
     return '"' + identifier.replace('"', '""') + '"'
 
 
-class _CsvStream(io.TextIOBase):
+class CsvStream(io.TextIOBase):
     """Rows as CSV text, produced as COPY reads it (memory stays flat)."""
 
     def __init__(self, rows, columns):

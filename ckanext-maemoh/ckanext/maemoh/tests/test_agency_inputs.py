@@ -13,8 +13,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.demo import ghg as demo_ghg
 from ckanext.maemoh.ghg import runs as ghg_runs
-from ckanext.maemoh.tests.conftest import valid_dataset
-from ckanext.maemoh.tests.test_table_loading import derived_ini, worker, xloader_site
+from ckanext.maemoh.tests.helpers import derived_ini, valid_dataset, xloader_site, xloader_worker
 
 # landfill methane reported per tambon for a year after the demo's
 ACTIVITY = ("year,tambon_code,activity,quantity,unit\r\n"
@@ -37,7 +36,7 @@ def uploaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path):
             resources[org["name"]] = helpers.call_action(
                 "resource_create", context={"user": sysadmin["name"]}, package_id=dataset["id"],
                 name="Landfill 2568", upload=FileStorage(io.BytesIO(ACTIVITY), "landfill-2568.csv"))
-        worker(derived_ini(tmp_path / "worker.ini", {"ckanext.xloader.site_url": live_server}))
+        xloader_worker(derived_ini(tmp_path / "worker.ini", {"ckanext.xloader.site_url": live_server}))
         yield {name: helpers.call_action("resource_show", id=r["id"]) for name, r in resources.items()}, district
 
 

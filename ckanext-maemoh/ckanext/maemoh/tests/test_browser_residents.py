@@ -5,7 +5,7 @@ import pytest
 
 from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.browser import axe_violations, screenshot
-from ckanext.maemoh.tests.test_residents_pages import TAMBONS_EN, TAMBONS_TH
+from ckanext.maemoh.tests.helpers import TAMBONS_EN, TAMBONS_TH
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 GREY = "#bdbdbd"

@@ -6,7 +6,7 @@ import pytest
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.tests.browser import ckan_server, screenshot
-from ckanext.maemoh.tests.test_table_loading import THAI_ROWS, TOKEN_OPTION, csv_text, derived_ini, worker
+from ckanext.maemoh.tests.helpers import THAI_ROWS, TOKEN_OPTION, csv_text, derived_ini, xloader_worker
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues")
 PASSWORD = "correct horse battery staple"
@@ -34,7 +34,7 @@ def test_a_table_uploaded_through_the_form_is_loaded_and_shown(create_dataset, b
         page.click("button[name=save][value=go-dataset-complete]")
         page.wait_for_url(f"{site}/dataset/{dataset['name']}")
 
-        worker(derived_ini(tmp_path / "worker.ini", {"ckanext.xloader.site_url": site}))
+        xloader_worker(derived_ini(tmp_path / "worker.ini", {"ckanext.xloader.site_url": site}))
         resource = helpers.call_action("package_show", id=dataset["id"])["resources"][0]
         assert resource["format"] == "CSV" and resource["datastore_active"]
         page.goto(f"{site}/dataset/{dataset['name']}/resource/{resource['id']}")

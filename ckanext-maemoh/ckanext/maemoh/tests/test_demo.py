@@ -9,7 +9,7 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
 from ckanext.maemoh.risk import inputs as risk_inputs
-from ckanext.maemoh.tests.conftest import DEMO_SOURCES, demo_replay_server, run_harvest
+from ckanext.maemoh.tests.helpers import DEMO_SOURCES, demo_replay_server, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 

@@ -13,7 +13,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.logic import validators
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.helpers import valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues", "clean_risk")
 

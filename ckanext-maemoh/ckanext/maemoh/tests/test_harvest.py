@@ -14,7 +14,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.harvest.base import OBSERVATIONS_CHANGED
 from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
-from ckanext.maemoh.tests.conftest import create_source, report, run_harvest
+from ckanext.maemoh.tests.helpers import create_source, report, run_harvest
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
 FIXTURES = pathlib.Path(__file__).resolve().parents[4] / "harvesters" / "tests" / "fixtures"

@@ -12,7 +12,7 @@ from ckan.tests import factories, helpers
 from ckanext.maemoh.demo import ghg as demo_ghg
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.risk import runs as risk_runs
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.helpers import valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 

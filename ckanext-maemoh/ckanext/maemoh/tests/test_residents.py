@@ -17,8 +17,8 @@ from ckanext.maemoh.reference import places
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import air_quality, aqi
-from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
-from ckanext.maemoh.tests.test_risk_runs import NOW, harvest
+from ckanext.maemoh.tests.helpers import TYPE_FIELDS, valid_dataset
+from ckanext.maemoh.tests.helpers import NOW, harvest
 from ckanext.maemoh.risk_jobs import air_now
 
 stack = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk", "district")

@@ -5,25 +5,28 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ckanext.maemoh import clock
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk_jobs import aqi, composite
-from ckanext.maemoh.tests.test_risk_runs import harvest
+from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
-
-NOW = clock.now().replace(minute=0, second=0, microsecond=0)  # frozen by test.ini; the hour, as the sources report
-TAMBONS_TH = ["บ้านดง", "นาสัก", "จางเหนือ", "แม่เมาะ", "สบป้าด"]
-TAMBONS_EN = ["Ban Dong", "Na Sak", "Chang Nuea", "Mae Mo", "Sop Pat"]
-
-
-
 
 
 def page(app, url):
     response = app.get(url)
     assert response.status_code == 200, url
     return response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/maemoh/", "/en/maemoh/tambon/520205", "/maemoh/map.json",
+                                 "/maemoh/tambon/520204/feed.atom"])
+def test_a_page_reads_the_catalogue_once(app, portal, monkeypatch, url):
+    scans = []
+    official = risk_inputs.official_datasets
+    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: scans.append(url) or official())
+    page(app, url)
+    assert scans == [url]
 
 
 def test_the_district_now_in_thai_and_english(app, portal):

@@ -13,7 +13,7 @@ from ckan.tests import factories, helpers
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk_jobs.composite import RISK_CLASSES
 from ckanext.maemoh.risk.publish import RiskLayer, publish_layer
-from ckanext.maemoh.tests.conftest import DEMO_DATA
+from ckanext.maemoh.tests.helpers import DEMO_DATA
 from ckanext.maemoh.writers import geojson, maps, records, tables
 
 RESOURCE_NAMES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)",

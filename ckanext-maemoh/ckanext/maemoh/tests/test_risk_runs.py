@@ -1,7 +1,6 @@
 """Risk runs against the real stack: harvested data in, published layers out,
 through the real job queue and worker; who may start them; what they read."""
 import datetime as dt
-import importlib.util
 import io
 import json
 import os
@@ -17,45 +16,13 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh import clock
 from ckanext.maemoh.risk import runs as risk_runs
-from ckanext.maemoh.harvesters.replay import ReplayServer
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
-from ckanext.maemoh.tests.conftest import create_source, run_harvest
+from ckanext.maemoh.tests.helpers import NOW, harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
-REPLAY = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "deploy", "demo",
-                      "replay_sources.py")
-BBOX = [99.62, 18.19, 100.06, 18.63]
-NOW = clock.now().replace(minute=0, second=0, microsecond=0)  # frozen by test.ini; the hour, as the sources report
 RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)",
              "Risk per tambon"}
-
-
-
-def replay_handler(now):
-    spec = importlib.util.spec_from_file_location("replay_sources", REPLAY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_handler(now=lambda: now)
-
-
-
-def harvest(district, now, *kinds):
-    """Harvest the demo replay server's air stations and/or fire detections as of ``now``."""
-    configs = {
-        "air4thai": ("/air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
-        "firms": ("/firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"], "bbox": BBOX, "days": 5}),
-    }
-    with ReplayServer(replay_handler(now)) as server:
-        for kind in kinds:
-            path, config = configs[kind]
-            try:
-                source = helpers.call_action("harvest_source_show", id=f"{kind}-source")
-            except tk.ObjectNotFound:
-                source = create_source(district, server.url + path, kind, config)
-            helpers.call_action("harvest_source_patch", context={"user": factories.Sysadmin()["name"]},
-                                id=source["id"], url=server.url + path)
-            run_harvest(source["id"])
 
 
 def worker(ckan_config, now=None):

@@ -13,7 +13,7 @@ import requests
 
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.helpers import valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -81,7 +81,7 @@ def test_the_dataset_is_indexed_in_solr(dataset):
 def station(app):
     """A station whose title is only a place: a health centre of Sop Pat."""
     org = factories.Organization(name="pcd", title="Pollution Control Department", agency_type="government")
-    from ckanext.maemoh.tests.conftest import TYPE_FIELDS
+    from ckanext.maemoh.tests.helpers import TYPE_FIELDS
     return helpers.call_action("package_create", context={"user": factories.Sysadmin()["name"]},
                                **valid_dataset(
                                    type="sensor-station", name="air4thai-station-99t", owner_org=org["id"],

@@ -9,7 +9,7 @@ import pytest
 
 from ckan.tests import factories, helpers
 from ckanext.maemoh.reference import vocabularies
-from ckanext.maemoh.tests.conftest import TYPE_FIELDS, valid_dataset
+from ckanext.maemoh.tests.helpers import TYPE_FIELDS, valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

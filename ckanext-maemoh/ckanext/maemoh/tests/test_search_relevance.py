@@ -16,7 +16,7 @@ from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.search import relevance
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import dimensions
-from ckanext.maemoh.tests.conftest import DEMO_SOURCES, demo_replay_server, run_harvest
+from ckanext.maemoh.tests.helpers import DEMO_SOURCES, demo_replay_server, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_risk", "demo_secrets")
 

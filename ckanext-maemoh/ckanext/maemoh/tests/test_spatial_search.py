@@ -5,7 +5,7 @@ import pytest
 
 from ckan.lib.search import SearchError
 from ckan.tests import helpers
-from ckanext.maemoh.tests.conftest import TYPE_FIELDS
+from ckanext.maemoh.tests.helpers import TYPE_FIELDS
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

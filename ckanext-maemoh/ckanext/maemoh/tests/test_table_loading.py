@@ -3,34 +3,20 @@ real uploads through the Action API, a linked file on a local server, a real
 ``ckan run`` web server (xloader's jobs fetch uploads and report back over
 HTTP) and a real ``ckan jobs worker``.
 """
-import contextlib
 import dataclasses
 import io
-import os
-import subprocess
-import sys
 
 import openpyxl
 import pytest
 from werkzeug.datastructures import FileStorage
 
-import ckan.plugins as plugins
-import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.harvesters.replay import ReplayServer
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.helpers import (THAI_ROWS, TOKEN_OPTION, csv_text, derived_ini, valid_dataset,
+                                         xloader_site, xloader_worker)
 
-TOKEN_OPTION = "ckanext.xloader.api_token"
-HEADER = ("วันที่", "สถานี", "ค่า PM2.5", "หมายเหตุ")
-THAI_ROWS = [("15/03/2568", "สบป้าด", "42.5", "ฝุ่นสูง “ระวัง”"),
-             ("16/03/2568", "แม่เมาะ", "38.1", "ค่าตรวจวัด €5"),
-             ("01/04/2568", "บ้านดง", "55", "ควันไฟป่า")]
 ISO_ROWS = [("2025-03-15", "สบป้าด", "42.5", "ฝุ่นสูง"), ("2025-03-16", "แม่เมาะ", "38.1", "ปกติ")]
-
-
-def csv_text(rows, header=HEADER, sep=","):
-    return "".join(sep.join(row) + "\r\n" for row in [header, *rows])
 
 
 def merged_header_xlsx():
@@ -58,24 +44,6 @@ UPLOADS = {  # resource name -> (file name, bytes)
     "not-xlsx": ("broken.xlsx", b"PK\x03\x04 this is no spreadsheet"),
 }
 LINKED = csv_text(ISO_ROWS).encode("utf-8")
-# Logging of a chained configuration: CKAN reads it from the file named, not the chain.
-LOGGING = """
-[loggers]
-keys = root
-[handlers]
-keys = console
-[formatters]
-keys = plain
-[logger_root]
-level = INFO
-handlers = console
-[handler_console]
-class = StreamHandler
-args = (sys.stderr,)
-formatter = plain
-[formatter_plain]
-format = %(levelname)s [%(name)s] %(message)s
-"""
 
 
 @dataclasses.dataclass
@@ -86,44 +54,6 @@ class Loaded:
     linked_requests: list
     token: str
     worker_ini: str
-
-
-def derived_ini(path, options):
-    """Write at ``path`` a configuration that is the tests' one plus
-    ``options``; the path, as text."""
-    path.write_text(f"[app:main]\nuse = config:{tk.config['__file__']}\n"
-                    + "".join(f"{key} = {value}\n" for key, value in options.items()) + LOGGING)
-    return str(path)
-
-
-def worker(ini):
-    """A real ``ckan jobs worker`` on the default queue until it is empty; its log."""
-    ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
-    done = subprocess.run([ckan, "-c", ini, "jobs", "worker", "--burst"],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stderr
-
-
-@contextlib.contextmanager
-def xloader_site(reset_db, migrate_db_for, reset_queues):
-    """A clean catalogue and queues, and a sysadmin whose API token xloader's
-    jobs use (``ckanext.xloader.api_token``); yields ``(sysadmin, token)``."""
-    plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("harvest")
-    reset_queues()
-    sysadmin = factories.Sysadmin()
-    token = helpers.call_action("api_token_create", context={"user": sysadmin["name"]},
-                                user=sysadmin["name"], name="xloader")["token"]
-    before = tk.config.get(TOKEN_OPTION)
-    tk.config[TOKEN_OPTION] = token
-    try:
-        yield sysadmin, token
-    finally:
-        tk.config[TOKEN_OPTION] = before
-        plugins.unload_non_system_plugins()
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +76,7 @@ def loaded(reset_db, migrate_db_for, reset_queues, live_server, tmp_path_factory
                                 name="linked", url=f"{server.url}/tables/pm25.csv", format="CSV")
             helpers.call_action("resource_create", context=dict(context), package_id=dataset["id"],
                                 name="internal", url="http://localhost:9/secret.csv", format="CSV")
-            log = worker(ini)
+            log = xloader_worker(ini)
             requests_seen = list(server.requests)
         dataset = helpers.call_action("package_show", id=dataset["id"])
         yield Loaded(dataset, {r["name"]: r for r in dataset["resources"]}, log, requests_seen, token, ini)
@@ -265,7 +195,7 @@ def test_the_data_dictionary_changes_a_guessed_type_on_the_next_load(loaded, cka
     monkeypatch.setitem(ckan_config, TOKEN_OPTION, loaded.token)
     assert helpers.call_action("xloader_submit", context=dict(sysadmin), resource_id=resource["id"],
                                ignore_hash=True)
-    worker(loaded.worker_ini)
+    xloader_worker(loaded.worker_ini)
     assert records(resource) == ([("_id", "int"), ("ตำบล", "text"), ("รหัสตำบล", "text"),
                                   ("จำนวนวันที่ฝุ่นเกินมา", "numeric")],
                                  [("แม่เมาะ", "520201", 12), ("นาสัก", "520204", 7)])

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh.tests.conftest import valid_dataset
+from ckanext.maemoh.tests.helpers import valid_dataset
 
 pytestmark = pytest.mark.usefixtures("clean_queues")
 

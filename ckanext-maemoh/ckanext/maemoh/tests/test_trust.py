@@ -19,8 +19,8 @@ from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.harvest import datasets
 from ckanext.maemoh.harvesters.model import Station
 from ckanext.maemoh.harvesters.replay import ReplayServer
-from ckanext.maemoh.tests.conftest import create_source, report, run_harvest, valid_dataset
-from ckanext.maemoh.tests.test_risk_runs import NOW, harvest, replay_handler
+from ckanext.maemoh.tests.helpers import create_source, report, run_harvest, valid_dataset
+from ckanext.maemoh.tests.helpers import NOW, harvest, replay_handler
 
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index", "clean_queues", "clean_risk")
 TAMBON = "520203"

@@ -16,7 +16,7 @@ from ckanext.harvest.model import HarvestObject
 
 from ckanext.maemoh.harvest.upstream import ckan_dataset, dcat_dataset, read_options
 from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
-from ckanext.maemoh.tests.conftest import create_source, report, run_harvest
+from ckanext.maemoh.tests.helpers import create_source, report, run_harvest
 
 # Tests that store anything get a clean database through ``organization``.
 pytestmark = pytest.mark.usefixtures("with_plugins", "clean_index")
