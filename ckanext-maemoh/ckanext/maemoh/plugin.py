@@ -99,7 +99,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
             redaction.redact(pkg_dict)
         return pkg_dict
 
-    # IResourceController: validation reports of tables (table_validation.py)
+    # IResourceController: validation reports of tables (tables/validation.py)
 
     def before_resource_create(self, context, resource):
         table_validation.check_upload(resource)
@@ -115,7 +115,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         if not context.get("maemoh_validation") and table_validation.needs_check(resource):
             table_validation.enqueue(resource["id"])
 
-    # IXloader: uploaded and linked tables into the DataStore (table_loading.py)
+    # IXloader: uploaded and linked tables into the DataStore (tables/loading.py)
 
     def can_upload(self, resource_id):
         return table_loading.can_upload(resource_id)

@@ -2,7 +2,7 @@
 :mod:`.netzero`, publish a ``ghg-inventory`` dataset per year.
 
 Inputs are recognised by their columns in the public datasets of trusted
-publishers only (:mod:`.trust`): emission
+publishers only (:mod:`ckanext.maemoh.trust.publishers`): emission
 factors, GWP values and sequestration factors (``ghg-emission-factors`` in
 the demo), activity tables (the demo's illustrative one; agencies' files
 replace it) and the "Risk per tambon" tables of the risk layers, which feed

@@ -1,15 +1,14 @@
-"""What the residents' pages need beyond :mod:`.residents`: the map layers
+"""What the residents' pages need beyond :mod:`.data`: the map layers
 and the latest published inventory."""
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh.reference import places
+from ckanext.maemoh.reference import datasets, places
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.trust import publishers as trust
-from ckanext.maemoh.risk_jobs import aqi, composite
+from ckanext.maemoh.risk_jobs import composite
 from ckanext.maemoh.risk_jobs import air_now
 
-BANGKOK = aqi.BANGKOK
 NO_DATA_COLOUR = "#BDBDBD"
 
 
@@ -59,7 +58,7 @@ def latest_inventory():
     """The newest public ``ghg-inventory`` dataset the district publishes,
     with its chart URLs, or None."""
     found = tk.get_action("package_search")({"user": ""}, {
-        "fq": f"+dataset_type:ghg-inventory +organization:{trust.district()}",
+        "fq": f"+dataset_type:{datasets.GHG_INVENTORY_TYPE} +organization:{trust.district()}",
         "sort": "name desc", "rows": 1})["results"]
     if not found:
         return None
@@ -67,5 +66,5 @@ def latest_inventory():
     resources = {r["name"]: r for r in dataset["resources"]}
     return {"dataset": dataset,
             "url": tk.url_for("ghg-inventory.read", id=dataset["name"]),
-            "sector_png": resources.get("Emissions by sector (PNG)", {}).get("url"),
-            "pathway_png": resources.get("Pathway to 2050 (PNG)", {}).get("url")}
+            "sector_png": resources.get(datasets.GHG_SECTORS_PNG, {}).get("url"),
+            "pathway_png": resources.get(datasets.GHG_PATHWAY_PNG, {}).get("url")}

@@ -3,7 +3,7 @@
 Every number is shown with its meaning (band name, colour, icon, advice);
 the content is server-rendered HTML, readable without JavaScript; the map
 (Leaflet) is drawn on top from ``/maemoh/map.json``. Data come from
-:mod:`.residents` (public data only) and :mod:`.portal` (the map layers,
+:mod:`.data` (public data only) and :mod:`.map_layers` (the map layers,
 the latest inventory).
 """
 import datetime as dt
@@ -14,9 +14,9 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock
 from ckanext.maemoh.residents import charts
-from ckanext.maemoh.residents import map_layers as portal
+from ckanext.maemoh.residents import map_layers
 from ckanext.maemoh.residents import data as residents
-from ckanext.maemoh.risk_jobs import composite, dimensions
+from ckanext.maemoh.risk_jobs import aqi, composite, dimensions
 from ckanext.maemoh.risk_jobs import air_now
 
 __all__ = ["residents_pages"]
@@ -46,7 +46,7 @@ def local_time(iso, language=None):
     """An ISO time as residents read it: Asia/Bangkok, Buddhist Era in Thai."""
     if not iso:
         return ""
-    when = dt.datetime.fromisoformat(iso).astimezone(portal.BANGKOK)
+    when = dt.datetime.fromisoformat(iso).astimezone(aqi.BANGKOK)
     if (language or lang()) == "th":
         return f"{when.day} {TH_MONTHS[when.month - 1]} {when.year + 543} เวลา {when:%H:%M} น."
     return f"{when.day} {when:%b} {when.year}, {when:%H:%M} (Bangkok time)"
@@ -96,7 +96,7 @@ def tambon(code):
 
 @residents_pages.route("/net-zero")
 def net_zero():
-    inventory = portal.latest_inventory()
+    inventory = map_layers.latest_inventory()
     return tk.render("maemoh/net_zero.html", {
         "inventory": inventory, "guidance": _guidance(None), "lang": lang()})
 
@@ -115,7 +115,7 @@ def about_data():
 @residents_pages.route("/map.json")
 def map_data():
     """Tambons (with band), stations (with band) and 48-h fire detections, for the map."""
-    return jsonify(portal.map_layers(lang()))
+    return jsonify(map_layers.map_layers(lang()))
 
 
 @residents_pages.route("/tambon/<code>/feed.atom")

@@ -1,7 +1,7 @@
 """What a risk run reads from the catalogue, as the plain tables of
 :class:`~ckanext.maemoh.risk_jobs.pipeline.Inputs`.
 
-Only public data of trusted publishers (:mod:`.trust`) enter a risk layer,
+Only public data of trusted publishers (:mod:`ckanext.maemoh.trust.publishers`) enter a risk layer,
 which is public: stations and tables are found with ``package_search``
 without private datasets, and only the DataStore tables of those datasets
 are read; each input names its publisher. A table is recognised by its

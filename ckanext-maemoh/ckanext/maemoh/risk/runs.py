@@ -1,7 +1,7 @@
 """Risk runs on CKAN's job queue: request, run, publish, report.
 
 A run computes one dimension's layer (:mod:`.risk_jobs.pipeline`) from the
-public data (:mod:`.risk_inputs`) and publishes it (:mod:`.risk_publish`);
+public data (:mod:`.inputs`) and publishes it (:mod:`.publish`);
 a run that fails or finds no data leaves the published layer as it was.
 
 Runs are recorded in Redis (``maemoh:risk:run:<id>``, the newest

@@ -12,7 +12,7 @@ words with its count, the tooltip names it), the pale classes are the ones
 that mean "little or nothing here", and a sequential ramp cannot keep every
 step 3:1 from the background and from each other.
 
-Pure: reads the colours from where they live (risk_jobs, risk_map.py,
+Pure: reads the colours from where they live (risk_jobs, risk/map_view.py,
 residents.py, the CSS, the templates, CKAN's own theme), no browser. The
 risk-map browser test runs axe-core's contrast rule on the drawn page too.
 """

@@ -73,7 +73,7 @@ def test_publish_creates_then_replaces_in_place(app, district):
     assert download(app, resources["Risk map (PNG)"]) == first.png
     assert download(app, resources["Risk table (CSV)"]).decode("utf-8") == first.csv
     assert len(geojson_views(geo)) == 1
-    # the risk map is the view a visitor sees first (risk_map.py)
+    # the risk map is the view a visitor sees first (risk/map_view.py)
     assert helpers.call_action("resource_view_list", id=geo["id"])[0]["view_type"] == "maemoh_risk_map"
 
     second = make_layer(0.3)
