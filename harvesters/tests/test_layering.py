@@ -6,6 +6,8 @@
 * They import each other only through public names (no ``_private`` module
   or name of another package).
 * Nothing outside ``demo/`` imports the demo.
+* The CKAN layer's modules and capability packages import each other
+  without cycles.
 """
 import ast
 import pathlib
@@ -82,3 +84,24 @@ def test_nothing_outside_the_demo_imports_it():
                  for module, names in imports(path)
                  if module.startswith("ckanext.maemoh.demo") or (module == "ckanext.maemoh" and "demo" in names)]
     assert importers == []
+
+
+def test_the_ckan_layer_imports_without_cycles():
+    parts = {path.stem if path.suffix else path.name: path for path in CKAN_LAYER.iterdir()
+             if (path.suffix == ".py" and path.stem != "__init__") or (
+                 path.is_dir() and (path / "__init__.py").exists() and path.name != "tests")}
+    edges = {name: set() for name in parts}
+    for name, path in parts.items():
+        for source in (sources(path) if path.is_dir() else [path]):
+            for module, names in imports(source):
+                dotted = module.split(".")
+                targets = dotted[2:3] if module != "ckanext.maemoh" else names
+                edges[name] |= {t for t in targets if t in parts and t != name}
+
+    def cycle_from(name, trail):
+        if name in trail:
+            return trail[trail.index(name):] + [name]
+        return next((found for target in sorted(edges[name])
+                     if (found := cycle_from(target, trail + [name]))), None)
+
+    assert [cycle for name in sorted(parts) if (cycle := cycle_from(name, []))] == []

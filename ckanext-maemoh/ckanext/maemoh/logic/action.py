@@ -8,7 +8,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.ghg import runs as ghg_runs
-from ckanext.maemoh.ghg import guidance as guidance_view
+from ckanext.maemoh.ghg import guidance
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tables import validation as table_validation
@@ -96,7 +96,7 @@ def maemoh_guidance(context, data_dict):
     """
     data = _validated(data_dict, schema.maemoh_guidance_schema(), context)
     tk.check_access("maemoh_guidance", context, data)
-    return guidance_view.current(context, data.get("tambon"), data.get("dimension"), data.get("year"))
+    return guidance.current(context, data.get("tambon"), data.get("dimension"), data.get("year"))
 
 
 @tk.side_effect_free

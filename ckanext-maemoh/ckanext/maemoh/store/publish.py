@@ -15,9 +15,9 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
+from ckan.lib import datapreview
 
 from ckanext.maemoh.store import catalog
-from ckanext.maemoh.risk import map_view as risk_map
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,8 +41,9 @@ class Table:
     records: list
 
 
+#: titles of CKAN's own views; another view type (the risk map) gives its own
 VIEW_TITLES = {"geojson_view": "แผนที่ / Map", "image_view": "ภาพ / Image",
-               "datatables_view": "ตาราง / Table", risk_map.VIEW_TYPE: risk_map.VIEW_TITLE}
+               "datatables_view": "ตาราง / Table"}
 
 
 def publish(context, dataset, files=(), tables=()):
@@ -92,9 +93,13 @@ def _ensure_views(context, dataset, wanted):
         wanted_view = next((view for view in views if view["view_type"] == view_type), None)
         if wanted_view is None:
             wanted_view = tk.get_action("resource_view_create")(dict(context), {
-                "resource_id": resource["id"], "view_type": view_type, "title": VIEW_TITLES[view_type]})
+                "resource_id": resource["id"], "view_type": view_type, "title": _view_title(view_type)})
             views.append(wanted_view)
         if views[0]["id"] != wanted_view["id"]:  # the first view is the one a visitor sees
             tk.get_action("resource_view_reorder")(dict(context), {
                 "id": resource["id"],
                 "order": [wanted_view["id"]] + [v["id"] for v in views if v["id"] != wanted_view["id"]]})
+
+
+def _view_title(view_type):
+    return VIEW_TITLES.get(view_type) or datapreview.get_view_plugin(view_type).info()["default_title"]
