@@ -5,10 +5,11 @@
 #               kernels once, before its first job)
 #   gather      ckan harvester gather-consumer
 #   fetch       ckan harvester fetch-consumer
-#   scheduler   every HARVEST_EVERY seconds (default 300): ckan harvester run
-#               (starts due jobs of sources with a frequency, finishes done
-#               ones) and ckan maemoh risk flush (queues the risk layers whose
-#               data changed since their last run)
+#   scheduler   every HARVEST_EVERY seconds (default 60): ckan maemoh
+#               harvest due (a job for each source whose "every_minutes" has
+#               come round), ckan harvester run (starts due jobs, finishes
+#               done ones) and ckan maemoh risk flush (queues the risk layers
+#               whose data changed since their last run)
 #   replay      the demo's local replay server of source payloads (deploy/demo)
 # Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
 set -euo pipefail
@@ -16,7 +17,7 @@ source "$(dirname "$0")/services/common.sh"
 
 CKAN=${CKAN:-$REPO/.venv/bin/ckan}
 PYTHON=${CKAN_PYTHON:-$REPO/.venv/bin/python}
-HARVEST_EVERY=${HARVEST_EVERY:-300}
+HARVEST_EVERY=${HARVEST_EVERY:-60}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 
 command_of() {  # NAME CONFIG -> the command line
@@ -25,7 +26,7 @@ command_of() {  # NAME CONFIG -> the command line
     risk-worker) echo "$CKAN -c $2 jobs worker maemoh-risk" ;;
     gather) echo "$CKAN -c $2 harvester gather-consumer" ;;
     fetch) echo "$CKAN -c $2 harvester fetch-consumer" ;;
-    scheduler) echo "bash -c 'while true; do $CKAN -c $2 harvester run; $CKAN -c $2 maemoh risk flush; sleep $HARVEST_EVERY; done'" ;;
+    scheduler) echo "bash -c 'while true; do $CKAN -c $2 maemoh harvest due; $CKAN -c $2 harvester run; $CKAN -c $2 maemoh risk flush; sleep $HARVEST_EVERY; done'" ;;
     replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
     *) die "unknown background process $1" ;;
   esac

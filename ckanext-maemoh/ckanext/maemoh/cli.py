@@ -4,6 +4,7 @@ import click
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.harvest import cadence
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.risk_jobs import dimensions
@@ -14,6 +15,19 @@ __all__ = ["maemoh"]
 @click.group(short_help="Mae Moh City Data Platform commands.")
 def maemoh():
     """Mae Moh City Data Platform commands."""
+
+
+@maemoh.group(short_help="Harvests at each source's own cadence.")
+def harvest():
+    """Harvest sources with "every_minutes" in their configuration."""
+
+
+@harvest.command("due")
+def harvest_due():
+    """Create a job for each source whose cadence has come round (run it
+    every minute; `ckan harvester run` and the gather consumer do the rest)."""
+    for name, job_id in cadence.queue_due():
+        click.echo(f"queued a harvest of {name}: job {job_id}")
 
 
 @maemoh.group(short_help="Risk layers: run, follow, flush.")

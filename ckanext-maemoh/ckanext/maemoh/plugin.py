@@ -16,6 +16,8 @@ its capability:
 * ``risk/``: risk runs, their inputs and publishing, the risk-map view;
 * ``ghg/``: the greenhouse-gas inventory job and its guidance;
 * ``residents/``: the residents' pages, their data and map layers;
+* ``health/``: health and metrics for monitors, and 503 pages while a
+  service is down;
 * ``demo/``: the demo, imported by ``cli.py`` only.
 
 The harvesters are plugins of their own (``harvest/plugins.py``), and so are
@@ -33,6 +35,7 @@ from ckanext.xloader.interfaces import IXloader
 
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
+from ckanext.maemoh.health import outages
 from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import facets, index, query
@@ -59,6 +62,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     p.implements(p.IResourceController, inherit=True)
     p.implements(p.ISignal)
     p.implements(p.IForkObserver)
+    p.implements(p.IMiddleware, inherit=True)
     p.implements(IXloader, inherit=True)
 
     # IConfigurer
@@ -72,6 +76,11 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def configure(self, config):
         egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
         xloader_thai.install()
+
+    # IMiddleware: a service down answers 503 in Thai and English (health/outages.py)
+
+    def make_middleware(self, app, config):
+        return outages.register(app) if hasattr(app, "register_error_handler") else app
 
     # IFacets
 

@@ -19,7 +19,7 @@ from ckanext.harvest.model import HarvestObject
 from ckanext.maemoh import clock
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.store import datastore_tables
-from ckanext.maemoh.harvest import datasets, ownership, source_secrets
+from ckanext.maemoh.harvest import cadence, datasets, ownership, source_secrets
 from ckanext.maemoh.harvesters.base import ConfigError
 from ckanext.maemoh.harvesters.http import SourceError
 
@@ -28,7 +28,8 @@ OBSERVATIONS_CHANGED = "maemoh:observations_changed"
 # Harvest object errors listed one by one per object; the rest are counted.
 MAX_LISTED_REJECTS = 50
 SECRETS_HELP = ('Secrets (api_key, map_key) are not written here: give {"secret": "NAME"} and '
-                "put the value in the server configuration as ckanext.maemoh.secret.NAME.")
+                "put the value in the server configuration as ckanext.maemoh.secret.NAME. "
+                '"every_minutes": N harvests the source every N minutes (5 to 10080).')
 
 
 def observations_changed_signal():
@@ -56,8 +57,9 @@ class AdapterHarvester(HarvesterBase):
             raise ValueError(f"The configuration is not valid JSON: {error}")
         if not isinstance(parsed, dict):
             raise ValueError("Configuration: the configuration must be a JSON object")
-        try:  # ConfigError, or a secret written into the source
-            self.adapter_class.validate_config(source_secrets.resolve(parsed))
+        try:  # ConfigError, a secret written into the source, or a bad cadence
+            adapter_config, _minutes = cadence.split(parsed)
+            self.adapter_class.validate_config(source_secrets.resolve(adapter_config))
         except ValueError as error:
             raise ValueError(f"Configuration: {error}")
         return json.dumps(parsed, indent=2, ensure_ascii=False)
@@ -149,8 +151,8 @@ class AdapterHarvester(HarvesterBase):
     # Helpers
 
     def _adapter(self, source):
-        return self.adapter_class(source.url, source_secrets.resolve(json.loads(source.config or "{}")),
-                                  now=clock.now)
+        config, _minutes = cadence.split(json.loads(source.config or "{}"))
+        return self.adapter_class(source.url, source_secrets.resolve(config), now=clock.now)
 
     def _report_rejects(self, rejects, harvest_object):
         for reject in rejects[:MAX_LISTED_REJECTS]:

@@ -33,15 +33,16 @@ def _replay_sources():
     return module
 
 
-def replay_handler(now):
-    """The demo replay server's handler, serving data as of ``now``."""
-    return _replay_sources().make_handler(now=lambda: now)
+def replay_handler(now=None):
+    """The demo replay server's handler, serving data as of ``now`` (None:
+    as of the platform clock at each request)."""
+    return _replay_sources().make_handler(now=clock.now if now is None else lambda: now)
 
 
 @contextlib.contextmanager
 def demo_replay_server():
-    """The demo's replay server, serving (data as of the wall clock, as `make run`'s)."""
-    with ReplayServer(_replay_sources().make_handler()) as server:
+    """The demo's replay server, serving data as of the platform clock."""
+    with ReplayServer(replay_handler()) as server:
         yield server
 
 
@@ -101,14 +102,20 @@ def create_source(organization, url, source_type, config):
 def run_harvest(source_id):
     """One job of the source: gather, then fetch and import each object, as
     ckanext-harvest's tests do without the queues (tests/lib.py); the job."""
-    source = HarvestSource.get(source_id)
-    job = HarvestJob(source=source, status="Running")
+    job = HarvestJob(source=HarvestSource.get(source_id), status="Running")
+    job.save()
+    return run_harvest_job(job)
+
+
+def run_harvest_job(job):
+    """Run an existing job as the gather and fetch consumers would; the job."""
+    job.status = "Running"
     job.save()
     harvester = next(h for h in plugins.PluginImplementations(IHarvester)
-                     if h.info()["name"] == source.type)
+                     if h.info()["name"] == job.source.type)
     for object_id in queue.gather_stage(harvester, job) or []:
         queue.fetch_and_import_stages(harvester, HarvestObject.get(object_id))
-    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": source_id})
+    tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {"source_id": job.source.id})
     return job
 
 

@@ -23,12 +23,12 @@ import pytest
 
 import ckan
 
+import ckanext.maemoh
 from ckanext.maemoh.residents import charts
 from ckanext.maemoh.risk import map_view as risk_map
-from ckanext.maemoh.risk_jobs import aqi, composite
-from ckanext.maemoh.risk_jobs import air_now
+from ckanext.maemoh.risk_jobs import air_now, aqi, composite
 
-PACKAGE = pathlib.Path(risk_map.__file__).resolve().parent
+PACKAGE = pathlib.Path(ckanext.maemoh.__file__).resolve().parent
 ASSETS = PACKAGE / "assets"
 TEMPLATES = PACKAGE / "templates"
 CKAN_CSS = pathlib.Path(ckan.__file__).resolve().parent / "public" / "base" / "css" / "main.css"

@@ -123,7 +123,7 @@ def test_xloader_s_strings_are_still_its_own_and_have_thai():
     source = "".join(path.read_text(encoding="utf-8") for path in
                      pathlib.Path(ckanext.xloader.__file__).parent.rglob("*")
                      if path.suffix in (".py", ".html"))
-    i18n = pathlib.Path(xloader_strings.__file__).parent / "i18n"
+    i18n = pathlib.Path(xloader_strings.__file__).resolve().parents[1] / "i18n"
     thai = Translations.load(str(i18n), ["th"], "ckanext-maemoh")
     for message in xloader_strings.STRINGS:
         assert f"_('{message}')" in source or f'_("{message}")' in source, message
