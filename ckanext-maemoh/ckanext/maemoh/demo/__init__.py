@@ -1,1 +1,2 @@
-"""The demo: what `ckan maemoh load-demo` loads. Nothing outside this package imports it."""
+"""The demo: what `ckan maemoh load-demo` loads. Nothing outside this package
+imports it."""

@@ -1,1 +1,2 @@
-"""The greenhouse-gas inventory as a background job, and the guidance read back from it."""
+"""The greenhouse-gas inventory as a background job, and the guidance read back
+from it."""

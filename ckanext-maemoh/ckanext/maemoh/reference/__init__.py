@@ -1,1 +1,2 @@
-"""Reference data of the platform: the district's places, the controlled vocabularies and the reference datasets it reads."""
+"""Reference data of the platform: the district's places, the controlled
+vocabularies and the reference datasets it reads."""

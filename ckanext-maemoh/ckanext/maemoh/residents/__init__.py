@@ -1,1 +1,2 @@
-"""The residents' pages: their data (one catalogue snapshot per request), map layers, charts and views."""
+"""The residents' pages: their data (one catalogue snapshot per request), map
+layers, charts and views."""

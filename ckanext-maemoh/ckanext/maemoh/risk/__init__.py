@@ -1,1 +1,2 @@
-"""Risk layers: runs and their triggers, reading inputs, publishing layers, and the risk-map view."""
+"""Risk layers: runs and their triggers, reading inputs, publishing layers, and
+the risk-map view."""

@@ -1,1 +1,2 @@
-"""Search: index shaping, query weighting, spelling suggestions, facets, and relevance as a measured figure."""
+"""Search: index shaping, query weighting, spelling suggestions, facets, and
+relevance as a measured figure."""

@@ -1,1 +1,2 @@
-"""Tables uploaded or linked by agencies: their validation reports and loading into the DataStore by ckanext-xloader."""
+"""Tables uploaded or linked by agencies: their validation reports and loading
+into the DataStore by ckanext-xloader."""

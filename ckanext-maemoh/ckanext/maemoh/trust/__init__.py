@@ -1,1 +1,2 @@
-"""Trusted publishers: who feeds the official products, and the sysadmins' page listing them."""
+"""Trusted publishers: who feeds the official products, and the sysadmins' page
+listing them."""
