@@ -20,6 +20,25 @@ class ConfigError(ValueError):
     """A harvest source configuration error; the message names the key."""
 
 
+#: the key of a source's configuration that says how often to harvest it,
+#: in minutes; the harvester's, not the adapter's (``harvest/cadence.py``)
+CADENCE_KEY = "every_minutes"
+CADENCE_MINUTES = (5, 7 * 24 * 60)
+
+
+def split_cadence(config):
+    """``(config without the cadence, minutes or None)``; ConfigError naming
+    the key for a value that is not a whole number of minutes in range."""
+    rest = {key: value for key, value in config.items() if key != CADENCE_KEY}
+    if CADENCE_KEY not in config:
+        return rest, None
+    minutes, (lowest, highest) = config[CADENCE_KEY], CADENCE_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not lowest <= minutes <= highest:
+        raise ConfigError(f"{CADENCE_KEY}: give a whole number of minutes from {lowest} to {highest}, "
+                          f"not {minutes!r}")
+    return rest, minutes
+
+
 class Adapter:
     #: the harvest source type, e.g. "air4thai"
     name = ""

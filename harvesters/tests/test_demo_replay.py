@@ -22,6 +22,7 @@ import requests
 
 from ckanext.maemoh.harvesters import (
     agency_files, air4thai, dustboy, firms, model, openaq, sensorthings)
+from ckanext.maemoh.harvesters.base import split_cadence
 from ckanext.maemoh.harvesters.replay import ReplayServer, Request
 
 DEMO = pathlib.Path(__file__).resolve().parents[2] / "deploy" / "demo"
@@ -36,13 +37,19 @@ _SECRETS.read(DEMO / "secrets.ini", encoding="utf-8")
 
 
 def with_secrets(config):
-    """A source's configuration with its secret references replaced, as the
-    CKAN glue does from the server configuration (deploy/demo/secrets.ini)."""
+    """A source's configuration as its adapter gets it: without the cadence,
+    and with its secret references replaced, as the CKAN glue does from the
+    server configuration (deploy/demo/secrets.ini)."""
+    config, _minutes = split_cadence(config)
     return {key: _SECRETS["app:main"][f"ckanext.maemoh.secret.{value['secret']}"]
             if isinstance(value, dict) and set(value) == {"secret"} else value
             for key, value in config.items()}
 ADAPTERS = {cls.name: cls for cls in (air4thai.Air4Thai, openaq.OpenAQ, sensorthings.SensorThings,
                                       dustboy.DustBoy, firms.Firms, agency_files.AgencyFiles)}
+#: hourly stations, low-cost sensors every 15 minutes, satellites several
+#: times a day, agency files daily
+CADENCE = {"air4thai": 60, "openaq": 60, "dustboy": 15, "sensorthings": 15, "firms": 180,
+           "agency-files": 1440}
 UTC = datetime.timezone.utc
 HOUR = datetime.timedelta(hours=1)
 NOW = datetime.datetime(2026, 3, 10, 7, 20, tzinfo=UTC)  # 14:20 in Bangkok, dry season
@@ -82,14 +89,15 @@ def demo():
     return SimpleNamespace(harvests=harvests, requests=server.requests)
 
 
-def test_one_source_per_adapter_each_with_a_valid_config():
+def test_one_source_per_adapter_each_with_a_valid_config_and_cadence():
     assert sorted(s["source_type"] for s in SOURCES) == sorted(ADAPTERS)
     assert len({s["name"] for s in SOURCES}) == len(SOURCES)
     for source in SOURCES:
         ADAPTERS[source["source_type"]].validate_config(with_secrets(source["config"]))
         assert source["path"].startswith("/") and source["title"]["th"] and source["title"]["en"]
-        assert source["frequency"] == ("WEEKLY" if source["source_type"] == "agency-files"
-                                       else "DAILY")
+        # each at its own cadence (minutes), not ckanext-harvest's daily frequency
+        assert source["frequency"] == "MANUAL"
+        assert split_cadence(source["config"])[1] == CADENCE[source["source_type"]]
 
 
 def test_the_expected_stations(demo):

@@ -19,8 +19,8 @@ from ckanext.harvest.model import HarvestObject
 from ckanext.maemoh import clock
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.store import datastore_tables
-from ckanext.maemoh.harvest import cadence, datasets, ownership, source_secrets
-from ckanext.maemoh.harvesters.base import ConfigError
+from ckanext.maemoh.harvest import datasets, ownership, source_secrets
+from ckanext.maemoh.harvesters.base import ConfigError, split_cadence
 from ckanext.maemoh.harvesters.http import SourceError
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class AdapterHarvester(HarvesterBase):
         if not isinstance(parsed, dict):
             raise ValueError("Configuration: the configuration must be a JSON object")
         try:  # ConfigError, a secret written into the source, or a bad cadence
-            adapter_config, _minutes = cadence.split(parsed)
+            adapter_config, _minutes = split_cadence(parsed)
             self.adapter_class.validate_config(source_secrets.resolve(adapter_config))
         except ValueError as error:
             raise ValueError(f"Configuration: {error}")
@@ -151,7 +151,7 @@ class AdapterHarvester(HarvesterBase):
     # Helpers
 
     def _adapter(self, source):
-        config, _minutes = cadence.split(json.loads(source.config or "{}"))
+        config, _minutes = split_cadence(json.loads(source.config or "{}"))
         return self.adapter_class(source.url, source_secrets.resolve(config), now=clock.now)
 
     def _report_rejects(self, rejects, harvest_object):

@@ -19,25 +19,11 @@ from ckan import model
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
 from ckanext.maemoh import clock
+from ckanext.maemoh.harvesters.base import split_cadence
 from ckanext.maemoh.store import catalog
 
-KEY = "every_minutes"
 QUEUED_KEY = "maemoh:harvest:queued:{}"
-LOWEST, HIGHEST = 5, 7 * 24 * 60
 PENDING = ("New", "Running")
-
-
-def split(config):
-    """``(config without the cadence, minutes or None)``; ValueError naming
-    the key for a value that is not a whole number of minutes in range."""
-    rest = {key: value for key, value in config.items() if key != KEY}
-    if KEY not in config:
-        return rest, None
-    minutes = config[KEY]
-    if isinstance(minutes, bool) or not isinstance(minutes, int) or not LOWEST <= minutes <= HIGHEST:
-        raise ValueError(f"{KEY}: give a whole number of minutes from {LOWEST} to {HIGHEST}, "
-                         f"not {minutes!r}")
-    return rest, minutes
 
 
 def due(now=None):
@@ -70,7 +56,7 @@ def queue_due(now=None, run=True):
 
 def _minutes(source):
     try:
-        return split(json.loads(source.config or "{}"))[1]
+        return split_cadence(json.loads(source.config or "{}"))[1]
     except ValueError:
         return None
 
