@@ -14,9 +14,9 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh.reference import places
+from ckanext.maemoh.reference import places, vocabularies
+from ckanext.maemoh.risk_jobs import dimensions
 from ckanext.maemoh.store import publish
-from ckanext.maemoh.reference import vocabularies
 
 DATASET_TYPE = "risk-layer"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -29,12 +29,8 @@ TAMBON_FIELDS = (
     {"id": "high_high_cells", "type": "int"},
 )
 
-# The catalogue theme(s) of each risk dimension.
-THEMES = {
-    "air": ["air"], "fire": ["fire"], "water": ["water"],
-    "heat": ["climate-weather"], "ghg": ["greenhouse-gas"],
-    "energy": ["energy"], "composite": ["disaster"],
-}
+#: the catalogue theme of the composite, which reads no dataset of its own
+COMPOSITE_THEME = "disaster"
 
 # name, format, file name (``{d}`` is the dimension), mimetype, view, (th, en) description
 RESOURCES = (
@@ -127,7 +123,7 @@ def _dataset_dict(layer):
                    f"Lampang, {start} to {end}, computed with {method_en}. "
                    "The method record (JSON) says how."),
         },
-        "theme": THEMES[layer.dimension],
+        "theme": themes(layer.dimension),
         "spatial": json.dumps(places.district_geojson()),
         "temporal_start": start,
         "temporal_end": end,
@@ -177,3 +173,8 @@ def _files(layer):
         }
     except (TypeError, ValueError) as error:
         raise tk.ValidationError({"files": [f"Not JSON-serialisable: {error}"]})
+
+
+def themes(dimension):
+    """The catalogue themes of a dimension's layer: those of the data it reads."""
+    return list(dimensions.get(dimension).themes) or [COMPOSITE_THEME]
