@@ -6,6 +6,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence
 from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.search import consistency
 from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.risk_jobs import dimensions
 
@@ -28,6 +29,27 @@ def harvest_due():
     every minute; `ckan harvester run` and the gather consumer do the rest)."""
     for name, job_id in cadence.queue_due():
         click.echo(f"queued a harvest of {name}: job {job_id}")
+
+
+@maemoh.group(short_help="The search index against the database.")
+def search():
+    """The search index of this site."""
+
+
+@search.command("check")
+@click.option("--repair", is_flag=True, help="index the missing datasets and drop the extra documents")
+def search_check(repair):
+    """Compare the search index with the database; exit 1 when they differ
+    and --repair was not asked for."""
+    difference = consistency.compare()
+    click.echo(f"{len(difference.missing)} datasets missing from the index, "
+               f"{len(difference.extra)} documents of datasets not in the database")
+    if repair and not difference.consistent:
+        difference = consistency.repair(difference)
+        click.echo("repaired: " + ("the index matches the database" if difference.consistent
+                                   else f"{len(difference.missing)} still missing, {len(difference.extra)} extra"))
+    if not difference.consistent:
+        raise SystemExit(1)
 
 
 @maemoh.group(short_help="Risk layers: run, follow, flush.")
