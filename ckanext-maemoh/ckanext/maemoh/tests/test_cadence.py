@@ -56,11 +56,22 @@ def test_hourly_harvests_keep_the_air_quality_current_for_hours(district, at):
     assert queued_at == [NOW + k * HOUR for k in range(5)]
 
 
-def test_a_source_with_a_job_waiting_is_not_due_again(district, at):
+def test_a_waiting_job_blocks_the_next_until_it_is_hung_then_it_is_retried(district, at):
     source = create_source(district, "http://127.0.0.1:9/air4thai", "air4thai",
                            {"stations": ["38t"], "every_minutes": 15})
     at(NOW)
-    assert [name for name, _job in cadence.queue_due(run=False)] == [source["name"]]
-    at(NOW + 2 * HOUR)
-    assert cadence.queue_due(run=False) == []  # the first job has not run
-    assert helpers.call_action("harvest_job_list", source_id=source["id"])[0]["status"] == "New"
+    ((_name, first),) = cadence.queue_due(run=False)
+    job = HarvestJob.get(first)
+    job.created = NOW.replace(tzinfo=None)  # ckanext-harvest's UTC without a zone
+    job.save()
+    at(NOW + dt.timedelta(minutes=44))
+    assert cadence.queue_due(run=False) == []  # waiting, not yet hung (three cadences: 45 minutes)
+    at(NOW + dt.timedelta(minutes=46))
+    ((name, second),) = cadence.queue_due(run=False)
+    assert name == source["name"] and second != first
+    abandoned = helpers.call_action("harvest_job_show", id=first)
+    assert abandoned["status"] == "Finished"
+    assert [e.message for e in HarvestJob.get(first).gather_errors] == [
+        "Abandoned: still new 46 minutes after it was created (its consumer has stopped); "
+        "the next job harvests again"]
+    assert helpers.call_action("harvest_job_show", id=second)["status"] == "New"
