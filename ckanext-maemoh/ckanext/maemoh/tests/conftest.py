@@ -1,5 +1,7 @@
 """Fixtures shared by the CKAN-layer tests (run against the real stack);
-the helpers they share are in helpers.py."""
+the helpers they share are in helpers.py, imported inside the fixtures:
+its "now" is read from the configuration, which is not loaded yet when
+pytest imports this file."""
 import configparser
 
 import pytest
@@ -8,7 +10,6 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 # The real-browser fixtures, defined once for the session (tests/browser.py)
 from ckanext.maemoh.tests.browser import browser_page, chromium_browser, live_server  # noqa: F401
-from ckanext.maemoh.tests.helpers import DEMO_DATA, DEMO_SOURCES, valid_dataset
 
 
 @pytest.fixture
@@ -54,12 +55,16 @@ def portal(district):
 @pytest.fixture
 def demo_data():
     """The folder of real boundaries and stations the repository ships."""
+    from ckanext.maemoh.tests.helpers import DEMO_DATA
+
     return DEMO_DATA
 
 
 @pytest.fixture
 def demo_secrets(monkeypatch):
     """The demo sources' keys, as deploy/configure-ckan.sh merges them into var/ckan.ini."""
+    from ckanext.maemoh.tests.helpers import DEMO_SOURCES
+
     secrets = configparser.ConfigParser()
     secrets.read(DEMO_SOURCES.parent / "secrets.ini", encoding="utf-8")
     for key, value in secrets["app:main"].items():
@@ -75,6 +80,8 @@ def organization(clean_db):
 @pytest.fixture
 def create_dataset(organization):
     """Create a dataset through the Action API from ``valid_dataset``."""
+    from ckanext.maemoh.tests.helpers import valid_dataset
+
     def create(**fields):
         data = valid_dataset(owner_org=organization["id"], **fields)
         return helpers.call_action(

@@ -19,6 +19,10 @@ from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
 from ckanext.maemoh import clock
 from ckanext.maemoh.harvesters.replay import ReplayServer
 
+if not (os.environ.get(clock.ENVIRONMENT) or tk.config.get(clock.OPTION)):
+    raise RuntimeError("tests/helpers.py needs the frozen clock of test.ini: import it once CKAN's "
+                       "configuration is loaded (in a test module or inside a fixture)")
+
 DEMO_DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 DEMO_SOURCES = pathlib.Path(__file__).resolve().parents[4] / "deploy" / "demo" / "harvest_sources.json"
 BBOX = [99.62, 18.19, 100.06, 18.63]
