@@ -51,6 +51,21 @@ def demo_replay_server():
 
 
 # The fields of each dataset type beyond those all types share.
+@contextlib.contextmanager
+def harvested_demo(cli, demo_data):
+    """`ckan maemoh load-demo` with the demo's harvest sources, then one job
+    of each from the replay server, which keeps serving; the jobs by source."""
+    from ckan.cli.cli import ckan as ckan_command
+
+    with demo_replay_server() as server:
+        result = cli.invoke(ckan_command, [
+            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(DEMO_SOURCES),
+            "--replay-url", server.url])
+        assert result.exit_code == 0, result.output
+        yield {source["name"]: run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
+               for source in json.loads(DEMO_SOURCES.read_text())}
+
+
 TYPE_FIELDS = {
     "dataset": {},
     "sensor-station": {

@@ -9,7 +9,7 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
 from ckanext.maemoh.risk import inputs as risk_inputs
-from ckanext.maemoh.tests.helpers import DEMO_SOURCES, demo_replay_server, run_harvest
+from ckanext.maemoh.tests.helpers import DEMO_SOURCES, harvested_demo, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 
@@ -83,14 +83,9 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
 def test_the_demo_harvests_fill_the_portal(cli, demo_data):
     """What `make run` shows: the demo's harvest sources, harvested from the
     replay server, put stations with weeks of hourly data on the map."""
-    with demo_replay_server() as server:
-        result = cli.invoke(ckan_command, [
-            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(DEMO_SOURCES),
-            "--replay-url", server.url])
-        assert result.exit_code == 0, result.output
-        for source in json.loads(DEMO_SOURCES.read_text()):
-            job = run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
-            assert not job.gather_errors, (source["name"], [e.message for e in job.gather_errors])
+    with harvested_demo(cli, demo_data) as jobs:
+        for name, job in jobs.items():
+            assert not job.gather_errors, (name, [e.message for e in job.gather_errors])
         agency = helpers.call_action("package_show", id="demo-agency-files-data")
         run_harvest(helpers.call_action("harvest_source_show", id="demo-agency-files")["id"])
     # one harvest object per file: their themes add up, and a re-harvest is a no-op

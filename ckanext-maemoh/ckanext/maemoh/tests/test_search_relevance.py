@@ -8,7 +8,6 @@ import pathlib
 
 import pytest
 
-from ckan.cli.cli import ckan as ckan_command
 from ckan.lib import search as search_index
 from ckan.tests import helpers
 
@@ -16,7 +15,7 @@ from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.search import relevance
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import dimensions
-from ckanext.maemoh.tests.helpers import DEMO_SOURCES, demo_replay_server, run_harvest
+from ckanext.maemoh.tests.helpers import harvested_demo
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_risk", "demo_secrets")
 
@@ -29,13 +28,8 @@ FIRST_TRIED = ("ฝุ่น", "ฝุ่นละออง", "คุณภา�
 def demo_catalogue(cli, demo_data):
     """What `make run` makes: the demo loaded and harvested, every risk
     layer computed and the latest inventory published."""
-    with demo_replay_server() as server:
-        result = cli.invoke(ckan_command, [
-            "maemoh", "load-demo", str(demo_data), "--harvest-sources", str(DEMO_SOURCES),
-            "--replay-url", server.url])
-        assert result.exit_code == 0, result.output
-        for source in json.loads(DEMO_SOURCES.read_text()):
-            run_harvest(helpers.call_action("harvest_source_show", id=source["name"])["id"])
+    with harvested_demo(cli, demo_data):
+        pass
     # as the queues leave it: each harvested dataset indexed with its source's title
     search_index.rebuild()
     for dimension in dimensions.NAMES:
