@@ -35,6 +35,30 @@ test-dates: install services test-db  ## the CKAN suite at each of DATES (about 
 	    MAEMOH_FROZEN_AT=$$at $(VENV)/bin/pytest --ckan-ini=test.ini ckanext-maemoh || exit 1; \
 	done
 
+backup:  ## a dated archive of the site in var/backups (its secrets in a file beside it)
+	deploy/backup.sh
+
+restore:  ## restore BACKUP=archive.tar.gz [SECRETS=file] onto an empty var/
+	deploy/restore.sh "$(BACKUP)" $(SECRETS)
+
+# Backs up the site of `make run` (its background processes stopped for a
+# quiet copy), moves var/ aside to var.before-restore-TIME, restores the
+# archive into a new var/ and compares the site with the archive's manifest.
+check-restore: install  ## back up, restore into a new var/ and compare (the old var/ is kept aside)
+	deploy/background.sh stop $(BACKGROUND)
+	archive=$$(deploy/backup.sh | tail -n 1); \
+	aside=var.before-restore-$$(date -u +%Y%m%dT%H%M%SZ); \
+	$(MAKE) stop; mv var $$aside; mkdir -p var; cp $$aside/.system-packages var/; \
+	archive=$$aside/$${archive#$(CURDIR)/var/}; \
+	time deploy/restore.sh "$$archive" "$${archive%.tar.gz}.secrets.ini"
+
+check-outages:  ## stop PostgreSQL, Solr, Redis in turn under `make run`; print what pages did and what came back
+	$(VENV)/bin/python deploy/checks/outages.py
+
+MINUTES ?= 10
+soak:  ## MINUTES of harvests every minute and steady page traffic under `make run`; RSS growth and errors
+	MINUTES=$(MINUTES) $(VENV)/bin/python deploy/checks/soak.py
+
 stop:  ## stop every process `make run` or `make test` started
 	-deploy/serve.sh stop
 	-deploy/background.sh stop $(BACKGROUND)
@@ -107,4 +131,4 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
 	mv var/constraints.txt constraints.txt
 
-.PHONY: help run test test-dates stop install services init test-db constraints messages
+.PHONY: help run test test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages

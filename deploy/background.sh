@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# CKAN's background processes for `make run`, each with a pid file and a log:
+# CKAN's background processes for `make run`, each with a pid file and a log,
+# each kept running by deploy/supervise.sh (started again when it exits):
 #   worker      ckan jobs worker (background jobs, Redis)
 #   risk-worker ckan jobs worker maemoh-risk (risk layers; compiles esda's
 #               kernels once, before its first job)
 #   gather      ckan harvester gather-consumer
 #   fetch       ckan harvester fetch-consumer
-#   scheduler   every HARVEST_EVERY seconds (default 60): ckan maemoh
-#               harvest due (a job for each source whose "every_minutes" has
-#               come round), ckan harvester run (starts due jobs, finishes
-#               done ones) and ckan maemoh risk flush (queues the risk layers
-#               whose data changed since their last run)
+#   scheduler   every HARVEST_EVERY seconds (default 60): ckan maemoh tick
+#               (a job for each source whose "every_minutes" has come round;
+#               starts due harvest jobs and finishes done ones; queues again
+#               the jobs whose worker died; queues the risk layers whose data
+#               changed since their last run)
 #   replay      the demo's local replay server of source payloads (deploy/demo)
 # Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
 set -euo pipefail
@@ -26,7 +27,7 @@ command_of() {  # NAME CONFIG -> the command line
     risk-worker) echo "$CKAN -c $2 jobs worker maemoh-risk" ;;
     gather) echo "$CKAN -c $2 harvester gather-consumer" ;;
     fetch) echo "$CKAN -c $2 harvester fetch-consumer" ;;
-    scheduler) echo "bash -c 'while true; do $CKAN -c $2 maemoh harvest due; $CKAN -c $2 harvester run; $CKAN -c $2 maemoh risk flush; sleep $HARVEST_EVERY; done'" ;;
+    scheduler) echo "bash -c 'while true; do $CKAN -c $2 maemoh tick; sleep $HARVEST_EVERY; done'" ;;
     replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
     *) die "unknown background process $1" ;;
   esac
@@ -38,7 +39,8 @@ start() {
     say "$name: already running (pid $(cat "$pidfile"))"
     return 0
   fi
-  setsid nohup bash -c "exec $(command_of "$name" "$ini")" >>"$LOG_DIR/$name.log" 2>&1 &
+  setsid nohup "$REPO/deploy/supervise.sh" "$name" bash -c "exec $(command_of "$name" "$ini")" \
+    >>"$LOG_DIR/$name.log" 2>&1 &
   echo $! >"$pidfile"
   sleep 1
   pid_alive "$pidfile" || { tail -n 20 "$LOG_DIR/$name.log" >&2; die "$name did not start"; }

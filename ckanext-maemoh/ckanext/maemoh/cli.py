@@ -1,12 +1,16 @@
 """``ckan maemoh ...`` commands."""
+import json
+
 import click
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.ghg import runs as ghg_runs
-from ckanext.maemoh.harvest import cadence
+from ckanext.maemoh.harvest import cadence, retention
+from ckanext.maemoh.health import manifest, recovery
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import consistency
+from ckanext.maemoh.store import catalog
 from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.risk_jobs import dimensions
 
@@ -29,6 +33,74 @@ def harvest_due():
     every minute; `ckan harvester run` and the gather consumer do the rest)."""
     for name, job_id in cadence.queue_due():
         click.echo(f"queued a harvest of {name}: job {job_id}")
+
+
+@maemoh.command("tick")
+def tick():
+    """What the scheduler does every minute, in one process: harvest the due
+    sources (`harvest due`), start and finish harvest jobs (`ckan harvester
+    run`), queue again the jobs whose worker died (`jobs recover`), queue
+    the risk layers whose data changed (`risk flush`), and once an hour
+    delete harvest records older than ckanext.maemoh.harvest.keep_days
+    (`harvest prune`). A step that fails
+    (a service down) does not stop the others; the exit status is then 1."""
+    failed = False
+    steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
+             jobs_recover.callback, risk_flush.callback, _prune_hourly)
+    for step in steps:
+        try:
+            step()
+        except Exception as error:  # each step on its own: report, go on
+            click.echo(f"error: {type(error).__name__}: {error}", err=True)
+            failed = True
+    if failed:
+        raise SystemExit(1)
+
+
+@maemoh.group(short_help="Background jobs interrupted by a dead worker or a service outage.")
+def jobs():
+    """The background jobs of this site's queues."""
+
+
+@jobs.command("recover")
+def jobs_recover():
+    """Queue again the jobs whose worker died in the middle, or that failed
+    while a service was down (run it every minute; see health/recovery.py)."""
+    for queue, job_id, why, what in recovery.recover():
+        click.echo(f"{queue} job {job_id}: {why}; {what}")
+
+
+def _prune_hourly():
+    pruned = retention.prune_hourly()
+    if pruned:
+        click.echo(f"deleted {pruned['objects']} harvest objects and {pruned['jobs']} jobs past their keep_days")
+
+
+@harvest.command("prune")
+@click.option("--keep-days", type=int, help="default: ckanext.maemoh.harvest.keep_days")
+def harvest_prune(keep_days):
+    """Delete the harvest records older than the days kept (see harvest/retention.py)."""
+    pruned = retention.prune(keep_days=keep_days)
+    click.echo(f"deleted {pruned['objects']} harvest objects and {pruned['jobs']} jobs")
+
+
+@maemoh.command("manifest")
+@click.option("--compare", type=click.File(encoding="utf-8"),
+              help="a manifest written before (e.g. by deploy/backup.sh): list the differences")
+def manifest_command(compare):
+    """Print what this site holds as JSON: the datasets search finds, the
+    rows of each DataStore table, the digest of each stored file. With
+    --compare, print how it differs from an earlier one; exit 1 if it does."""
+    found = manifest.manifest()
+    if compare is None:
+        click.echo(json.dumps(found, indent=1, sort_keys=True))
+        return
+    lines = manifest.differences(json.load(compare), found)
+    click.echo("\n".join(lines) if lines else
+               f"the same: {len(found['datasets'])} datasets, {len(found['tables'])} DataStore tables "
+               f"({sum(found['tables'].values())} rows), {len(found['files'])} files")
+    if lines:
+        raise SystemExit(1)
 
 
 @maemoh.group(short_help="The search index against the database.")

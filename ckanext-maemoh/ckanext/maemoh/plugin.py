@@ -39,6 +39,7 @@ from ckanext.maemoh.health import outages
 from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import facets, index, query
+from ckanext.maemoh.store import published
 from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.tables import xloader_thai
@@ -101,6 +102,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         for result in search_results.get("results", []):
             if result.get("type") == "harvest":
                 redaction.redact(result)
+            for resource in result.get("resources", []):
+                self.before_resource_show(resource)
         return search_results
 
     def after_dataset_show(self, context, pkg_dict):
@@ -108,7 +111,13 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
             redaction.redact(pkg_dict)
         return pkg_dict
 
-    # IResourceController: validation reports of tables (tables/validation.py)
+    # IResourceController: the address of a published run's file
+    # (store/published.py); validation reports of tables (tables/validation.py)
+
+    def before_resource_show(self, resource_dict):
+        if resource_dict.get("url_type") == published.URL_TYPE:
+            resource_dict["url"] = published.absolute(resource_dict["url"])
+        return resource_dict
 
     def before_resource_create(self, context, resource):
         table_validation.check_upload(resource)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import get_read_engine
 
-from ckanext.maemoh.store import datastore_tables
+from ckanext.maemoh.store import datastore_tables, publish
 from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.reference import datasets
 
@@ -29,7 +29,7 @@ def current(context, tambon=None, dimension=None, year=None):
     resources = {r["name"]: r for r in inventory["resources"]}
     if datasets.GHG_GUIDANCE_TABLE not in resources:
         raise tk.ObjectNotFound(tk._("The inventory {name} has no guidance table").format(name=inventory["name"]))
-    rows = _guidance_rows(resources[datasets.GHG_GUIDANCE_TABLE]["id"])
+    rows = _guidance_rows(resources[datasets.GHG_GUIDANCE_TABLE]["id"], inventory.get(publish.RUN_FIELD))
     links = _Links(context, inventory, resources)
     recommendations = []
     for row in rows:
@@ -44,8 +44,8 @@ def current(context, tambon=None, dimension=None, year=None):
             "recommendations": recommendations}
 
 
-def _guidance_rows(resource_id):
-    """The rows of the (public) guidance table, read with the DataStore's
+def _guidance_rows(resource_id, run):
+    """The rows of the (public) guidance table of publication ``run``, read with the DataStore's
     read-only user inside one connection. Not through ``datastore_search``:
     CKAN 2.11's alias lookup reads its result after giving the connection
     back to the pool, which fails under parallel requests ("cursor already
@@ -53,7 +53,7 @@ def _guidance_rows(resource_id):
     with get_read_engine().connect() as connection:
         return [dict(row) for row in connection.execute(sa.text(
             f"SELECT {', '.join(GUIDANCE_COLUMNS)} FROM {datastore_tables.quote_identifier(resource_id)} "
-            "ORDER BY priority, _id")).mappings()]
+            "WHERE run_id = :run ORDER BY priority, _id"), {"run": run}).mappings()]
 
 
 def _inventory(context, year):

@@ -104,9 +104,11 @@ def read_tables():
     found = {kind: ([], []) for kind in KINDS}
     for resource_id, kind in risk_inputs.table_kinds(list(resources), KINDS).items():
         dataset, resource = resources[resource_id]
-        frame = _plain(risk_inputs.read_table(resource_id))
         if kind == "risk_summary":
+            frame = _plain(risk_inputs.read_table(resource_id, dataset.get(publish.RUN_FIELD)))
             frame["dimension"] = dataset.get("risk_dimension")
+        else:
+            frame = _plain(risk_inputs.read_table(resource_id))
         found[kind][0].append(frame)
         found[kind][1].append({"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
                                "resource_id": resource_id, "publisher": trust.publisher(dataset)})

@@ -84,7 +84,8 @@ Fire hotspots
     tambon (None outside the district).
 Risk summary
     Per public ``risk-layer`` dataset, its "Risk per tambon" DataStore table
-    (:data:`risk.publish.TAMBON_FIELDS`), rows in tambon code order.
+    (:data:`risk.publish.TAMBON_FIELDS`): the rows of the dataset's published
+    run, in tambon code order.
 """
 import datetime as dt
 import functools
@@ -102,6 +103,7 @@ from ckanext.maemoh.reference import places
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.risk_jobs import air_now, air_quality, aqi, dimensions, hazards
+from ckanext.maemoh.store import publish
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +161,7 @@ def risk_summary(tambon=None, dimension=None):
         table = next((r["id"] for r in dataset["resources"]
                       if r.get("name") == risk_publish.TAMBON_TABLE and r.get("datastore_active")),
                      None)
-        rows = _records(risk_inputs.read_table(table), columns) if table else []
+        rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), columns) if table else []
         summary[found] = {
             "dataset": dataset["name"], "computed_at": dataset.get("computed_at"),
             "temporal_start": dataset.get("temporal_start"),

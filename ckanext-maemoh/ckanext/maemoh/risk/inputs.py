@@ -137,12 +137,15 @@ def table_kinds(resource_ids, kinds=None):
     return found
 
 
-def read_table(resource_id):
-    """Every row of a DataStore table, as a DataFrame."""
+def read_table(resource_id, run=None):
+    """Every row of a DataStore table, as a DataFrame; with ``run``, the rows
+    of that publication run only (store/publish.py), without ``run_id``."""
+    where = "WHERE run_id = :run" if run else ""
     with get_read_engine().connect() as connection:
         result = connection.execute(sa.text(
-            f"SELECT * FROM {datastore_tables.quote_identifier(resource_id)}"))
-        return pd.DataFrame(result.all(), columns=list(result.keys()))
+            f"SELECT * FROM {datastore_tables.quote_identifier(resource_id)} {where}"), {"run": run})
+        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    return frame.drop(columns="run_id") if run else frame
 
 
 def changed_variables(resource_id, start, end):

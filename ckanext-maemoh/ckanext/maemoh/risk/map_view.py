@@ -54,6 +54,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.reference import places
 from ckanext.maemoh.risk_jobs import composite
+from ckanext.maemoh.store import published
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,17 @@ def compact(geojson):
             "columns": columns, "geometry": geometry}
 
 
+def _stored_file(resource):
+    """The file of a published run's or an uploaded GeoJSON resource."""
+    if resource.get("url_type") == published.URL_TYPE:
+        return published.path(*published.parts(resource))
+    if resource.get("url_type") != "upload":
+        raise RiskMapError(tk._("only an uploaded GeoJSON is drawn: this one is a link"))
+    from ckan.lib import uploader
+
+    return uploader.get_resource_uploader(resource).get_path(resource["id"])
+
+
 def _is_collection(geojson):
     return isinstance(geojson, dict) and geojson.get("type") == "FeatureCollection"
 
@@ -299,17 +311,14 @@ _lock = threading.Lock()
 
 
 def load(resource):
-    """The compact payload and the summary of an uploaded risk-layer GeoJSON
-    resource (a ``resource_show`` dict the caller may read), computed once
-    per version of the resource and kept for the next readers."""
-    if resource.get("url_type") != "upload":
-        raise RiskMapError(tk._("only an uploaded GeoJSON is drawn: this one is a link"))
-    from ckan.lib import uploader
-
-    path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+    """The compact payload and the summary of a published or uploaded
+    risk-layer GeoJSON resource (a ``resource_show`` dict the caller may
+    read), computed once per version of the resource and kept for the next
+    readers."""
     try:
+        path = _stored_file(resource)
         stat = os.stat(path)
-    except OSError:
+    except (OSError, published.NotPublished):
         raise RiskMapError(tk._("the GeoJSON file is missing"))
     if stat.st_size > MAX_GEOJSON_BYTES:
         raise RiskMapError(tk._("the GeoJSON is too large to draw; download it instead"))

@@ -24,7 +24,7 @@ def upsert(context, kind, data, refuse=None):
     except tk.ObjectNotFound:
         return "created", tk.get_action(f"{kind}_create")(dict(context), data)
     if kind == "package":
-        reason = _taken(existing, data) or (refuse(existing) if refuse else None)
+        reason = refusal(existing, data) or (refuse(existing) if refuse else None)
         if reason:
             raise tk.ValidationError({"name": [reason]})
     if not differs(existing, data):
@@ -33,7 +33,7 @@ def upsert(context, kind, data, refuse=None):
         dict(context), dict(data, id=existing["id"]))
 
 
-def _taken(existing, data):
+def refusal(existing, data):
     """Why ``data`` may not replace the dataset ``existing``, or None."""
     if existing["type"] != data.get("type", "dataset"):
         return (f"The name {existing['name']} is taken by a {existing['type']} dataset; "

@@ -1,23 +1,33 @@
-"""Publish computed files and tables as one dataset, replacing them in place.
+"""Publish computed files and tables as one dataset, all of a run at once.
 
-Shared by the risk layers and the greenhouse-gas inventories. The dataset is
-created or patched first (the action validates before writing); then each
-upload is replaced in its existing resource (same id, a new version in the
-activity stream) or created; each table's rows are replaced; and the views
-asked for are created once and put first (a dataset published before a
-view type existed gets it on its next publication). Callers check their
-files before calling, so a bad result never reaches the catalogue.
+Shared by the risk layers and the greenhouse-gas inventories. The run's
+files are written first (:mod:`.published`: a directory of their own);
+each table gets the run's rows beside the previous run's (a ``run_id``
+column tells them apart); then one dataset write (create or patch, which
+validates before writing) sets the metadata, ``published_run`` and every
+file resource to the new run; then the other runs' rows are removed, CKAN's
+default views are added and the views asked for are created once and put
+first. Readers of the tables keep
+the rows of the dataset's ``published_run`` (:func:`current_rows`), so a
+reader sees the old run or the new one, and a publication killed at any
+point leaves the old one whole. Callers check their files before calling,
+so a bad result never reaches the catalogue.
 """
 import dataclasses
-import io
+import datetime as dt
 
-from werkzeug.datastructures import FileStorage
+import sqlalchemy as sa
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib import datapreview
+from ckanext.datastore.backend.postgres import get_write_engine
 
-from ckanext.maemoh.store import catalog
+from ckanext.maemoh import clock
+from ckanext.maemoh.store import catalog, datastore_tables, published
+
+RUN_FIELD = "published_run"
+RUN_COLUMN = {"id": "run_id", "type": "text"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +44,7 @@ class File:
 
 @dataclasses.dataclass(frozen=True)
 class Table:
-    """A DataStore resource whose rows are replaced on every publication."""
+    """A DataStore resource holding the rows of the published run."""
     name: str
     description: str
     fields: tuple
@@ -48,40 +58,99 @@ VIEW_TITLES = {"geojson_view": "แผนที่ / Map", "image_view": "ภา
 
 def publish(context, dataset, files=(), tables=()):
     """Create or update ``dataset`` with ``files`` and ``tables``; the dataset
-    dict as it is now. ``tk.ValidationError`` (nothing written) for a bad one."""
-    _action, published = catalog.upsert(context, "package", dataset)
-    existing = {}
-    for resource in published.get("resources", []):
-        existing.setdefault(resource["name"], resource)
-    for item in files:
-        fields = {"name": item.name, "format": item.format, "mimetype": item.mimetype,
-                  "description": item.description,
-                  "upload": FileStorage(stream=io.BytesIO(item.data), filename=item.filename,
-                                        content_type=item.mimetype)}
-        if item.name in existing:
-            tk.get_action("resource_patch")(dict(context), dict(fields, id=existing[item.name]["id"]))
-        else:
-            tk.get_action("resource_create")(dict(context), dict(fields, package_id=published["id"]))
+    dict as it is now. ``tk.ValidationError`` for a bad one: the catalogue
+    and its tables are left as they were."""
+    existing = _existing(context, dataset)
+    refused = existing and catalog.refusal(existing, dataset)
+    if refused:
+        raise tk.ValidationError({"name": [refused]})
+    name, contents = dataset["name"], {f.filename: f.data for f in files}
+    run = published.run_id(clock.now().astimezone(dt.timezone.utc), contents)
+    published.write(name, run, contents)
+    resources = {r["name"]: r for r in reversed((existing or {}).get("resources", []))}
+    filled = {t.name: resources[t.name]["id"] for t in tables
+              if resources.get(t.name, {}).get("datastore_active")}
     for table in tables:
-        _replace_rows(context, published["id"], existing.get(table.name), table)
-    published = tk.get_action("package_show")(dict(context), {"id": published["id"]})
+        if table.name in filled:
+            _add_rows(context, filled[table.name], table, run)
+    data = dict(dataset, resources=_resources(existing, files, name, run), **{RUN_FIELD: run})
+    try:
+        _action, result = catalog.upsert(context, "package", data)
+    except tk.ValidationError:
+        for resource_id in filled.values():
+            _delete_rows(context, resource_id, "run_id = :run", run)
+        raise
+    for table in tables:
+        if table.name in filled:
+            _delete_rows(context, filled[table.name], "run_id IS DISTINCT FROM :run", run)
+        else:
+            _create_table(context, result["id"], table, run)
+    result = tk.get_action("package_show")(dict(context), {"id": result["id"]})
+    tk.get_action("package_create_default_resource_views")(dict(context), {"package": result})
     views = {f.name: f.view for f in files if f.view}
     views.update({t.name: "datatables_view" for t in tables})
-    _ensure_views(context, published, views)
-    return tk.get_action("package_show")(dict(context), {"id": published["id"]})
+    _ensure_views(context, result, views)
+    published.prune(name, run)
+    return tk.get_action("package_show")(dict(context), {"id": result["id"]})
 
 
-def _replace_rows(context, dataset_id, resource, table):
-    if resource is None or not resource.get("datastore_active"):
-        tk.get_action("datastore_create")(dict(context), {
-            "resource": {"package_id": dataset_id, "name": table.name, "format": "CSV",
-                         "description": table.description},
-            "fields": [dict(f) for f in table.fields], "records": table.records, "force": True})
-        return
-    tk.get_action("datastore_delete")(dict(context), {
-        "resource_id": resource["id"], "filters": {}, "force": True})
+def current_rows(rows, dataset):
+    """The rows of a published table (dicts) that belong to ``dataset``'s run."""
+    run = dataset.get(RUN_FIELD)
+    return [row for row in rows if row.get("run_id") == run]
+
+
+def _existing(context, dataset):
+    try:
+        return tk.get_action("package_show")(dict(context), {"id": dataset["name"]})
+    except tk.ObjectNotFound:
+        return None
+
+
+def _resources(existing, files, dataset, run):
+    """The dataset's resources with every file of ``files`` in ``run``: the
+    others as they are, a file's resource updated in place (same id)."""
+    kept = [dict(r) for r in (existing or {}).get("resources", [])]
+    by_name = {r["name"]: r for r in reversed(kept)}
+    now = clock.now().astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat()
+    for item in files:
+        fields = {"name": item.name, "format": item.format, "mimetype": item.mimetype,
+                  "description": item.description, "url_type": published.URL_TYPE,
+                  "url": published.url(dataset, run, item.filename), "size": len(item.data),
+                  "last_modified": now}
+        if item.name in by_name:
+            by_name[item.name].update(fields)
+        else:
+            kept.append(fields)
+    return kept
+
+
+def _create_table(context, dataset_id, table, run):
+    tk.get_action("datastore_create")(dict(context), {
+        "resource": {"package_id": dataset_id, "name": table.name, "format": "CSV",
+                     "description": table.description},
+        "fields": [*(dict(f) for f in table.fields), RUN_COLUMN],
+        "records": [dict(r, run_id=run) for r in table.records], "force": True})
+
+
+def _add_rows(context, resource_id, table, run):
+    """The run's rows into the table, beside the rows of other runs (a table
+    of an earlier version, without ``run_id``, gains the column)."""
+    tk.get_action("datastore_create")(dict(context), {
+        "resource_id": resource_id, "fields": [*(dict(f) for f in table.fields), RUN_COLUMN],
+        "force": True})
     tk.get_action("datastore_upsert")(dict(context), {
-        "resource_id": resource["id"], "records": table.records, "method": "insert", "force": True})
+        "resource_id": resource_id, "records": [dict(r, run_id=run) for r in table.records],
+        "method": "insert", "force": True})
+
+
+def _delete_rows(context, resource_id, where, run):
+    """Delete the table's rows where ``where`` holds (``:run`` is ``run``)."""
+    tk.check_access("datastore_delete", dict(context), {"resource_id": resource_id})
+    with get_write_engine().begin() as connection:
+        connection.execute(sa.text(
+            f"DELETE FROM {datastore_tables.quote_identifier(resource_id)} "
+            f"WHERE {where}"), {"run": run})
 
 
 def _ensure_views(context, dataset, wanted):

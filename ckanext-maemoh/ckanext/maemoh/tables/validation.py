@@ -23,7 +23,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
 
 from ckanext.maemoh import clock
-from ckanext.maemoh.store import catalog
+from ckanext.maemoh.store import catalog, published
 from ckanext.maemoh.reference import places
 from ckanext.maemoh.harvesters import egress, table_checks
 
@@ -116,10 +116,13 @@ def schema_for(context, resource):
 
 @contextlib.contextmanager
 def local_copy(resource):
-    """A path to the resource's file: the stored upload, or the linked file
+    """A path to the resource's file: the stored upload or published run, or the linked file
     fetched through the guard of outgoing requests (at most ``max_bytes``)."""
     if resource.get("url_type") == "upload":
         yield uploader.get_resource_uploader(resource).get_path(resource["id"])
+        return
+    if resource.get("url_type") == published.URL_TYPE:
+        yield str(published.path(*published.parts(resource)))
         return
     limit = tk.config["ckanext.maemoh.validation.max_bytes"]
     with tempfile.TemporaryDirectory() as folder:

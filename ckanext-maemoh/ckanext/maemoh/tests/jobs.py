@@ -10,3 +10,12 @@ def add_tag(dataset_id, tag):
     dataset = tk.get_action("package_show")(dict(context), {"id": dataset_id})
     tk.get_action("package_patch")(
         dict(context), {"id": dataset_id, "tags": dataset["tags"] + [{"name": tag}]})
+
+
+def fails(kind):
+    """Fail as a job does when Redis cannot be reached (``outage``) or on a bug (``bug``)."""
+    import redis
+
+    if kind == "outage":
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    raise ValueError("a bug")

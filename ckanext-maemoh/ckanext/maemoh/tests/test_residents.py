@@ -211,7 +211,8 @@ def test_risk_summary_reads_the_published_tambon_tables(app, district):
     dataset = helpers.call_action("package_show", id="risk-air")
     assert (air["dataset"], air["computed_at"]) == ("risk-air", dataset["computed_at"])
     expected = sorted(records(table_of("risk-air", "Risk per tambon")), key=lambda r: r["tambon_code"])
-    assert air["tambons"] == [{k: v for k, v in r.items() if k != "_id"} for r in expected]
+    assert {r["run_id"] for r in expected} == {dataset["published_run"]}
+    assert air["tambons"] == [{k: v for k, v in r.items() if k not in ("_id", "run_id")} for r in expected]
     assert [r["tambon_code"] for r in air["tambons"]] == ["520201", "520202", "520203", "520204", "520205"]
     assert residents.risk_summary(tambon="520204")["air"]["tambons"] == [air["tambons"][3]]
     assert residents.risk_summary(dimension="fire") == {}
