@@ -4,7 +4,9 @@ Every "now" of the CKAN layer (harvest adapters, the residents' pages and
 actions, risk runs) comes from :func:`now`. ``ckanext.maemoh.clock.frozen_at``
 stops it at one instant, so that a test suite or a reproducible demo gives the
 same answer at any date and hour; the environment variable
-``MAEMOH_FROZEN_AT`` overrides the option (to run the suite at other instants).
+``MAEMOH_FROZEN_AT`` overrides the option when the plugin is configured (to
+run the suite at other instants), so a test may still move the clock by
+setting the option.
 """
 import datetime as dt
 import os
@@ -15,9 +17,15 @@ OPTION = "ckanext.maemoh.clock.frozen_at"
 ENVIRONMENT = "MAEMOH_FROZEN_AT"
 
 
+def configure(config):
+    """Let ``MAEMOH_FROZEN_AT`` set the option (called by the plugin's ``configure``)."""
+    if os.environ.get(ENVIRONMENT):
+        config[OPTION] = os.environ[ENVIRONMENT]
+
+
 def now():
     """The current time, timezone-aware in UTC (the frozen instant when set)."""
-    frozen = os.environ.get(ENVIRONMENT) or tk.config.get(OPTION)
+    frozen = tk.config.get(OPTION)
     if not frozen:
         return dt.datetime.now(dt.timezone.utc)
     return parse(frozen)

@@ -33,6 +33,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.xloader.interfaces import IXloader
 
+from ckanext.maemoh import clock
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
 from ckanext.maemoh.health import outages
@@ -75,6 +76,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     # IConfigurable
 
     def configure(self, config):
+        clock.configure(config)
         egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
         xloader_thai.install()
 
