@@ -9,7 +9,9 @@ whole run at once, tables are replaced, observation rows are keyed), so
 :func:`recover`, run by the scheduler every minute, queues such a job again
 at once, at most :data:`MAX_RECOVERIES` times, then leaves it failed (a
 risk run then reads as failed). A worker is dead when RQ no longer lists it
-or, on this machine, when its process is gone. Likewise a job that failed
+or, on this machine, when its process is gone. A job a worker took from the
+queue but never started (RQ's intermediate queue, seen there for over a
+minute) is queued again too. Likewise a job that failed
 because PostgreSQL, Solr or Redis could not be reached (:data:`OUTAGES`) is
 queued again once every service answers.
 """
@@ -17,6 +19,7 @@ import functools
 import os
 import socket
 
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.worker import Worker
@@ -30,6 +33,7 @@ QUEUES = (jobs.DEFAULT_QUEUE_NAME, risk_runs.RISK_QUEUE)
 MAX_RECOVERIES = 3
 HORSE_DIED = "Work-horse terminated unexpectedly"
 WORKER_DIED, SERVICE_DOWN = "its worker died", "a service was down"
+NEVER_STARTED = "a worker took it but never started it"
 #: what the traceback of a job says when a service could not be reached
 OUTAGES = ("psycopg2.OperationalError", "sqlalchemy.exc.OperationalError", "redis.exceptions.ConnectionError",
            "redis.exceptions.TimeoutError", "SearchIndexError", "SolrError", "pysolr.SolrError",
@@ -48,6 +52,12 @@ def recover():
             if not _worker_alive(job.worker_name, queue.connection):
                 started.remove(job)
                 done.append((name, job.id, WORKER_DIED, _again(queue, job)))
+        taken = IntermediateQueue(queue.key, connection=queue.connection)
+        for job in _jobs(taken.get_job_ids(), queue):
+            # taken from the queue but never started; a minute leaves a live worker the time to start it
+            if job.id not in started and not taken.set_first_seen(job.id) and taken.should_be_cleaned_up(job.id):
+                taken.remove(job.id)
+                done.append((name, job.id, NEVER_STARTED, _again(queue, job)))
         failed = FailedJobRegistry(queue=queue)
         for job in _jobs(failed.get_job_ids(), queue):
             why = _why(job.exc_info or "", services_up)

@@ -1,6 +1,7 @@
 """Interrupted work runs again by itself: a job that failed while a service
 was down is queued again once every service answers (a bug's failure is
-not), at most three times; a process under deploy/supervise.sh is started
+not), at most three times, as is a job a worker took but never started; a
+process under deploy/supervise.sh is started
 again when it dies."""
 import os
 import pathlib
@@ -11,7 +12,10 @@ import time
 
 import pytest
 
+from rq.intermediate_queue import IntermediateQueue
+
 import ckan.plugins.toolkit as tk
+from ckan.lib import jobs as jobs_lib
 
 from ckanext.maemoh.health import recovery
 from ckanext.maemoh.tests import jobs
@@ -43,6 +47,18 @@ def test_a_job_failed_by_an_outage_runs_again_and_a_bug_does_not():
     assert outage.meta["recovered"] == recovery.MAX_RECOVERIES
 
 
+@pytest.mark.usefixtures("clean_queues")
+def test_a_job_a_worker_took_but_never_started_is_queued_again():
+    job = tk.enqueue_job(jobs.fails, ["bug"])
+    queue = jobs_lib.get_queue()
+    taken = IntermediateQueue(queue.key, connection=queue.connection)
+    queue.connection.lmove(queue.key, taken.key)  # what a worker does first, then it died
+    assert recovery.recover() == []  # first seen: a live worker may be about to start it
+    queue.connection.set(taken.get_first_seen_key(job.id), time.time() - 120)
+    assert recovery.recover() == [("default", job.id, recovery.NEVER_STARTED, "queued again")]
+    assert queue.job_ids == [job.id] and taken.get_job_ids() == []
+
+
 def sleepers(pid):
     """The supervised ``sleep 300`` processes of ``pid``."""
     found = subprocess.run(["pgrep", "-P", str(pid), "-f", "sleep 300"], capture_output=True, text=True)
@@ -72,3 +88,12 @@ def test_a_supervised_process_is_started_again_when_it_dies():
     assert "supervise: sleeper exited with status 137; starting it again in 1s" in supervisor.stderr.read()
     with pytest.raises(ProcessLookupError):
         os.kill(second, 0)
+
+
+def test_the_systemd_units_are_valid_and_restart_their_process():
+    units = sorted(str(p) for p in (REPO / "deploy" / "systemd").glob("maemoh*.*") if p.suffix != ".example")
+    checked = subprocess.run(["systemd-analyze", "verify", "--man=no", *units], capture_output=True, text=True)
+    assert (checked.returncode, checked.stderr) == (0, "")
+    for unit in units:
+        if unit.endswith(".service") and "tick" not in unit:
+            assert "Restart=always" in pathlib.Path(unit).read_text(), unit
