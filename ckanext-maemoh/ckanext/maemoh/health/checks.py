@@ -15,6 +15,7 @@ from ckanext.datastore.backend.postgres import get_read_engine
 from ckanext.harvest import queue as harvest_queue
 from ckanext.harvest.model import HarvestJob, HarvestSource
 
+from ckanext.maemoh.reference import datasets
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import dimensions
@@ -30,8 +31,8 @@ def report():
     result = {"status": "ok" if up else "down", "services": services}
     if not up:  # what follows reads the services: only the states are known
         return result
-    return {**result, "queues": queue_depths(), "harvests": harvests(),
-            "stations": stations(), "risk_runs": last_risk_runs()}
+    return {**result, "queues": queue_depths(), "failed_jobs": failed_jobs(), "harvests": harvests(),
+            "stations": stations(), "risk_runs": last_risk_runs(), "inventory": last_inventory()}
 
 
 def service_states():
@@ -57,6 +58,24 @@ def queue_depths():
     depths["harvest_gather"] = connection.llen(harvest_queue.get_gather_queue_name())
     depths["harvest_fetch"] = connection.llen(harvest_queue.get_fetch_queue_name())
     return depths
+
+
+def failed_jobs():
+    """Jobs that failed for good per queue (after ``ckan maemoh jobs recover``
+    has queued again what an outage or a dead worker interrupted)."""
+    return {name: jobs.get_queue(name).failed_job_registry.count for name in ("default", risk_runs.RISK_QUEUE)}
+
+
+def last_inventory():
+    """The newest public greenhouse-gas inventory: its dataset, year and
+    when its publication run was written; None before the first."""
+    found = tk.get_action("package_search")({"user": ""}, {
+        "fq": f"+dataset_type:{datasets.GHG_INVENTORY_TYPE}", "sort": "metadata_modified desc", "rows": 1})
+    if not found["results"]:
+        return None
+    dataset = found["results"][0]
+    return {"dataset": dataset["name"], "year": dataset.get("inventory_year"),
+            "published_at": dataset["metadata_modified"] + "Z"}
 
 
 def harvests():

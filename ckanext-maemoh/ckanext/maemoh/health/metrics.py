@@ -17,6 +17,9 @@ def exposition(report):
         depth = Gauge("maemoh_queue_depth", "Jobs waiting in the queue", ["queue"], registry=registry)
         for name, count in report["queues"].items():
             depth.labels(name).set(count)
+        failed = Gauge("maemoh_failed_jobs", "Jobs that failed for good", ["queue"], registry=registry)
+        for name, count in report["failed_jobs"].items():
+            failed.labels(name).set(count)
         success = Gauge("maemoh_harvest_last_success_timestamp_seconds",
                         "End of the source's last harvest job without gather errors (Unix time)",
                         ["source"], registry=registry)
@@ -33,6 +36,10 @@ def exposition(report):
         for name, run in report["risk_runs"].items():
             if run["finished_at"]:
                 finished.labels(name, run["state"]).set(_seconds(run["finished_at"]))
+        if report["inventory"]:
+            Gauge("maemoh_inventory_published_timestamp_seconds",
+                  "When the newest greenhouse-gas inventory was published (Unix time)",
+                  registry=registry).set(_seconds(report["inventory"]["published_at"]))
     return generate_latest(registry)
 
 

@@ -7,11 +7,11 @@ column tells them apart); then one dataset write (create or patch, which
 validates before writing) sets the metadata, ``published_run`` and every
 file resource to the new run; then the other runs' rows are removed, CKAN's
 default views are added and the views asked for are created once and put
-first. Readers of the tables keep
-the rows of the dataset's ``published_run`` (:func:`current_rows`), so a
-reader sees the old run or the new one, and a publication killed at any
-point leaves the old one whole. Callers check their files before calling,
-so a bad result never reaches the catalogue.
+first. Readers of the tables keep the rows whose ``run_id`` is the
+dataset's ``published_run``, so a reader sees the old run or the new one,
+and a publication killed at any point leaves the old one whole. Callers
+check their files before calling, so a bad result never reaches the
+catalogue.
 """
 import dataclasses
 import datetime as dt
@@ -92,12 +92,6 @@ def publish(context, dataset, files=(), tables=()):
     _ensure_views(context, result, views)
     published.prune(name, run)
     return tk.get_action("package_show")(dict(context), {"id": result["id"]})
-
-
-def current_rows(rows, dataset):
-    """The rows of a published table (dicts) that belong to ``dataset``'s run."""
-    run = dataset.get(RUN_FIELD)
-    return [row for row in rows if row.get("run_id") == run]
 
 
 def _existing(context, dataset):

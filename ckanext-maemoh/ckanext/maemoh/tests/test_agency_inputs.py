@@ -13,6 +13,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.demo import ghg as demo_ghg
 from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.store import published as published_files
 from ckanext.maemoh.tests.helpers import derived_ini, valid_dataset, xloader_site, xloader_worker
 
 # landfill methane reported per tambon for a year after the demo's
@@ -54,8 +55,7 @@ def test_a_trusted_agency_table_becomes_an_inventory_input(uploaded):
 
 
 def _download_record(dataset):
-    """The method record of a published inventory, read from its stored upload."""
-    from ckan.lib import uploader  # noqa: PLC0415 -- needs the loaded plugins' config
+    """The method record of a published inventory, read from its published run."""
     resource = next(r for r in dataset["resources"] if r["name"].startswith("Method record"))
-    with open(uploader.get_resource_uploader(resource).get_path(resource["id"]), encoding="utf-8") as file:
+    with open(published_files.path(*published_files.parts(resource)), encoding="utf-8") as file:
         return file.read()

@@ -1,6 +1,9 @@
 """Health for monitors, read from the real services: ``/maemoh/health`` as
 JSON and ``/metrics`` as Prometheus text."""
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -8,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.tests import jobs
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
@@ -38,6 +42,10 @@ def test_the_health_of_a_running_stack(app, running):
     assert all(h["last_success"] and h["last_finished"] for h in report["harvests"].values())
     assert report["stations"]["total"] == 3 and 0 <= report["stations"]["stale"] <= 3
     assert report["risk_runs"]["fire"]["state"] == "finished"
+    assert set(report["failed_jobs"]) == {"default", risk_runs.RISK_QUEUE}
+    inventory = tk.get_action("package_show")({}, {"id": "ghg-inventory-2024"})
+    assert report["inventory"] == {"dataset": "ghg-inventory-2024", "year": "2024",
+                                   "published_at": inventory["metadata_modified"] + "Z"}
 
 
 def test_a_service_down_answers_503_naming_it_and_nothing_more(app, running, monkeypatch):
@@ -63,3 +71,12 @@ def test_metrics_in_prometheus_text(app, running):
     assert samples[("maemoh_risk_run_finished_timestamp_seconds",
                     (("dimension", "fire"), ("state", "finished")))] > 0
     assert ("maemoh_queue_depth", (("queue", risk_runs.RISK_QUEUE),)) in samples
+    assert ("maemoh_failed_jobs", (("queue", "default"),)) in samples
+
+
+def test_a_job_that_fails_for_good_is_counted(app, running):
+    before = app.get("/maemoh/health").json["failed_jobs"]["default"]
+    tk.enqueue_job(jobs.fails, ["bug"])
+    subprocess.run([os.path.join(os.path.dirname(sys.executable), "ckan"), "-c", tk.config["__file__"],
+                    "jobs", "worker", "--burst"], capture_output=True, timeout=300, check=True)
+    assert app.get("/maemoh/health").json["failed_jobs"]["default"] == before + 1

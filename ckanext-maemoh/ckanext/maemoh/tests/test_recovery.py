@@ -1,8 +1,8 @@
 """Interrupted work runs again by itself: a job that failed while a service
 was down is queued again once every service answers (a bug's failure is
 not), at most three times, as is a job a worker took but never started; a
-process under deploy/supervise.sh is started
-again when it dies."""
+process under deploy/supervise.sh is started again when it dies; the
+systemd units are valid."""
 import os
 import pathlib
 import signal

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.uploader import get_resource_uploader
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.ghg import runs as ghg_runs
+from ckanext.maemoh.store import published as published_files
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.trust import publishers as trust
@@ -215,7 +215,7 @@ def test_a_source_secret_never_leaves_the_server(app, organization, caplog):
 
 def _resource_text(dataset, name):
     resource = next(r for r in dataset["resources"] if r["name"] == name)
-    with open(get_resource_uploader(resource).get_path(resource["id"]), encoding="utf-8") as f:
+    with open(published_files.path(*published_files.parts(resource)), encoding="utf-8") as f:
         return f.read()
 
 
