@@ -18,5 +18,8 @@ run make stop first"
 port=$(sed -n 's/^ckan.devserver.port *= *//p' "$INI")
 port_taken "$port" && die "port $port is taken; set CKAN_PORT to a free port"
 echo $$ >"$PIDFILE"
+# A thread per request: without a cap, glibc gives threads malloc arenas of
+# their own and the process's memory grows with the number of threads seen.
+export MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX:-2}
 say "serving http://127.0.0.1:$port (Ctrl-C to stop; logs below)"
 exec "$CKAN" -c "$INI" run --disable-reloader --threaded
