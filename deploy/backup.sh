@@ -10,6 +10,7 @@
 # from the database and the scheduler queues harvests again.
 # Usage: deploy/backup.sh [DIRECTORY]   (default $MAEMOH_VAR/backups)
 set -euo pipefail
+umask 077  # the archive holds the site's data: users, private datasets
 source "$(dirname "$0")/services/common.sh"
 
 CKAN=${CKAN:-$REPO/.venv/bin/ckan}

@@ -3,6 +3,8 @@
 # each install has its own random secrets), then brought up to date with
 # deploy/ckan-options.ini and the ports on every run (harvests may fetch from
 # the demo replay server on 127.0.0.1:$REPLAY_PORT, not from other internal hosts).
+# With --addresses, only the addresses of the local services, the site and
+# the repository's files are set (deploy/restore.sh: a restored configuration on this machine's ports).
 set -euo pipefail
 source "$(dirname "$0")/services/common.sh"
 
@@ -15,13 +17,15 @@ CKAN_PORT=${CKAN_PORT:-5000}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
 
-if [ ! -f "$INI" ]; then
-  "$CKAN" generate config "$INI" >/dev/null
-  chmod 600 "$INI"
-  say "created $INI with new secrets"
+if [ "${1:-}" != --addresses ]; then
+  if [ ! -f "$INI" ]; then
+    "$CKAN" generate config "$INI" >/dev/null
+    chmod 600 "$INI"
+    say "created $INI with new secrets"
+  fi
+  "$CKAN" config-tool "$INI" -f "$REPO/deploy/ckan-options.ini"
+  "$CKAN" config-tool "$INI" -f "$REPO/deploy/demo/secrets.ini"
 fi
-"$CKAN" config-tool "$INI" -f "$REPO/deploy/ckan-options.ini"
-"$CKAN" config-tool "$INI" -f "$REPO/deploy/demo/secrets.ini"
 "$CKAN" config-tool "$INI" \
   "ckan.site_url=http://127.0.0.1:$CKAN_PORT" \
   "sqlalchemy.url=postgresql://ckan_default@/ckan_default?$SOCKET" \
@@ -35,6 +39,7 @@ fi
   "ckan.harvest.mq.redis_db=0" \
   "ckan.devserver.host=127.0.0.1" \
   "ckan.devserver.port=$CKAN_PORT" \
-  "ckanext.maemoh.harvest.allowed_hosts=127.0.0.1:$REPLAY_PORT"
+  "ckanext.maemoh.harvest.allowed_hosts=127.0.0.1:$REPLAY_PORT" \
+  "licenses_group_url=file://$REPO/schemas/licenses.json"
 # The generated config logs ckanext at DEBUG, which prints every geometry.
 "$CKAN" config-tool "$INI" -s logger_ckanext "level=INFO"

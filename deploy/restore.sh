@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restores an archive of deploy/backup.sh onto an empty $MAEMOH_VAR: starts
 # PostgreSQL, Redis and Solr, restores both databases and the stored files,
-# writes the configuration (with SECRETS, the .secrets.ini written beside
+# writes the configuration with this machine's addresses and ports (with
+# SECRETS, the .secrets.ini written beside
 # the archive; without it, new secrets: everyone signs in again, API tokens
 # are issued again and harvest sources' keys must be set again), rebuilds the
 # search index from the database and checks the site against the archive's
@@ -16,6 +17,7 @@ CKAN=${CKAN:-$REPO/.venv/bin/ckan}
 INI=$MAEMOH_VAR/ckan.ini
 PG_PORT=${PG_PORT:-5432}
 SERVICES=$REPO/deploy/services
+export CKAN_PYTHON=${CKAN_PYTHON:-$REPO/.venv/bin/python}
 
 [ -f "$ARCHIVE" ] || die "no archive $ARCHIVE"
 [ -z "$SECRETS" ] || [ -f "$SECRETS" ] || die "no secrets file $SECRETS"
@@ -49,6 +51,7 @@ if [ -n "$SECRETS" ]; then
 else
   say "no secrets file: new ones were made; users sign in again; set the harvest sources' keys again"
 fi
+"$REPO/deploy/configure-ckan.sh" --addresses  # this machine's services and ports
 storage=$(sed -n 's/^ckan.storage_path *= *//p' "$INI" | sed "s|%(here)s|$MAEMOH_VAR|")
 mkdir -p "$storage"
 tar -C "$storage" -xf "$src/storage.tar"
