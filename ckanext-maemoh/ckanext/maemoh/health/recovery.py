@@ -3,22 +3,23 @@
 A worker killed in the middle of a job (``kill -9``, the machine's OOM
 killer, a power cut) leaves the job in RQ's started registry until its
 timeout runs out, or, when only the process doing the work (RQ's "work
-horse") died, in the failed registry as "terminated unexpectedly". Every
-job of ours can run twice without harm (layers and inventories publish a
-whole run at once, tables are replaced, observation rows are keyed), so
-:func:`recover`, run by the scheduler every minute, queues such a job again
-at once, at most :data:`MAX_RECOVERIES` times, then leaves it failed (a
-risk run then reads as failed). A worker is dead when RQ no longer lists it
-or, on this machine, when its process is gone. A job a worker took from the
-queue but never started (RQ's intermediate queue, seen there for over a
-minute) is queued again too. Likewise a job that failed
-because PostgreSQL, Solr or Redis could not be reached (:data:`OUTAGES`) is
-queued again once every service answers.
+horse") died, in the failed registry as "terminated unexpectedly"; a job a
+worker took from the queue but never started stays in RQ's intermediate
+queue. Every job of ours can run twice without harm (layers and
+inventories publish a whole run at once, tables are replaced, observation
+rows are keyed), so :func:`recover`, run by the scheduler every minute,
+queues such a job again at once (a job in the intermediate queue once it
+has been there a minute), and a job that failed because PostgreSQL, Solr or
+Redis could not be reached (:data:`OUTAGES`) once every service answers;
+at most :data:`MAX_RECOVERIES` times, then it stays failed (a risk run then
+reads as failed). A worker is dead when RQ no longer lists it or, on this
+machine, when its process is gone.
 """
 import functools
 import os
 import socket
 
+from rq.exceptions import NoSuchJobError
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
@@ -90,9 +91,10 @@ def _again(queue, job):
 
 def _jobs(job_ids, queue):
     for job_id in job_ids:
-        job = Job.fetch(job_id, connection=queue.connection) if Job.exists(job_id, queue.connection) else None
-        if job is not None:
-            yield job
+        try:
+            yield Job.fetch(job_id, connection=queue.connection)
+        except NoSuchJobError:  # expired since it was listed
+            continue
 
 
 def _worker_alive(name, connection):
