@@ -4,6 +4,7 @@ import json
 import click
 
 import ckan.plugins.toolkit as tk
+from ckan import model
 
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
@@ -42,8 +43,8 @@ def tick():
     run`), queue again the jobs whose worker died (`jobs recover`), queue
     the risk layers whose data changed (`risk flush`), and once an hour
     delete harvest records older than ckanext.maemoh.harvest.keep_days
-    (`harvest prune`). A step that fails
-    (a service down) does not stop the others; the exit status is then 1."""
+    (`harvest prune`). A step that fails (a service down) does not stop the
+    others; the exit status is then 1."""
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
              jobs_recover.callback, risk_flush.callback, _prune_hourly)
@@ -52,6 +53,7 @@ def tick():
             step()
         except Exception as error:  # each step on its own: report, go on
             click.echo(f"error: {type(error).__name__}: {error}", err=True)
+            model.Session.remove()  # the next step starts a transaction of its own
             failed = True
     if failed:
         raise SystemExit(1)
