@@ -120,6 +120,7 @@ def prune(dataset, current, keep=None):
     runs = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
                   key=lambda p: p.stat().st_mtime, reverse=True)
     doomed = [p for p in runs[keep:] if p.name != current]
+    # the wall clock, not the platform's: file times are stamped with it
     doomed += [p for p in folder.iterdir()
                if p.name.startswith(".") and time.time() - p.stat().st_mtime > STALE_TEMP_S]
     for found in doomed:

@@ -54,6 +54,7 @@ def test_a_job_a_worker_took_but_never_started_is_queued_again():
     taken = IntermediateQueue(queue.key, connection=queue.connection)
     queue.connection.lmove(queue.key, taken.key)  # what a worker does first, then it died
     assert recovery.recover() == []  # first seen: a live worker may be about to start it
+    # two minutes pass, on RQ's clock (the wall clock, which it stamps with)
     queue.connection.set(taken.get_first_seen_key(job.id), time.time() - 120)
     assert recovery.recover() == [("default", job.id, recovery.NEVER_STARTED, "queued again")]
     assert queue.job_ids == [job.id] and taken.get_job_ids() == []
