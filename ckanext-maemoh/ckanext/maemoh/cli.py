@@ -9,6 +9,7 @@ from ckan import model
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
 from ckanext.maemoh.health import manifest, recovery
+from ckanext.maemoh.residents import snapshot as residents_snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import consistency
 from ckanext.maemoh.store import catalog
@@ -41,13 +42,14 @@ def tick():
     """What the scheduler does every minute, in one process: harvest the due
     sources (`harvest due`), start and finish harvest jobs (`ckan harvester
     run`), queue again the jobs whose worker died (`jobs recover`), queue
-    the risk layers whose data changed (`risk flush`), and once an hour
+    the risk layers whose data changed (`risk flush`) and the residents'
+    snapshot when out of date (`snapshot flush`), and once an hour
     delete harvest records older than ckanext.maemoh.harvest.keep_days
     (`harvest prune`). A step that fails (a service down) does not stop the
     others; the exit status is then 1."""
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
-             jobs_recover.callback, risk_flush.callback, _prune_hourly)
+             jobs_recover.callback, risk_flush.callback, snapshot_flush.callback, _prune_hourly)
     for step in steps:
         try:
             step()
@@ -187,6 +189,31 @@ def risk_flush():
     (run it every few minutes, e.g. from the harvest scheduler or cron)."""
     for run in risk_runs.flush():
         click.echo(f"queued {run['dimension']} ({run['grid']}): run {run['id']}")
+
+
+@maemoh.group(short_help="The residents' snapshot: what their pages and public actions read.")
+def snapshot():
+    """The residents' snapshot (residents/snapshot.py)."""
+
+
+@snapshot.command("refresh")
+@click.option("--sync", is_flag=True, help="compute here and now instead of queueing a job")
+def snapshot_refresh(sync):
+    """Compute the residents' snapshot again (queued unless --sync)."""
+    if sync:
+        click.echo(f"snapshot computed at {residents_snapshot.refresh()['computed_at']}")
+    elif residents_snapshot.request():
+        click.echo("queued a refresh of the snapshot")
+    else:
+        click.echo("a refresh was queued less than a minute ago")
+
+
+@snapshot.command("flush")
+def snapshot_flush():
+    """Queue a refresh of a snapshot that is out of date, missing or older
+    than ckanext.maemoh.snapshot.max_age_minutes."""
+    if residents_snapshot.flush():
+        click.echo("queued a refresh of the snapshot")
 
 
 @maemoh.group(short_help="Greenhouse-gas inventory, pathway and guidance.")

@@ -38,6 +38,7 @@ from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
 from ckanext.maemoh.health import outages
 from ckanext.maemoh.risk import map_view as risk_map
+from ckanext.maemoh.residents import http_cache, snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import facets, index, query
 from ckanext.maemoh.store import published
@@ -82,8 +83,13 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     # IMiddleware: a service down answers 503 in Thai and English (health/outages.py)
 
+    # and the snapshot's pages carry ETag and Cache-Control (residents/http_cache.py)
+
     def make_middleware(self, app, config):
-        return outages.register(app) if hasattr(app, "register_error_handler") else app
+        if not hasattr(app, "register_error_handler"):
+            return app
+        app.wsgi_app = http_cache.SnapshotCaching(app.wsgi_app)
+        return outages.register(app)
 
     # IFacets
 
@@ -146,7 +152,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     # ISignal
 
     def get_signal_subscriptions(self):
-        return {observations_changed_signal(): [risk_runs.on_observations_changed]}
+        return {observations_changed_signal(): [risk_runs.on_observations_changed, snapshot.on_data_changed]}
 
     # IForkObserver
 

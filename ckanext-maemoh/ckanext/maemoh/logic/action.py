@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.ghg import guidance
-from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.logic import schema
@@ -102,12 +102,14 @@ def maemoh_guidance(context, data_dict):
 @tk.side_effect_free
 def maemoh_aqi_latest(context, data_dict):
     """The current air quality (Thai AQI) per station and per tambon, for
-    residents; public data only.
+    residents; public data only, from the residents' snapshot
+    (residents/snapshot.py; ages as of now).
 
     :param lang: "th" (default) or "en": the language of band names and advice
     :param tambon: a tambon code: only that tambon, and the stations in it or
         used by it
-    :returns: ``{"stations": [...], "tambons": [...], "stale_after_hours": N}``;
+    :returns: ``{"stations": [...], "tambons": [...], "stale_after_hours": N,
+        "computed_at": the snapshot's time (ISO 8601, None before the first)}``;
         each item has ``aqi``, ``band`` (None without data), ``stale``,
         ``time_local`` and the band texts ``band_name``, ``band_label``,
         ``colour``, ``text_colour``, ``icon``, ``advice_general``,
@@ -115,12 +117,13 @@ def maemoh_aqi_latest(context, data_dict):
     """
     data = _validated(data_dict, schema.maemoh_aqi_latest_schema(), context)
     tk.check_access("maemoh_aqi_latest", context, data)
-    return residents.aqi_latest(data["lang"], data.get("tambon"))
+    return snapshot.aqi_latest(data["lang"], data.get("tambon"))
 
 
 @tk.side_effect_free
 def maemoh_risk_summary(context, data_dict):
-    """The risk per tambon of each published risk layer; public data only.
+    """The risk per tambon of each published risk layer; public data only,
+    from the residents' snapshot.
 
     :param tambon: only this tambon's rows
     :param dimension: only this dimension (air, fire, water, heat, energy,
@@ -130,7 +133,7 @@ def maemoh_risk_summary(context, data_dict):
     """
     data = _validated(data_dict, schema.maemoh_risk_summary_schema(), context)
     tk.check_access("maemoh_risk_summary", context, data)
-    return residents.risk_summary(data.get("tambon"), data.get("dimension"))
+    return snapshot.risk_summary(data.get("tambon"), data.get("dimension"))
 
 
 @tk.side_effect_free

@@ -99,11 +99,12 @@ from shapely.geometry import Point
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock
-from ckanext.maemoh.reference import places
+from ckanext.maemoh.reference import datasets, places
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.risk_jobs import air_now, air_quality, aqi, dimensions, hazards
 from ckanext.maemoh.store import publish
+from ckanext.maemoh.trust import publishers as trust
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def aqi_latest(lang="th", tambon=None, now=None):
     texts of its band in ``lang`` (stale ones: "no current data"). With
     ``tambon``, only that tambon and the stations in it or used by it."""
     air_now.check_lang(lang)
-    _check_tambon(tambon)
+    check_tambon(tambon)
     stations = station_aqi(now)
     rows = tambon_aqi(now, stations)
     if tambon:
@@ -149,7 +150,7 @@ def risk_summary(tambon=None, dimension=None):
     """``{dimension: {"dataset", "computed_at", "temporal_start",
     "temporal_end", "tambons": [rows of the Risk per tambon table]}}`` of the
     public risk layers, optionally of one tambon and/or one dimension."""
-    _check_tambon(tambon)
+    check_tambon(tambon)
     if dimension is not None and dimension not in dimensions.NAMES:
         raise ValueError(f"dimension: one of {', '.join(dimensions.NAMES)}")
     columns = [field["id"] for field in risk_publish.TAMBON_FIELDS]
@@ -202,36 +203,86 @@ def pm25_daily(tambon_code, days=30, now=None):
     Bangkok days before today, oldest first: ``date, value_ug_m3, hours,
     station_id, standard_ug_m3, exceeds_standard``; value None when fewer
     than 18 hours were measured (see the module docstring)."""
-    _check_tambon(tambon_code, required=True)
+    check_tambon(tambon_code, required=True)
     days = int(air_now.positive(days, "days", air_now.MAX_DAYS, whole=True))
-    now = _utc(now)
-    today = now.tz_convert(aqi.BANGKOK).date()
-    dates = [today - dt.timedelta(days=k) for k in range(days, 0, -1)]
-    start, end = air_now.midnight(dates[0]), air_now.midnight(today)
-    daily = {}
-    for station in _air_stations():
-        means = air_now.daily_means(_observations(station, {air_now.PM25}, start, end))
-        if means["value"].notna().any():
-            daily[station["dataset_name"]] = (station, means)
-    chosen = air_now.history_stations(_tambon(tambon_code), [station for station, _ in daily.values()])
-    return air_now.daily_pm25(dates, [daily[station["dataset_name"]] for station in chosen])
+    return _daily_of(_tambon(tambon_code), _history(_utc(now), days, hourly=False))
 
 
 def band_changes(tambon_code, days=30, now=None):
     """The hours when the tambon's AQI band changed in the last ``days``,
     newest first: ``time_utc, time_local, band_from, band_to, aqi,
     station_id`` (for an Atom feed; see the module docstring)."""
-    _check_tambon(tambon_code, required=True)
+    check_tambon(tambon_code, required=True)
     days = air_now.positive(days, "days", air_now.MAX_DAYS)
+    return _changes_of(_tambon(tambon_code), _history(_utc(now), days, daily=False))
+
+
+def state(now=None, days=30, fire_hours=48):
+    """Everything the residents' pages show, as of ``now``, read once:
+    ``stations`` (:func:`station_aqi`), ``daily`` and ``changes`` per tambon
+    code (:func:`pm25_daily` and :func:`band_changes` over ``days``),
+    ``fires`` (:func:`fire_hotspots` of ``fire_hours``) and ``risk``
+    (:func:`risk_summary`); JSON-safe."""
     now = _utc(now)
-    window_start = now - pd.Timedelta(days=days)
-    hourly = {}
+    history = _history(now, days)
+    stale = stale_after_hours()
+    recent = now - air_now.LOOKBACK - air_now.LEAD
+    stations = [air_now.latest(station, hourly[hourly["time_utc"] > recent] if len(hourly) else hourly,
+                               now, stale)
+                for station, hourly, _ in history.stations]
+    return {"stations": stations,
+            "daily": {t["tambon_code"]: _daily_of(t, history) for t in tambons()},
+            "changes": {t["tambon_code"]: _changes_of(t, history) for t in tambons()},
+            "fires": fire_hotspots(fire_hours, now), "risk": risk_summary()}
+
+
+class _History:
+    """Per air station: its hourly AQI from ``start`` and its daily PM2.5
+    means of ``dates``; :func:`_history` makes it."""
+
+    def __init__(self, now, days):
+        self.window_start = now - pd.Timedelta(days=days)
+        today = now.tz_convert(aqi.BANGKOK).date()
+        self.dates = [today - dt.timedelta(days=k) for k in range(int(days), 0, -1)]
+        self.day_start, self.day_end = air_now.midnight(self.dates[0]), air_now.midnight(today)
+        self.stations = []  # (station, hourly AQI, daily means)
+
+
+def _history(now, days, hourly=True, daily=True):
+    """The rows of every public air station for the last ``days``, read
+    once: the hourly AQI from ``days`` (and 48 h) before ``now``, the daily
+    PM2.5 means of the ``days`` complete Bangkok days before today."""
+    history = _History(now, days)
+    hourly_start = history.window_start - 2 * air_now.LEAD
+    start = min(hourly_start if hourly else history.day_start, history.day_start if daily else now)
     for station in _air_stations():
-        table = _hourly(station, window_start - 2 * air_now.LEAD, now)
-        if len(table):
-            hourly[station["dataset_name"]] = (station, table)
-    chosen = air_now.history_stations(_tambon(tambon_code), [station for station, _ in hourly.values()])
-    return air_now.band_changes([hourly[s["dataset_name"]][1] for s in chosen], window_start)
+        rows = _observations(station, aqi.VARIABLE_ORDER if hourly else {air_now.PM25}, start, now)
+        table = _hourly_aqi(station, rows[rows["time_utc"] > hourly_start]) if hourly else rows.iloc[0:0]
+        pm25 = rows[(rows["variable"] == air_now.PM25) & (rows["time_utc"] > history.day_start)
+                    & (rows["time_utc"] <= history.day_end)]
+        history.stations.append((station, table, air_now.daily_means(pm25) if daily else None))
+    return history
+
+
+def _daily_of(tambon, history):
+    with_data = [(station, means) for station, _, means in history.stations if means["value"].notna().any()]
+    chosen = {s["dataset_name"] for s in air_now.history_stations(tambon, [s for s, _ in with_data])}
+    return air_now.daily_pm25(history.dates, [pair for pair in with_data if pair[0]["dataset_name"] in chosen])
+
+
+def _changes_of(tambon, history):
+    with_data = [(station, table) for station, table, _ in history.stations if len(table)]
+    chosen = {s["dataset_name"] for s in air_now.history_stations(tambon, [s for s, _ in with_data])}
+    return air_now.band_changes([table for station, table in with_data if station["dataset_name"] in chosen],
+                                history.window_start)
+
+
+def latest_inventory():
+    """The newest public ``ghg-inventory`` dataset the district publishes, or None."""
+    found = tk.get_action("package_search")({"user": ""}, {
+        "fq": f"+dataset_type:{datasets.GHG_INVENTORY_TYPE} +organization:{trust.district()}",
+        "sort": "name desc", "rows": 1})["results"]
+    return found[0] if found else None
 
 
 def stale_after_hours():
@@ -309,7 +360,10 @@ def _observations(station, variables, start, end):
 
 def _hourly(station, start, end):
     """``air_quality.hourly_aqi`` of the station's rows in ``(start, end]``."""
-    rows = _observations(station, aqi.VARIABLE_ORDER, start, end)
+    return _hourly_aqi(station, _observations(station, aqi.VARIABLE_ORDER, start, end))
+
+
+def _hourly_aqi(station, rows):
     if rows.empty:
         return rows.iloc[0:0]
     try:
@@ -338,7 +392,8 @@ def _utc(now):
     return air_now.as_utc(clock.now() if now is None else now)
 
 
-def _check_tambon(code, required=False):
+def check_tambon(code, required=False):
+    """ValueError unless ``code`` is one of the tambons (or None when not ``required``)."""
     if (code is not None or required) and code not in tambon_codes():
         raise ValueError(f"tambon: one of {', '.join(tambon_codes())}")
 

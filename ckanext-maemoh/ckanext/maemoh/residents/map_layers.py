@@ -1,11 +1,10 @@
-"""What the residents' pages need beyond :mod:`.data`: the map layers
-and the latest published inventory."""
+"""What the residents' pages need beyond :mod:`.snapshot`: the map layers
+and the links of the latest published inventory, both from the snapshot."""
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.reference import datasets, places
-from ckanext.maemoh.residents import data as residents
-from ckanext.maemoh.trust import publishers as trust
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk_jobs import composite
 from ckanext.maemoh.risk_jobs import air_now
 
@@ -16,9 +15,9 @@ def map_layers(lang):
     """GeoJSON FeatureCollections (EPSG:4326): tambons and stations coloured
     by their current band (grey when stale or without data), the tambons'
     highest air-risk class, and the fire detections of the last 48 hours."""
-    stations = residents.station_aqi()
-    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=stations)}
-    layer = residents.risk_summary(dimension="air").get("air", {"tambons": []})
+    stations = snapshot.station_aqi()
+    tambons = {t["tambon_code"]: t for t in snapshot.tambon_aqi(stations=stations)}
+    layer = snapshot.risk_summary(dimension="air").get("air", {"tambons": []})
     risk = {row["tambon_code"]: composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
             for row in layer["tambons"]}
     tambon_features = []
@@ -37,7 +36,7 @@ def map_layers(lang):
         for s in stations]
     fires = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [f["longitude"], f["latitude"]]},
               "properties": {"time_local": f["time_local"], "frp_mw": f["frp_mw"]}}
-             for f in residents.fire_hotspots(hours=48)]
+             for f in snapshot.fire_hotspots(hours=48)]
     return {"tambons": _collection(tambon_features), "stations": _collection(station_features),
             "fires": _collection(fires)}
 
@@ -55,14 +54,11 @@ def _collection(features):
 
 
 def latest_inventory():
-    """The newest public ``ghg-inventory`` dataset the district publishes,
-    with its chart URLs, or None."""
-    found = tk.get_action("package_search")({"user": ""}, {
-        "fq": f"+dataset_type:{datasets.GHG_INVENTORY_TYPE} +organization:{trust.district()}",
-        "sort": "name desc", "rows": 1})["results"]
-    if not found:
+    """The newest public ``ghg-inventory`` dataset the district publishes
+    (from the snapshot), with its page and chart URLs, or None."""
+    dataset = snapshot.inventory()
+    if dataset is None:
         return None
-    dataset = found[0]
     resources = {r["name"]: r for r in dataset["resources"]}
     return {"dataset": dataset,
             "url": tk.url_for("ghg-inventory.read", id=dataset["name"]),

@@ -3,8 +3,9 @@
 Every number is shown with its meaning (band name, colour, icon, advice);
 the content is server-rendered HTML, readable without JavaScript; the map
 (Leaflet) is drawn on top from ``/maemoh/map.json``. Data come from
-:mod:`.data` (public data only) and :mod:`.map_layers` (the map layers,
-the latest inventory).
+the residents' snapshot (:mod:`.snapshot`, public data only, computed by
+the jobs) and :mod:`.map_layers` (the map layers, the latest inventory);
+a page never reads the catalogue or the DataStore itself.
 """
 import datetime as dt
 
@@ -16,6 +17,7 @@ from ckanext.maemoh import clock
 from ckanext.maemoh.residents import charts
 from ckanext.maemoh.residents import map_layers
 from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk_jobs import aqi, composite, dimensions
 from ckanext.maemoh.risk_jobs import air_now
 
@@ -36,6 +38,13 @@ def security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
+
+
+@residents_pages.context_processor
+def snapshot_time():
+    """When the figures of the page were computed (residents/snapshot.py)."""
+    at = snapshot.computed_at()
+    return {"snapshot_when": local_time(at.isoformat()) if at else None}
 
 
 def lang():
@@ -60,26 +69,26 @@ def _with_band(item, language):
 @residents_pages.route("/")
 def index():
     language = lang()
-    current = residents.station_aqi()
-    tambons = [_with_band(t, language) for t in residents.tambon_aqi(stations=current)]
+    current = snapshot.station_aqi()
+    tambons = [_with_band(t, language) for t in snapshot.tambon_aqi(stations=current)]
     stations = [_with_band(s, language) for s in current]
-    fires = residents.fire_hotspots(hours=48)
+    fires = snapshot.fire_hotspots(hours=48)
     return tk.render("maemoh/index.html", {
         "tambons": tambons, "stations": stations, "fires": fires, "lang": language,
         "stale_after_hours": residents.stale_after_hours(),
-        "risk": residents.risk_summary()})
+        "risk": snapshot.risk_summary()})
 
 
 @residents_pages.route("/tambon/<code>")
 def tambon(code):
     language = lang()
-    current = residents.station_aqi()
-    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi(stations=current)}
+    current = snapshot.station_aqi()
+    tambons = {t["tambon_code"]: t for t in snapshot.tambon_aqi(stations=current)}
     if code not in tambons:
         return tk.abort(404, tk._("No such tambon"))
-    week = residents.pm25_daily(code, 7)
-    month = residents.pm25_daily(code, 30)
-    risk = residents.risk_summary(tambon=code)
+    week = snapshot.pm25_daily(code, 7)
+    month = snapshot.pm25_daily(code, 30)
+    risk = snapshot.risk_summary(tambon=code)
     rows = []
     for dimension, layer in sorted(risk.items()):
         for row in layer["tambons"]:
@@ -91,14 +100,14 @@ def tambon(code):
         "tambon": _with_band(tambons[code], language),
         "stations": [_with_band(s, language) for s in current if s["tambon_code"] == code],
         "week_svg": charts.pm25_svg(week, 7, language), "month_svg": charts.pm25_svg(month, 30, language),
-        "risk_rows": rows, "guidance": _guidance(code), "lang": language})
+        "risk_rows": rows, "guidance": snapshot.guidance(code), "lang": language})
 
 
 @residents_pages.route("/net-zero")
 def net_zero():
     inventory = map_layers.latest_inventory()
     return tk.render("maemoh/net_zero.html", {
-        "inventory": inventory, "guidance": _guidance(None), "lang": lang()})
+        "inventory": inventory, "guidance": snapshot.guidance(), "lang": lang()})
 
 
 @residents_pages.route("/about-publishing")
@@ -120,19 +129,11 @@ def map_data():
 
 @residents_pages.route("/tambon/<code>/feed.atom")
 def feed(code):
-    tambons = {t["tambon_code"]: t for t in residents.tambon_aqi()}
+    tambons = {t["tambon_code"]: t for t in snapshot.tambon_aqi()}
     if code not in tambons:
         return tk.abort(404, tk._("No such tambon"))
     xml = tk.render("maemoh/feed.atom", {
-        "tambon": tambons[code], "changes": residents.band_changes(code, days=30),
-        "lang": lang(), "updated": clock.now().isoformat(),
+        "tambon": tambons[code], "changes": snapshot.band_changes(code, days=30),
+        "lang": lang(), "updated": (snapshot.computed_at() or clock.now()).isoformat(),
         "band_info": air_now.band_info})
     return Response(xml, mimetype="application/atom+xml")
-
-
-def _guidance(tambon):
-    try:
-        return tk.get_action("maemoh_guidance")({"user": tk.current_user.name if tk.current_user else ""},
-                                                {"tambon": tambon} if tambon else {})
-    except tk.ObjectNotFound:
-        return None

@@ -14,7 +14,13 @@ from ckanext.maemoh.tests.browser import browser_page, chromium_browser, live_se
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for, with_plugins):
-    """CKAN's ``clean_db`` plus the migrations of our plugins' tables."""
+    """CKAN's ``clean_db`` plus the migrations of our plugins' tables; no
+    residents' snapshot of an earlier test."""
+    from ckanext.maemoh.residents import snapshot
+
+    redis_ = snapshot.connection()
+    for key in redis_.scan_iter(snapshot.KEY + "*"):
+        redis_.delete(key)
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
@@ -39,9 +45,11 @@ def clean_risk():
 
 @pytest.fixture
 def portal(district):
-    """Fresh air and fire data, the air risk layer, the inventory and its guidance."""
+    """Fresh air and fire data, the air risk layer, the inventory and its
+    guidance, and the residents' snapshot of them."""
     from ckanext.maemoh.demo import ghg as demo_ghg
     from ckanext.maemoh.ghg import runs as ghg_runs
+    from ckanext.maemoh.residents import snapshot
     from ckanext.maemoh.risk import runs as risk_runs
     from ckanext.maemoh.tests.helpers import NOW, harvest
 
@@ -49,6 +57,7 @@ def portal(district):
     risk_runs.execute("air")
     list(demo_ghg.load(district["name"]))
     ghg_runs.execute(2024)
+    snapshot.refresh()
     return district
 
 

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
@@ -20,13 +21,13 @@ def page(app, url):
 
 
 @pytest.mark.parametrize("url", ["/maemoh/", "/en/maemoh/tambon/520205", "/maemoh/map.json",
-                                 "/maemoh/tambon/520204/feed.atom"])
-def test_a_page_reads_the_catalogue_once(app, portal, monkeypatch, url):
-    scans = []
-    official = risk_inputs.official_datasets
-    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: scans.append(url) or official())
+                                 "/maemoh/tambon/520204/feed.atom", "/maemoh/net-zero"])
+def test_a_page_reads_only_the_snapshot(app, portal, monkeypatch, url):
+    reads = []
+    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: reads.append("catalogue"))
+    monkeypatch.setattr(risk_inputs, "read_rows", lambda *args: reads.append("datastore"))
     page(app, url)
-    assert scans == [url]
+    assert reads == []
 
 
 def test_the_district_now_in_thai_and_english(app, portal):
@@ -52,6 +53,7 @@ def test_the_district_now_in_thai_and_english(app, portal):
 
 def test_stale_data_are_not_shown_as_current(app, district):
     harvest(district, NOW - dt.timedelta(hours=8), "air4thai")
+    snapshot.refresh()
     thai = page(app, "/maemoh/")
     assert thai.count('class="maemoh-stale"') == 5
     for band in aqi.BANDS.values():
@@ -74,7 +76,7 @@ def test_every_band_is_named_coloured_and_explained(app, district, monkeypatch, 
     fake = [{"tambon_code": c, "name_th": th, "name_en": en, "aqi": aqi.BANDS[b].aqi_min, "band": b,
              "stations": [], "source": "station", "stale": False, "time_local": NOW.isoformat()}
             for b, c, th, en in zip(range(1, 6), codes, TAMBONS_TH, TAMBONS_EN)]
-    monkeypatch.setattr(residents, "tambon_aqi", lambda now=None, stations=None: fake)
+    monkeypatch.setattr(snapshot, "tambon_aqi", lambda now=None, stations=None: fake)
     html = page(app, "/maemoh/" if lang == "th" else "/en/maemoh/")
     for band in aqi.BANDS.values():
         assert getattr(band, f"name_{lang}") in html and band.hex.lower() in html.lower()
@@ -135,6 +137,7 @@ def test_the_atom_feed(app, portal):
     ns = {"a": "http://www.w3.org/2005/Atom"}
     assert feed.find("a:title", ns).text.startswith("Air quality changes, tambon Mae Mo")
     changes = residents.band_changes("520204", days=30)
+    assert changes == snapshot.band_changes("520204", days=30)
     assert len(feed.findall("a:entry", ns)) == len(changes)
     assert app.get("/maemoh/tambon/999999/feed.atom").status_code == 404
 
