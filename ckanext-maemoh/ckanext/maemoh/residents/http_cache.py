@@ -11,8 +11,10 @@ A WSGI middleware around CKAN's Flask application (outside CKAN's own
 * ``Cache-Control: public, max-age=N`` (``ckanext.maemoh.snapshot.cache_seconds``).
 
 Anonymous means no CKAN session cookie, no "remember me" cookie and no API
-token header: nothing of a logged-in user is ever marked public, and a proxy
-(deploy/web's nginx micro-cache) bypasses the same requests. The pages state
+token header: nothing of a logged-in user is ever marked public (not even
+the Action API's answers, which CKAN itself marks public), and a proxy
+(deploy/web's nginx micro-cache) bypasses the same requests. The residents'
+pages give anonymous readers no CSRF token, so they open no session. The pages state
 their data's age as of the moment they were made; N is short so that no
 copy says it for long.
 """
@@ -40,8 +42,9 @@ class SnapshotCaching:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        if request.method not in ("GET", "HEAD") or not CACHEABLE.match(request.path) \
-                or not anonymous(request):
+        if not anonymous(request):
+            return self.app(environ, _private(start_response))
+        if request.method not in ("GET", "HEAD") or not CACHEABLE.match(request.path):
             return self.app(environ, start_response)
         response = Response.from_app(self.app, environ, buffered=True)
         if response.status_code == 200 and "Set-Cookie" not in response.headers:
@@ -54,6 +57,16 @@ class SnapshotCaching:
             response.add_etag()
             response.make_conditional(request)
         return response(environ, start_response)
+
+
+def _private(start_response):
+    """``start_response`` with any ``Cache-Control: public`` of CKAN's (its
+    Action API marks every answer public) made private."""
+    def private(status, headers, exc_info=None):
+        headers = [(name, "private, no-cache") if name.lower() == "cache-control" and "public" in value
+                   else (name, value) for name, value in headers]
+        return start_response(status, headers, exc_info)
+    return private
 
 
 def anonymous(request):

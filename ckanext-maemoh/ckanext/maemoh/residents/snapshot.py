@@ -13,12 +13,15 @@ What it holds
 When it is computed
     :func:`request` (a harvest imported observations or fire detections, a
     risk layer or an inventory was published) marks it dirty and queues
-    :func:`refresh_job` on the default queue, at most once in
-    :data:`GATE_SECONDS`; ``ckan maemoh tick`` (:func:`flush`) queues what
-    is still dirty and refreshes a snapshot older than
-    ``ckanext.maemoh.snapshot.max_age_minutes``, so that a day's history
-    moves on at midnight without new data. Refreshes are serialised by a
-    lock, and a refresh never replaces a snapshot computed at a later time.
+    :func:`refresh_job` on the default queue unless a refresh is queued and
+    not yet started: a harvest of a hundred objects makes one or two
+    refreshes, and a change during a refresh queues the next one.
+    ``ckan maemoh tick`` (:func:`flush`) queues one for a dirty snapshot and
+    for one older than ``ckanext.maemoh.snapshot.max_age_minutes``, so that
+    a day's history moves on at midnight without new data (and a refresh
+    lost with its worker is queued again after :data:`GATE_SECONDS`).
+    Refreshes are serialised by a lock, and a refresh never replaces a
+    snapshot computed at a later time.
 Honest ages
     The ages, staleness and windows are those of the time of reading, not of
     the snapshot: a station's AQI is current only while it is younger than
@@ -50,7 +53,7 @@ VERSION_KEY = KEY + ":version"
 DIRTY_KEY = KEY + ":dirty"
 GATE_KEY = KEY + ":gate"
 LOCK_KEY = KEY + ":lock"
-GATE_SECONDS = 30
+GATE_SECONDS = 600
 LOCK_SECONDS = 600
 MAX_AGE_OPTION = "ckanext.maemoh.snapshot.max_age_minutes"
 HISTORY_DAYS = 30
@@ -72,7 +75,7 @@ def refresh(now=None):
     now = now or clock.now()
     redis_ = connection()
     with redis_.lock(LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
-        redis_.delete(DIRTY_KEY)
+        redis_.delete(GATE_KEY, DIRTY_KEY)  # a change from now on queues the next refresh
         snapshot = _compute(now)
         stored = _load(redis_)
         if stored and _computed_at(stored) > _computed_at(snapshot):
@@ -92,8 +95,8 @@ def refresh_job():
 
 
 def request():
-    """Mark the snapshot out of date and queue a refresh unless one was
-    queued less than :data:`GATE_SECONDS` ago; True when one was queued."""
+    """Mark the snapshot out of date and queue a refresh unless one is
+    queued and not started yet; True when one was queued."""
     redis_ = connection()
     redis_.set(DIRTY_KEY, clock.now().isoformat())
     return _enqueue(redis_)

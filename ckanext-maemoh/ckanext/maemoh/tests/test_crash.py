@@ -3,11 +3,7 @@ work, then started again: no observation row lost or duplicated, no
 half-published layer or inventory, and the interrupted work done by itself.
 Each test prints its figures (``pytest -s``)."""
 import datetime as dt
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -30,66 +26,17 @@ from ckanext.maemoh.residents import data as residents_data
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.store import datastore_tables, publish, published
 from ckanext.maemoh.tests import helpers
+from ckanext.maemoh.tests.processes import Process, wait_for
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues")
 
 AIR4THAI = {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}
-CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
 
 
 @pytest.fixture
 def district():
     shutil.rmtree(published.root(), ignore_errors=True)  # runs of datasets clean_db removed
     return factories.Organization(name=tk.config["ckanext.maemoh.organization"], agency_type="government")
-
-
-class Process:
-    """A ``ckan`` command of the tests' configuration, in a session of its own."""
-
-    def __init__(self, *args, env=None):
-        self.log = open(os.devnull, "w")
-        self.popen = subprocess.Popen([CKAN, "-c", tk.config["__file__"], *args], stdout=self.log,
-                                      stderr=subprocess.STDOUT, start_new_session=True,
-                                      env=dict(os.environ, **(env or {})))
-
-    def kill(self):
-        """SIGKILL to it and every process it started (RQ's work horse has a session of its own)."""
-        for pid in [*_descendants(self.popen.pid), self.popen.pid]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.popen.wait(30)
-        self.log.close()
-
-
-def _descendants(pid):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    children.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except OSError:
-                continue
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def wait_for(what, check, seconds=300, every=0.02):
-    """Poll ``check`` until it returns something true; that value."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        model.Session.remove()
-        found = check()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError(f"{what}: not after {seconds} s")
 
 
 # ------------------------------------------------------------ harvest

@@ -15,6 +15,7 @@ from ckan.tests import factories, helpers
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.reference import places
 from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import air_quality, aqi
 from ckanext.maemoh.tests.helpers import TYPE_FIELDS, valid_dataset
@@ -176,6 +177,7 @@ def test_private_stations_are_not_listed_nor_used(district):
     mae_mo = next(t for t in residents.tambon_aqi(NOW, stations) if t["tambon_code"] == "520204")
     assert mae_mo["source"] == "nearest station" and mae_mo["stations"] != ["40t"]
     assert all(day["station_id"] != "40t" for day in residents.pm25_daily("520204", 3, NOW))
+    snapshot.refresh()
     latest = helpers.call_action("maemoh_aqi_latest", context={"user": ""}, tambon="520204")
     assert "40t" not in json.dumps(latest)
 
@@ -216,6 +218,8 @@ def test_risk_summary_reads_the_published_tambon_tables(app, district):
     assert [r["tambon_code"] for r in air["tambons"]] == ["520201", "520202", "520203", "520204", "520205"]
     assert residents.risk_summary(tambon="520204")["air"]["tambons"] == [air["tambons"][3]]
     assert residents.risk_summary(dimension="fire") == {}
+    snapshot.refresh()
+    assert snapshot.risk_summary() == summary
     over_http = app.get("/api/3/action/maemoh_risk_summary?dimension=air&tambon=520204")
     assert over_http.status_code == 200
     assert over_http.json["result"]["air"]["tambons"][0]["name_en"] == "Mae Mo"
@@ -224,6 +228,8 @@ def test_risk_summary_reads_the_published_tambon_tables(app, district):
         assert bad.status_code == 409, query
     helpers.call_action("package_patch", context=sysadmin(), id="risk-air", private=True)
     assert residents.risk_summary() == {}
+    snapshot.refresh()
+    assert app.get("/api/3/action/maemoh_risk_summary").json["result"] == {}
 
 
 @stack
@@ -325,12 +331,14 @@ def test_band_changes_newest_first(district):
 @stack
 def test_the_actions_are_public_over_http(app, district):
     harvest(district, NOW, "air4thai")
+    snapshot.refresh()
     for action in ("maemoh_aqi_latest", "maemoh_risk_summary"):
         assert helpers.call_auth(action, {"user": None, "model": None})
     english = app.get("/api/3/action/maemoh_aqi_latest?lang=en")
     assert english.status_code == 200
     result = english.json["result"]
-    assert set(result) == {"stations", "tambons", "stale_after_hours"} and result["stale_after_hours"] == 3
+    assert set(result) == {"stations", "tambons", "stale_after_hours", "computed_at"}
+    assert result["stale_after_hours"] == 3 and result["computed_at"] == NOW.isoformat()
     assert len(result["stations"]) == 3 and len(result["tambons"]) == 5
     names = {info.name_en for info in aqi.BANDS.values()}
     for item in result["stations"] + result["tambons"]:

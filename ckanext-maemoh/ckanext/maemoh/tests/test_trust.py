@@ -10,6 +10,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.store import published as published_files
@@ -53,6 +54,7 @@ def _station_inside(tambon_code, owner_org, context):
 
 
 def _tambon_aqi(app):
+    snapshot.refresh()
     result = app.get(f"/api/3/action/maemoh_aqi_latest?tambon={TAMBON}").json["result"]
     return result["tambons"][0]["aqi"], {s["station_id"] for s in result["stations"]}
 
