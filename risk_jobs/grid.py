@@ -35,7 +35,6 @@ import h3
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.graph import Graph
 
 WGS84 = "EPSG:4326"
 PROJECTED_CRS = "EPSG:32647"  # WGS 84 / UTM zone 47N: metres, holds Mae Moh
@@ -162,6 +161,8 @@ def weights(
     order.  Units without neighbours are listed in ``w.islands`` (ids); they
     keep a zero row.
     """
+    from libpysal.graph import Graph  # imported where used: too heavy for the web processes
+
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if ids is not None:
@@ -187,6 +188,8 @@ def weights(
 
 
 def _median_nn_distance(points: gpd.GeoSeries) -> float:
+    from libpysal.graph import Graph
+
     if len(points) < 2:
         raise ValueError("a distance band needs at least two units")
     nn = Graph.build_knn(points, k=1)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -49,6 +48,8 @@ class Scale:
 
     def level(self, values: pd.Series) -> pd.Series:
         """Level (Int64, 1..n) of each value; NaN -> <NA>."""
+        import mapclassify  # imported where used: it compiles numba kernels (~6 s, ~150 MB)
+
         v = pd.to_numeric(values, errors="coerce").astype(float)
         out = pd.Series(pd.NA, index=v.index, dtype="Int64")
         known = v.notna().to_numpy()

@@ -47,11 +47,17 @@ import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING
 
-import esda
 import numpy as np
 import pandas as pd
-from libpysal.weights import W, lat2W
+
+if TYPE_CHECKING:
+    from libpysal.weights import W
+
+# esda and libpysal are imported where they are used: they compile numba
+# kernels, seconds and ~150 MB that the web processes never need.
 
 PERMUTATIONS = 999
 SEED = 20240601
@@ -97,7 +103,7 @@ NO_DATA = "no data"
 
 
 def p_value_definition(permutations: int = PERMUTATIONS) -> str:
-    return P_VALUE_DEFINITION.format(version=esda.__version__, permutations=permutations, rtol=TIE_RTOL)
+    return P_VALUE_DEFINITION.format(version=metadata.version("esda"), permutations=permutations, rtol=TIE_RTOL)
 
 
 def tie_aware_p(observed: np.ndarray, simulations: np.ndarray, permutations: int) -> np.ndarray:
@@ -138,6 +144,8 @@ def _prepare(values: pd.Series, w: W):
     Returns (y, w_used, valid_ids, no_data_ids); ``w`` itself is only
     replaced, never modified, when units are dropped.
     """
+    from libpysal.weights import W
+
     if not isinstance(values, pd.Series):
         raise TypeError("values must be a pandas Series indexed by the weights' ids")
     if not values.index.is_unique:
@@ -177,6 +185,8 @@ def global_moran(
     NaN units are dropped (weights subset). esda 2.9's ``Moran`` draws from
     the global NumPy generator: it is seeded with ``seed`` and restored after.
     """
+    import esda
+
     y, w_used, no_data = _prepare(values, w)
     notes = [f"{len(no_data)} unit(s) without data dropped"] if no_data else []
     reason = _not_computable(y)
@@ -198,6 +208,8 @@ def global_moran(
 
 
 def _esda_local(y: np.ndarray, w: W, permutations: int, seed: int | None):
+    import esda
+
     common = dict(permutations=permutations, n_jobs=1, keep_simulations=True, seed=seed)
     with warnings.catch_warnings():
         # esda 2.9 warns that the default test will change; we document the
@@ -260,6 +272,8 @@ def local_statistics(
     ``alpha_gi``, ``islands``, ``untestable``, ``no_variation``, ``no_data``,
     ``notes`` and ``p_value_definition``.
     """
+    import esda
+
     y, w_used, no_data = _prepare(values, w)
     ids = list(y.index)
     out = pd.DataFrame(
@@ -351,6 +365,8 @@ def warm_up() -> None:
     Call once in a worker's parent process before forking: the first call in a
     process takes 15-18 s, later ones are fast.
     """
+    from libpysal.weights import lat2W
+
     w = lat2W(3, 3)
     w.transform = "r"
     y = np.arange(9, dtype=float)

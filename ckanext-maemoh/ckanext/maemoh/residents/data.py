@@ -244,7 +244,8 @@ class _History:
         self.window_start = now - pd.Timedelta(days=days)
         today = now.tz_convert(aqi.BANGKOK).date()
         self.dates = [today - dt.timedelta(days=k) for k in range(int(days), 0, -1)]
-        self.day_start, self.day_end = air_now.midnight(self.dates[0]), air_now.midnight(today)
+        self.day_end = air_now.midnight(today)
+        self.day_start = air_now.midnight(self.dates[0]) if self.dates else self.day_end
         self.stations = []  # (station, hourly AQI, daily means)
 
 

@@ -32,7 +32,7 @@ def test_the_district_page_on_a_phone(portal, live_server, browser_page):
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "maemoh-th-360")
 
-    page.get_by_role("link", name="English").click()
+    page.locator("#content").get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("#maemoh-map[data-ready=true]")).to_have_count(1, timeout=30_000)
     for name in TAMBONS_EN:
