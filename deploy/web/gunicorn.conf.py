@@ -66,6 +66,7 @@ def when_ready(server):
         engine.dispose()
     gc.collect()
     gc.freeze()
+    server.log.info("CKAN loaded; %d database engines closed before forking", len(engines))
 
 
 def post_fork(server, worker):
