@@ -78,13 +78,21 @@ start() {
 case ${1:-} in
   start) start "${2:?usage: $0 start CONFIG.ini}" ;;
   run)
-    start "${2:?usage: $0 run CONFIG.ini}"
-    trap 'stop; exit 0' INT TERM
+    ini=${2:?usage: $0 run CONFIG.ini}
+    follower=
+    finish() {
+      [ -n "$follower" ] && kill "$follower" 2>/dev/null
+      stop
+      exit 0
+    }
+    trap finish INT TERM
+    start "$ini"
     say "Ctrl-C stops the web server; CKAN's log follows ($LOG_DIR/gunicorn.log)"
     tail -n 0 -F "$LOG_DIR/gunicorn.log" &
+    follower=$!
+    # until Ctrl-C, or `make stop` stopping either
     while pid_alive "$GUNICORN_PID" && pid_alive "$NGINX_PID"; do sleep 1; done
-    kill %1
-    stop
+    finish
     ;;
   stop) stop ;;
   *) die "usage: $0 start|run CONFIG.ini | stop" ;;
