@@ -64,7 +64,7 @@ start() {
   if ! wait_for_gunicorn; then
     tail -n 20 "$LOG_DIR/gunicorn.log" >&2
     stop_pid gunicorn "$GUNICORN_PID"
-    die "gunicorn did not answer within ${START_TIMEOUT}s"
+    die "gunicorn exited or did not answer within ${START_TIMEOUT}s; see $LOG_DIR/gunicorn.log"
   fi
   if ! "$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/nginx-error.log"; then
     stop_pid gunicorn "$GUNICORN_PID"

@@ -35,7 +35,9 @@ workers = int(os.environ.get("WEB_WORKERS", 3))
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS", 4))
 timeout = int(os.environ.get("WEB_TIMEOUT", 120))
-graceful_timeout = 30
+# On TERM, a worker finishes its requests within 15 s (deploy/web.sh stop
+# waits 20 s before it kills).
+graceful_timeout = 15
 # Longer than nginx keeps an idle upstream connection (60 s), so gunicorn
 # never closes one that nginx is about to reuse.
 keepalive = 65
