@@ -17,7 +17,11 @@ BACKGROUND := replay worker risk-worker gather fetch scheduler
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:5000
+run: install services init  ## install, start everything, load the demo, serve http://127.0.0.1:5000 (nginx, gunicorn)
+	deploy/background.sh start $(INI) $(BACKGROUND)
+	deploy/web.sh run $(INI)
+
+dev: install services init  ## the same with CKAN's development server, reloading changed code
 	deploy/background.sh start $(INI) $(BACKGROUND)
 	deploy/serve.sh $(INI)
 
@@ -60,6 +64,7 @@ soak:  ## MINUTES of harvests every minute and steady page traffic under `make r
 	MINUTES=$(MINUTES) $(VENV)/bin/python deploy/checks/soak.py
 
 stop:  ## stop every process `make run` or `make test` started
+	-deploy/web.sh stop
 	-deploy/serve.sh stop
 	-deploy/background.sh stop $(BACKGROUND)
 	-$(SERVICES)/solr.sh stop
@@ -131,4 +136,4 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
 	mv var/constraints.txt constraints.txt
 
-.PHONY: help run test test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages
+.PHONY: help run dev test test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages

@@ -22,6 +22,8 @@ gcc                                          gcc
 /usr/share/fonts/truetype/tlwg/Loma.ttf      fonts-thai-tlwg
 chromium                                     chromium
 npm                                          npm
+/usr/sbin/nginx                              nginx
+ab                                           apache2-utils
 "
 
 missing=()

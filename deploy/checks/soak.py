@@ -21,10 +21,11 @@ WARM_UP_S = 60
 
 
 def processes():
-    """``{name: [pid, ...]}``: the web server and each background process
+    """``{name: [pid, ...]}``: the web servers (`make run`'s gunicorn and nginx or
+    `make dev`'s) and each background process
     with everything it started (a worker's job processes come and go)."""
     found = {}
-    for name in ("web", *BACKGROUND):
+    for name in ("gunicorn", "nginx", "dev", *BACKGROUND):
         pidfile = VAR / "run" / f"{name}.pid"
         if pidfile.exists():
             root = int(pidfile.read_text())

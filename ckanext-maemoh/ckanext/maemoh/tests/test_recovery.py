@@ -95,6 +95,8 @@ def test_the_systemd_units_are_valid_and_restart_their_process():
     units = sorted(str(p) for p in (REPO / "deploy" / "systemd").glob("maemoh*.*") if p.suffix != ".example")
     checked = subprocess.run(["systemd-analyze", "verify", "--man=no", *units], capture_output=True, text=True)
     assert (checked.returncode, checked.stderr) == (0, "")
+    wanted = (REPO / "deploy" / "systemd" / "maemoh.target").read_text()
     for unit in units:
         if unit.endswith(".service") and "tick" not in unit:
             assert "Restart=always" in pathlib.Path(unit).read_text(), unit
+            assert pathlib.Path(unit).name in wanted, f"maemoh.target does not start {unit}"
