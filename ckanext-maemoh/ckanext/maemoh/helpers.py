@@ -3,6 +3,7 @@ import json
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh.residents import home
 from ckanext.maemoh.search import query
 from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.reference import vocabularies
@@ -60,3 +61,9 @@ def maemoh_without_validation(resource):
 def maemoh_search_suggestion(text):
     """A respelling of a search that found nothing ("did you mean"), or None."""
     return query.suggestion(text)
+
+
+def maemoh_home_summary():
+    """What the home page shows, in the page's language (residents/home.py)."""
+    return home.home_summary("en" if tk.h.lang() == "en" else "th")
+
