@@ -52,6 +52,8 @@ def test_the_home_page_in_thai_and_english(app, portal):
 
     english = page(app, "/en/")
     assert "Mae Moh City Data Platform" in english and "Datasets by theme" in english
+    total = tk.get_action("package_search")({"user": ""}, {"rows": 0})["count"]
+    assert total >= max(counts.values()) and f"All datasets ({total})" in english
     assert 'placeholder="For example: PM2.5 dust, wildfire, water quality"' in english
     for code, name in zip(CODES, TAMBONS_EN):
         assert f'href="/en/maemoh/tambon/{code}">Tambon {name}</a>' in english
@@ -76,7 +78,7 @@ def test_nothing_published_yet(app, district):
     english = page(app, "/en/")
     assert 'class="maemoh-stale"' in english
     for text in ("No risk map is published yet.", "No greenhouse-gas inventory is published yet.",
-                 "No dataset is published yet.", "All 0 datasets"):
+                 "No dataset is published yet.", "All datasets (0)"):
         assert text in english, text
     summary = home.home_summary("en")
     assert summary["district"]["stale"] and summary["district"]["time_local"] is None
