@@ -8,6 +8,7 @@ import pytest
 
 import ckan.plugins.toolkit as tk
 from ckanext.maemoh.residents import home
+from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk_jobs import air_now, aqi
 from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
 
@@ -60,6 +61,22 @@ def test_the_home_page_in_thai_and_english(app, portal):
     assert aqi.BANDS[worst["band"]].name_en in english
     assert f"The worst in the district now: Tambon {worst['name']}" in english
     assert "Risk map: Air" in english and "Mae Moh greenhouse-gas inventory 2024" in english
+
+
+def test_every_link_of_the_home_page_answers(app, portal):
+    main = page(app, "/").split('class="maemoh maemoh-home"')[1].split("<footer")[0]
+    links = set(re.findall(r'href="(/[^"]*)"', main.replace("&amp;", "&")))
+    assert len(links) >= 15
+    for link in sorted(links):
+        assert app.get(link).status_code == 200, link
+
+
+def test_the_home_page_reads_the_catalogue_once(app, portal, monkeypatch):
+    scans = []
+    official = risk_inputs.official_datasets
+    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: scans.append(1) or official())
+    page(app, "/")
+    assert scans == [1]
 
 
 def test_stale_air_is_not_shown_as_current(app, district):
