@@ -17,7 +17,8 @@ make the links); times ISO 8601.
          "time_local": ISO or None,    # that measurement; when stale, the last one made
          "stale": bool},
      "tambons": [{"tambon_code", "name", "band", "aqi", "stale", "time_local",
-                  "info"}],            # code order; info "no current data" when stale
+                  "info"}],            # code order; band and aqi as last measured, never
+                                       # to be shown when stale; info then "no current data"
      "risk_layers": [{"dimension", "label", "dataset", "computed_at"}],   # newest first
      "inventory": {"dataset", "type", "title", "modified"} or None,
      "themes": [{"code", "label", "count"}],   # themes with public datasets, vocabulary order
