@@ -57,6 +57,7 @@ setup(
             "templates/**/*.atom",
             "assets/*",
             "assets/vendor/*/*",
+            "public/*/*",
             "i18n/*/LC_MESSAGES/*.po",
             "i18n/*/LC_MESSAGES/*.mo",
         ],

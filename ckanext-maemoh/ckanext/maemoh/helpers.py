@@ -1,8 +1,12 @@
-"""Template helpers (``h.maemoh_*``)."""
+"""Template helpers (``h.maemoh_*``), and CKAN's ``h.render_datetime``
+chained to write dates in the Buddhist Era in Thai."""
+import datetime as dt
 import json
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh import thai_dates
+from ckanext.maemoh.residents import home
 from ckanext.maemoh.search import query
 from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.reference import vocabularies
@@ -60,3 +64,26 @@ def maemoh_without_validation(resource):
 def maemoh_search_suggestion(text):
     """A respelling of a search that found nothing ("did you mean"), or None."""
     return query.suggestion(text)
+
+
+def maemoh_home_summary():
+    """What the home page shows, in the page's language (residents/home.py)."""
+    return home.home_summary("en" if tk.h.lang() == "en" else "th")
+
+
+@tk.chained_helper
+def render_datetime(next_helper, datetime_, date_format=None, with_hours=False, with_seconds=False):
+    """CKAN's, except in the Thai interface without an explicit
+    ``date_format`` (those are machine formats): the Buddhist Era in
+    Asia/Bangkok time, "5 ธันวาคม 2569 เวลา 14:00 น." (thai_dates.py)."""
+    if date_format or tk.h.lang() != "th":
+        return next_helper(datetime_, date_format=date_format, with_hours=with_hours,
+                           with_seconds=with_seconds)
+    if isinstance(datetime_, str):
+        try:
+            datetime_ = tk.h.date_str_to_datetime(datetime_)
+        except (TypeError, ValueError):
+            return ""
+    if not isinstance(datetime_, dt.datetime):
+        return ""
+    return thai_dates.thai_date(datetime_, with_hours=with_hours, with_seconds=with_seconds)

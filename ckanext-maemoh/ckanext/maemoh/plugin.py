@@ -72,6 +72,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
+        tk.add_public_directory(config, "public")
         tk.add_resource("assets", "ckanext-maemoh")
 
     # IConfigurable

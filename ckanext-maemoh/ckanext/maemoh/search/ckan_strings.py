@@ -1,5 +1,5 @@
-"""CKAN's own interface strings on the catalogue's home and search pages
-that CKAN's Thai catalogue leaves untranslated.
+"""CKAN's own interface strings on the catalogue's home, search and dataset
+pages that CKAN's Thai catalogue leaves untranslated.
 
 CKAN merges the catalogues of translated plugins into its own, so their Thai
 in ours (``i18n/th``) shows wherever CKAN's templates use them. They are
@@ -16,5 +16,5 @@ def _(message):
 STRINGS = (
     _("Skip to main content"), _("Search Datasets..."), _("Search datasets"), _("Search data"),
     _("Popular tags"), _("E.g. environment"), _("Toggle navigation"), _("Submit"),
-    _("Account"),
+    _("Account"), _("Last Updated"),
 )

@@ -174,6 +174,18 @@ def test_residents_pages_text():
         assert contrast(text, background) >= TEXT, (selector, text, background, contrast(text, background))
 
 
+def test_the_header_name_and_the_home_page_text():
+    """The platform's name (brand.css) on CKAN's masthead; the home page's text on the page."""
+    (masthead,) = {background_of(d) for s, d in css_rules(CKAN_CSS) if s == ".masthead" and background_of(d)}
+    (brand,) = [d for s, d in css_rules(ASSETS / "brand.css") if s == ".masthead .navbar .maemoh-brand"]
+    assert contrast(colour_in(brand["color"]), masthead) >= TEXT, (brand["color"], masthead)
+    _body_text, page = ckan_page()
+    pairs = text_pairs(ASSETS / "home.css", page)
+    assert pairs
+    for selector, text, background in pairs:
+        assert contrast(text, background) >= TEXT, (selector, text, background, contrast(text, background))
+
+
 def test_risk_map_text_legend_tooltips_and_labels():
     _text, page = risk_map_page()
     pairs = text_pairs(ASSETS / "risk_map.css", page)
