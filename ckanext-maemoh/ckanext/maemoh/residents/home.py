@@ -1,10 +1,10 @@
 """The data of the home page (``/``), behind one function.
 
 :func:`home_summary` is all the home page reads (template helper
-``h.maemoh_home_summary``). Today it asks :mod:`.data`, :mod:`.map_layers`
-and one ``package_search``; the residents' snapshot will replace these
-internals, not the dict. Public data only; codes, not URLs (the templates
-make the links); times ISO 8601.
+``h.maemoh_home_summary``). The air, the risk layers and the inventory come
+from the residents' snapshot (:mod:`.snapshot`, ages as of now); the themes
+and counts from one ``package_search``. Public data only; codes, not URLs
+(the templates make the links); times ISO 8601.
 
 ``home_summary(lang)`` (``lang``: "th" or "en") returns::
 
@@ -30,7 +30,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.residents import data as residents
-from ckanext.maemoh.residents import map_layers
+from ckanext.maemoh.residents import map_layers, snapshot
 from ckanext.maemoh.risk_jobs import air_now
 
 THEME_FACET = "vocab_theme"
@@ -39,7 +39,7 @@ THEME_FACET = "vocab_theme"
 def home_summary(lang):
     """The home page's data in ``lang`` (see the module docstring)."""
     air_now.check_lang(lang)
-    tambons = [_tambon(t, lang) for t in residents.tambon_aqi()]
+    tambons = [_tambon(t, lang) for t in snapshot.tambon_aqi()]
     search = tk.get_action("package_search")({"user": ""}, {
         "rows": 0, "facet.field": [THEME_FACET], "facet.limit": -1})
     return {"stale_after_hours": residents.stale_after_hours(),
@@ -72,7 +72,7 @@ def _district(tambons, lang):
 def _risk_layers(lang):
     layers = [{"dimension": dimension, "label": vocabularies.label("risk_dimension", dimension, lang),
                "dataset": layer["dataset"], "computed_at": layer["computed_at"]}
-              for dimension, layer in residents.risk_summary().items()]
+              for dimension, layer in snapshot.risk_summary().items()]
     return sorted(layers, key=lambda layer: layer["computed_at"] or "", reverse=True)
 
 

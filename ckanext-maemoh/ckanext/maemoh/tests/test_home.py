@@ -7,7 +7,7 @@ import re
 import pytest
 
 import ckan.plugins.toolkit as tk
-from ckanext.maemoh.residents import home
+from ckanext.maemoh.residents import home, snapshot
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk_jobs import air_now, aqi
 from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
@@ -71,16 +71,17 @@ def test_every_link_of_the_home_page_answers(app, portal):
         assert app.get(link).status_code == 200, link
 
 
-def test_the_home_page_reads_the_catalogue_once(app, portal, monkeypatch):
-    scans = []
-    official = risk_inputs.official_datasets
-    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: scans.append(1) or official())
+def test_the_home_page_reads_the_snapshot_and_one_search(app, portal, monkeypatch):
+    reads = []
+    monkeypatch.setattr(risk_inputs, "official_datasets", lambda: reads.append("catalogue"))
+    monkeypatch.setattr(risk_inputs, "read_rows", lambda *args: reads.append("datastore"))
     page(app, "/")
-    assert scans == [1]
+    assert reads == []
 
 
 def test_stale_air_is_not_shown_as_current(app, district):
     harvest(district, NOW - dt.timedelta(hours=8), "air4thai")
+    snapshot.refresh()
     for url, lang in (("/", "th"), ("/en/", "en")):
         html = page(app, url)
         assert html.count('class="maemoh-stale"') == 1
