@@ -1,12 +1,14 @@
 """While Solr cannot be reached, pages and the Action API answer 503 with a
 short explanation in Thai and English and ``Retry-After``: no traceback,
-no internals; once it is back, they answer as before."""
+no internals; once it is back, they answer as before. The residents' pages,
+which read only the snapshot, go on answering."""
 import socket
 
 import pytest
 from ckan.lib.search.common import SolrSettings
 
 from ckanext.maemoh.health import outages
+from ckanext.maemoh.residents import snapshot
 
 pytestmark = pytest.mark.usefixtures("clean_index")
 
@@ -20,7 +22,7 @@ def solr_unreachable(monkeypatch):
     return port
 
 
-@pytest.mark.parametrize("url", ["/", "/maemoh/", "/dataset/", "/en/dataset/?q=ฝุ่น"])
+@pytest.mark.parametrize("url", ["/", "/dataset/", "/en/dataset/?q=ฝุ่น"])
 def test_a_page_answers_503_in_thai_and_english(app, district, solr_unreachable, url):
     response = app.get(url)
     body = response.get_data(as_text=True)
@@ -28,6 +30,16 @@ def test_a_page_answers_503_in_thai_and_english(app, district, solr_unreachable,
     assert response.headers["Retry-After"] == str(outages.RETRY_AFTER_S)
     assert outages.TEXT["th"][0] in body and outages.TEXT["en"][0] in body
     assert str(solr_unreachable) not in body and "Traceback" not in body and "solr" not in body.lower()
+
+
+@pytest.fixture
+def snapshot_taken(district):
+    return snapshot.refresh()
+
+
+def test_the_residents_pages_go_on_from_the_snapshot(app, snapshot_taken, solr_unreachable):
+    for url in ("/maemoh/", "/en/maemoh/tambon/520204", "/api/3/action/maemoh_aqi_latest"):
+        assert app.get(url).status_code == 200, url
 
 
 def test_the_action_api_answers_503_as_json(app, district, solr_unreachable):
