@@ -25,7 +25,6 @@ from ckanext.maemoh.store import publish
 from ckanext.maemoh.reference import datasets, places
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
-from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.netzero import factors, guidance, inventory, outputs, pathway, scenarios
@@ -93,12 +92,9 @@ def execute(year=None, gwp_set="ar6"):
     files = _files(inv, projected, recommendations, record, tambons, population)
     guidance_rows = [dict(r.to_dict(), evidence=json.dumps(r.evidence, ensure_ascii=False))
                      for r in recommendations]
-    dataset = publish.publish(
-        risk_runs.publisher_context(), _dataset(inv, gwp_set, illustrative, sources), files,
-        [publish.Table(datasets.GHG_GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
-                       GUIDANCE_FIELDS, guidance_rows)])
-    snapshot.request()
-    return dataset
+    return publish.publish(risk_runs.publisher_context(), _dataset(inv, gwp_set, illustrative, sources), files,
+                           [publish.Table(datasets.GHG_GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
+                                          GUIDANCE_FIELDS, guidance_rows)])
 
 
 def read_tables():

@@ -102,8 +102,9 @@ def request():
     return _enqueue(redis_)
 
 
-def on_data_changed(resource_id, **kwargs):
-    """The ``maemoh:observations_changed`` handler: :func:`request`."""
+def on_data_changed(sender, **kwargs):
+    """The handler of ``maemoh:observations_changed`` (a harvest imported
+    rows) and ``maemoh:published`` (a risk layer or an inventory): :func:`request`."""
     request()
 
 

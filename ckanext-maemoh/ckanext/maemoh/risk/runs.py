@@ -30,7 +30,6 @@ import rq
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock
-from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
@@ -147,7 +146,6 @@ def execute(dimension, grid=None, progress=None):
         computed_at=computed_at, geojson=rendered.geojson, csv=rendered.csv, png=rendered.png,
         method_record=rendered.method_record,
         tambon_summary=values.json_safe(layer.tambon_summary().reset_index().to_dict("records"))))
-    snapshot.request()
     return {"status": "published", "dataset": dataset["name"]}
 
 

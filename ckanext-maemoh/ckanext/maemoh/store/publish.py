@@ -7,7 +7,7 @@ column tells them apart); then one dataset write (create or patch, which
 validates before writing) sets the metadata, ``published_run`` and every
 file resource to the new run; then the other runs' rows are removed, CKAN's
 default views are added and the views asked for are created once and put
-first. Readers of the tables keep the rows whose ``run_id`` is the
+first, and :func:`published_signal` is sent. Readers of the tables keep the rows whose ``run_id`` is the
 dataset's ``published_run``, so a reader sees the old run or the new one,
 and a publication killed at any point leaves the old one whole. Callers
 check their files before calling, so a bad result never reaches the
@@ -26,6 +26,7 @@ from ckanext.datastore.backend.postgres import get_write_engine
 from ckanext.maemoh import clock
 from ckanext.maemoh.store import catalog, datastore_tables, published
 
+PUBLISHED = "maemoh:published"
 RUN_FIELD = "published_run"
 RUN_COLUMN = {"id": "run_id", "type": "text"}
 
@@ -91,7 +92,14 @@ def publish(context, dataset, files=(), tables=()):
     views.update({t.name: "datatables_view" for t in tables})
     _ensure_views(context, result, views)
     published.prune(name, run)
+    published_signal().send(result["id"], name=name, run=run)
     return tk.get_action("package_show")(dict(context), {"id": result["id"]})
+
+
+def published_signal():
+    """The signal sent with the dataset id as sender, and its ``name`` and
+    ``run``, once a run is published whole."""
+    return tk.signals.ckanext.signal(PUBLISHED)
 
 
 def _existing(context, dataset):
