@@ -34,6 +34,7 @@ Cost of a read
     process until the version changes.
 """
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -64,7 +65,13 @@ _cache = {"version": None, "snapshot": None}
 
 
 def connection():
-    return redis.Redis.from_url(tk.config["ckan.redis.url"])
+    """This process's Redis client (its pool reconnects after a fork)."""
+    return _client(tk.config["ckan.redis.url"])
+
+
+@functools.lru_cache(maxsize=None)
+def _client(url):
+    return redis.Redis.from_url(url)
 
 
 # ------------------------------------------------------------ computing

@@ -12,6 +12,7 @@ from ckan.tests import factories, helpers as ckan_helpers
 from ckanext.maemoh import clock
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.residents import snapshot
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.harvesters.replay import ReplayServer
 from ckanext.maemoh.tests import helpers
 from ckanext.maemoh.tests.processes import Process, wait_for
@@ -100,11 +101,13 @@ def test_a_refresh_never_replaces_a_later_snapshot(harvested):
     assert kept["computed_at"] == NOW.isoformat() and snapshot.computed_at() == NOW
 
 
-def test_requests_are_gated_and_flush_refreshes_what_is_out_of_date(harvested, monkeypatch):
-    def queued():
-        return [job["title"] for job in tk.get_action("job_list")({"ignore_auth": True}, {"queues": ["default"]})
-                if job["title"].startswith("Residents")]
+def queued():
+    """The refreshes of the snapshot waiting on the default queue."""
+    return [job["title"] for job in tk.get_action("job_list")({"ignore_auth": True}, {"queues": ["default"]})
+            if job["title"].startswith("Residents")]
 
+
+def test_requests_are_gated_and_flush_refreshes_what_is_out_of_date(harvested, monkeypatch):
     assert queued() == ["Residents' snapshot"]  # the harvest's many imports queued one refresh
     assert snapshot.request() is False and snapshot.flush() is False  # queued, not started yet
     snapshot.refresh_job()
@@ -114,6 +117,15 @@ def test_requests_are_gated_and_flush_refreshes_what_is_out_of_date(harvested, m
     at(monkeypatch, NOW + dt.timedelta(minutes=tk.config[snapshot.MAX_AGE_OPTION] + 1))
     assert snapshot.flush() is True            # older than max_age_minutes
     assert queued() == ["Residents' snapshot"] * 3
+
+
+def test_a_published_risk_layer_queues_a_refresh(harvested):
+    snapshot.refresh_job()  # the harvest's refresh, run here: the next change queues another
+    tk.get_action("job_clear")({"ignore_auth": True}, {"queues": ["default"]})
+    assert risk_runs.execute("air")["status"] == "published"
+    assert queued() == ["Residents' snapshot"]
+    snapshot.refresh_job()
+    assert list(snapshot.risk_summary()) == ["air"]
 
 
 def test_anonymous_readers_get_etag_and_public_cache_control(app, harvested):
