@@ -17,6 +17,7 @@ from ckanext.harvest.model import HarvestJob, HarvestSource
 
 from ckanext.maemoh.reference import datasets
 from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import dimensions
 
@@ -32,7 +33,8 @@ def report():
     if not up:  # what follows reads the services: only the states are known
         return result
     return {**result, "queues": queue_depths(), "failed_jobs": failed_jobs(), "harvests": harvests(),
-            "stations": stations(), "risk_runs": last_risk_runs(), "inventory": last_inventory()}
+            "stations": stations(), "risk_runs": last_risk_runs(), "inventory": last_inventory(),
+            "snapshot": last_snapshot()}
 
 
 def service_states():
@@ -76,6 +78,12 @@ def last_inventory():
     dataset = found["results"][0]
     return {"dataset": dataset["name"], "year": dataset.get("inventory_year"),
             "published_at": dataset["metadata_modified"] + "Z"}
+
+
+def last_snapshot():
+    """When the residents' snapshot was computed (ISO 8601), None before the first."""
+    computed_at = snapshot.computed_at()
+    return {"computed_at": computed_at.isoformat() if computed_at else None}
 
 
 def harvests():

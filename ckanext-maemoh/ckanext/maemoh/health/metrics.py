@@ -40,6 +40,10 @@ def exposition(report):
             Gauge("maemoh_inventory_published_timestamp_seconds",
                   "When the newest greenhouse-gas inventory was published (Unix time)",
                   registry=registry).set(_seconds(report["inventory"]["published_at"]))
+        if report["snapshot"]["computed_at"]:
+            Gauge("maemoh_snapshot_computed_timestamp_seconds",
+                  "When the residents' snapshot was computed (Unix time)",
+                  registry=registry).set(_seconds(report["snapshot"]["computed_at"]))
     return generate_latest(registry)
 
 

@@ -83,7 +83,11 @@ def refresh(now=None):
     redis_ = connection()
     with redis_.lock(LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS):
         redis_.delete(GATE_KEY, DIRTY_KEY)  # a change from now on queues the next refresh
-        snapshot = _compute(now)
+        try:
+            snapshot = _compute(now)
+        except Exception:  # still out of date: the next tick queues it again
+            redis_.set(DIRTY_KEY, clock.now().isoformat())
+            raise
         stored = _load(redis_)
         if stored and _computed_at(stored) > _computed_at(snapshot):
             log.info("snapshot of %s kept: newer than %s", stored["computed_at"], snapshot["computed_at"])

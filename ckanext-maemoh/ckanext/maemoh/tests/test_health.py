@@ -10,16 +10,18 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
-from ckanext.maemoh.tests import jobs
+from ckanext.maemoh.tests import helpers, jobs
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
 
 @pytest.fixture
 def running(portal):
-    """The portal's harvests and a recorded risk run of fire."""
+    """The portal's harvests, a recorded risk run of fire, the residents' snapshot."""
     risk_runs.run_job(risk_runs.new_run("fire", via="sync")["id"])
+    snapshot.refresh()
     return portal
 
 
@@ -46,6 +48,7 @@ def test_the_health_of_a_running_stack(app, running):
     inventory = tk.get_action("package_show")({}, {"id": "ghg-inventory-2024"})
     assert report["inventory"] == {"dataset": "ghg-inventory-2024", "year": "2024",
                                    "published_at": inventory["metadata_modified"] + "Z"}
+    assert report["snapshot"] == {"computed_at": helpers.NOW.isoformat()}
 
 
 def test_a_service_down_answers_503_naming_it_and_nothing_more(app, running, monkeypatch):
@@ -72,6 +75,7 @@ def test_metrics_in_prometheus_text(app, running):
                     (("dimension", "fire"), ("state", "finished")))] > 0
     assert ("maemoh_queue_depth", (("queue", risk_runs.RISK_QUEUE),)) in samples
     assert ("maemoh_failed_jobs", (("queue", "default"),)) in samples
+    assert samples[("maemoh_snapshot_computed_timestamp_seconds", ())] == helpers.NOW.timestamp()
 
 
 def test_a_job_that_fails_for_good_is_counted(app, running):
