@@ -9,6 +9,7 @@ and counts from one ``package_search``. Public data only; codes, not URLs
 ``home_summary(lang)`` (``lang``: "th" or "en") returns::
 
     {"stale_after_hours": int,
+     "computed_at": datetime or None,  # when the residents' snapshot was computed
      "district": {                     # the worst current band of the tambons
          "band": 1-5 or None,          # None: no tambon has a current measurement
          "aqi": int or None,
@@ -43,6 +44,7 @@ def home_summary(lang):
     search = tk.get_action("package_search")({"user": ""}, {
         "rows": 0, "facet.field": [THEME_FACET], "facet.limit": -1})
     return {"stale_after_hours": residents.stale_after_hours(),
+            "computed_at": snapshot.computed_at(),
             "district": _district(tambons, lang),
             "tambons": tambons,
             "risk_layers": _risk_layers(lang),

@@ -43,6 +43,7 @@ def test_the_home_page_in_thai_and_english(app, portal):
     assert not worst["stale"], "the harvest of the last hours gives a current band"
     assert aqi.BANDS[worst["band"]].name_th in thai and 'id="maemoh-map"' in thai
     assert f"{NOW.year + 543} เวลา " in thai and "ค.ศ." not in thai  # Buddhist Era, Bangkok time
+    assert "ตัวเลขคำนวณเมื่อ " in thai and home.home_summary("en")["computed_at"] == NOW
     counts = theme_counts()
     assert counts
     for code, count in counts.items():
@@ -96,7 +97,7 @@ def test_nothing_published_yet(app, district):
     english = page(app, "/en/")
     assert 'class="maemoh-stale"' in english
     for text in ("No risk map is published yet.", "No greenhouse-gas inventory is published yet.",
-                 "No dataset is published yet.", "All datasets (0)"):
+                 "No dataset is published yet.", "All datasets (0)", "The figures are being computed"):
         assert text in english, text
     summary = home.home_summary("en")
     assert summary["district"]["stale"] and summary["district"]["time_local"] is None
