@@ -82,9 +82,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
         xloader_thai.install()
 
-    # IMiddleware: a service down answers 503 in Thai and English (health/outages.py)
-
-    # and the snapshot's pages carry ETag and Cache-Control (residents/http_cache.py)
+    # IMiddleware: a service down answers 503 in Thai and English (health/outages.py);
+    # the snapshot's pages carry ETag and Cache-Control (residents/http_cache.py)
 
     def make_middleware(self, app, config):
         if not hasattr(app, "register_error_handler"):

@@ -2,19 +2,21 @@
 current air quality per station and per tambon, the risk per tambon, fire
 hotspots, daily PM2.5 and the changes of band. The rules themselves are
 pure (:mod:`ckanext.maemoh.risk_jobs.air_now`); this module reads the
-catalogue and the DataStore for them.
+catalogue and the DataStore for them. The pages and public actions do not
+call it: :func:`state` computes the residents' snapshot they read
+(:mod:`.snapshot`).
 
 Plain functions over the catalogue and the DataStore's read engine. Each
 one that depends on the clock takes ``now`` (a timezone-aware datetime,
 default: the platform clock) so that tests can fix it. Functions raise
-ValueError on bad arguments; the actions turn that into ValidationError.
+ValueError on bad arguments.
 
 Documented choices
 ------------------
-One snapshot per request
+One catalogue read per request
     The official datasets and the kinds of their tables are read once per
-    request (kept on ``flask.g``): every function a page or action calls
-    shares them. Outside a request each call reads them again.
+    request (kept on ``flask.g``): every function called in it shares them.
+    Outside a request (the snapshot's job) each call reads them again.
 Public data of trusted publishers only
     Stations, fire tables and risk layers are the datasets of
     :func:`risk.inputs.official_datasets` (private ones and those of
