@@ -84,6 +84,18 @@ def with_band(item, lang):
             "advice_sensitive": info["advice_sensitive"]}
 
 
+def with_bands(stations, tambons, lang, tambon=None):
+    """``{"stations", "tambons"}``: the rows of :func:`latest` and
+    :func:`tambon_aqi` with the texts of their bands in ``lang``; with
+    ``tambon`` (a code), only that tambon and the stations in it or used by it."""
+    if tambon:
+        tambons = [t for t in tambons if t["tambon_code"] == tambon]
+        used = set(tambons[0]["stations"])
+        stations = [s for s in stations if s["tambon_code"] == tambon or s["station_id"] in used]
+    return {"stations": [with_band(s, lang) for s in stations],
+            "tambons": [with_band(t, lang) for t in tambons]}
+
+
 def latest(station, hourly, now, stale_after_hours):
     """The station's row with its latest hourly AQI of the last 48 hours
     (``air_quality.hourly_aqi`` rows in ``hourly``), its age and whether it is stale."""

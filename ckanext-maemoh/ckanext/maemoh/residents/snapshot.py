@@ -192,14 +192,8 @@ def aqi_latest(lang="th", tambon=None, now=None):
     air_now.check_lang(lang)
     data.check_tambon(tambon)
     stations = station_aqi(now)
-    rows = tambon_aqi(now, stations)
-    if tambon:
-        rows = [t for t in rows if t["tambon_code"] == tambon]
-        used = set(rows[0]["stations"])
-        stations = [s for s in stations if s["tambon_code"] == tambon or s["station_id"] in used]
     snapshot = current()
-    return {"stations": [air_now.with_band(s, lang) for s in stations],
-            "tambons": [air_now.with_band(t, lang) for t in rows],
+    return {**air_now.with_bands(stations, tambon_aqi(now, stations), lang, tambon),
             "stale_after_hours": data.stale_after_hours(),
             "computed_at": snapshot and snapshot["computed_at"]}
 
