@@ -23,6 +23,11 @@ rows are skipped. Decisions:
 - Values with thousands separators ("1,234.5") are read as numbers.
 - Of rows with the same place, variable and time the first counts; the
   later ones are rejected as duplicates of it.
+- ``latitude`` and ``longitude`` (WGS84 degrees; optional, both or neither)
+  and ``place_name``: a place with coordinates is a point (a water sampling
+  point, a landfill) and becomes a Station of the batch; its first row's
+  coordinates and name count. A row whose coordinates are not numbers on
+  the globe is rejected.
 """
 import base64
 import codecs
@@ -50,8 +55,8 @@ SUFFIXES = {".csv": "csv", ".xlsx": "xlsx"}
 # mapping keys and their defaults (None: required; "": unset).
 MAPPING = {"time": None, "time_format": "iso", "timezone": "Asia/Bangkok", "place": None,
            "variable": "", "variable_code": "", "value": None, "unit": "", "unit_code": "",
-           "averaging_period": "P1M"}
-COLUMNS = ("time", "place", "variable", "value", "unit")
+           "averaging_period": "P1M", "latitude": "", "longitude": "", "place_name": ""}
+COLUMNS = ("time", "place", "variable", "value", "unit", "latitude", "longitude", "place_name")
 YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 BE_OFFSET = 543
@@ -148,9 +153,12 @@ class AgencyFiles(Adapter):
                 if any(_text(cell) for cell in cells)]
         if not body:
             raise SourceError(f"{name}: no data rows")
-        batch, first = model.Batch(), {}
+        batch, first, points = model.Batch(), {}, {}
         for number, cells in body:
             result = self._row(cells, columns, f"{name}#row {number}")
+            if isinstance(result, tuple):
+                result, point = result
+                points.setdefault(result.station_id, point).add(result.variable)
             if isinstance(result, model.Observation):
                 same = (result.station_id, result.variable, result.time)
                 if same in first:
@@ -161,6 +169,7 @@ class AgencyFiles(Adapter):
                     first[same] = number
             (batch.observations if isinstance(result, model.Observation)
              else batch.rejects).append(result)
+        batch.stations = [point.station(place) for place, point in points.items()]
         return batch
 
     def _columns(self, header, name):
@@ -196,10 +205,16 @@ class AgencyFiles(Adapter):
             return reject(f"unknown variable {raw_name!r}" if raw_name else "missing variable")
         if problem:
             return reject(problem)
-        return model.normalise(
+        point = None
+        if mapping["latitude"]:
+            point = _Point.read(cell["latitude"], cell["longitude"], _text(cell.get("place_name")))
+            if point is None:
+                return reject("latitude, longitude: not a point on the globe")
+        result = model.normalise(
             station_id=place, network=NETWORK, variable=code, raw_value=_number(cell["value"]),
             unit=mapping["unit_code"] or _text(cell.get("unit")),
             averaging_period=mapping["averaging_period"], time=time, raw_ref=ref)
+        return (result, point) if point and isinstance(result, model.Observation) else result
 
     def _variable_code(self, name):
         code = self._names.get(name.casefold(), name.casefold())
@@ -227,6 +242,32 @@ class _Links(html.parser.HTMLParser):
                 self.found.append(url)
 
 
+class _Point:
+    """A place's coordinates and name, and the variables measured there."""
+
+    def __init__(self, latitude, longitude, name):
+        self.latitude, self.longitude, self.name, self.variables = latitude, longitude, name, set()
+
+    @classmethod
+    def read(cls, latitude, longitude, name):
+        lat, lon = _number(latitude), _number(longitude)
+        try:
+            lat, lon = float(lat), float(lon)
+        except (TypeError, ValueError):
+            return None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            return None
+        return cls(lat, lon, name)
+
+    def add(self, variable):
+        self.variables.add(variable)
+
+    def station(self, place):
+        return model.Station(station_id=place, network=NETWORK, name_th=self.name or place,
+                             name_en=self.name or place, latitude=self.latitude,
+                             longitude=self.longitude, variables=tuple(sorted(self.variables)))
+
+
 def _mapping(mapping, years):
     if not isinstance(mapping, dict):
         raise ConfigError("mapping: must be an object")
@@ -241,6 +282,8 @@ def _mapping(mapping, years):
         if MAPPING[key] is None and not (value or "").strip():
             raise ConfigError(f"mapping.{key}: required")
         merged[key] = value.strip()
+    if bool(merged["latitude"]) != bool(merged["longitude"]):
+        raise ConfigError("mapping.latitude, mapping.longitude: give both or neither")
     for column, fixed in (("variable", "variable_code"), ("unit", "unit_code")):
         if bool(merged[column]) == bool(merged[fixed]):
             raise ConfigError(f"mapping.{column}, mapping.{fixed}: give one of them")

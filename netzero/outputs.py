@@ -26,6 +26,7 @@ import pandas as pd
 from ckanext.maemoh.netzero.gpc import SECTORS
 from ckanext.maemoh.netzero.guidance_kinds import number
 from ckanext.maemoh.netzero.inventory import Inventory
+from ckanext.maemoh.risk_jobs.hazards import geodesic_area_km2
 from ckanext.maemoh.writers import geojson, maps, tables
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,29 @@ def tambon_geojson(inventory: Inventory, tambons_gdf: gpd.GeoDataFrame,
         tambons["per_capita_t_co2e"] = (tambons["emissions_t_co2e"] / tambons["population"]).round(3)
         properties += ["population", "per_capita_t_co2e"]
     return geojson.to_geojson(tambons, properties=properties, id_column="tambon_code")
+
+
+TAMBON_TABLE_COLUMNS = ("tambon_code", "name_th", "name_en", "year", "basic_t_co2e", "basic_plus_t_co2e",
+                        "i44_t_co2e", "population", "area_km2", "per_capita_t_co2e", "per_km2_t_co2e")
+
+
+def tambon_table(inventory: Inventory, tambons_gdf: gpd.GeoDataFrame, population: pd.DataFrame) -> pd.DataFrame:
+    """Per tambon (:data:`TAMBON_TABLE_COLUMNS`): BASIC, BASIC+ and I.4.4 (t CO2e) allocated to
+    it, BASIC+ per registered resident and per km² (geodesic area); NaN where no line is
+    allocated to the tambon (never zero). Activities not allocated to a tambon are in no row."""
+    totals = inventory.by_tambon()
+    table = pd.DataFrame({"tambon_code": tambons_gdf["tambon_code"].astype(str).to_numpy(),
+                          "name_th": tambons_gdf["name_th"].to_numpy(), "name_en": tambons_gdf["name_en"].to_numpy(),
+                          "year": inventory.year,
+                          "area_km2": geodesic_area_km2(tambons_gdf.to_crs("EPSG:4326").geometry)})
+    codes = table["tambon_code"]
+    for column, total in (("basic_t_co2e", "basic_t"), ("basic_plus_t_co2e", "basic_plus_t"), ("i44_t_co2e", "i44_t")):
+        table[column] = codes.map(totals[total]).astype(float)
+    people = pd.Series(population["population"].astype(float).to_numpy(), index=population["tambon_code"].astype(str))
+    table["population"] = codes.map(people)
+    table["per_capita_t_co2e"] = table["basic_plus_t_co2e"] / table["population"]
+    table["per_km2_t_co2e"] = table["basic_plus_t_co2e"] / table["area_km2"]
+    return table[list(TAMBON_TABLE_COLUMNS)].sort_values("tambon_code", ignore_index=True)
 
 
 def _fonts() -> tuple[Any, Callable[[str, str], str], dict[str, str]]:

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from ckanext.maemoh.risk_jobs import aqi, scales
+from ckanext.maemoh.risk_jobs import aqi, scales, water
 
 EVIDENCE = ("counts", "per tambon", "surface", "index")
+#: the kinds of input a dimension may read: observation tables, FIRMS detection
+#: tables, a land-cover raster, the latest greenhouse-gas inventory per tambon
+INPUTS = ("observations", "fire_detections", "land_cover", "inventory")
 WHY_NOT = {
     "surface": "the value is a surface interpolated from a few stations: neighbouring cells share "
                "stations, so clusters on it would come from the interpolation, not from the data",
@@ -41,14 +44,17 @@ class Dimension:
     statistic_en: str                   # what ``value`` is, named
     statistic_th: str
     unit: str
-    scale: scales.Scale | None          # None: no scale yet, the dimension has no hazard
+    scale: scales.Scale
     evidence: str
     themes: tuple[str, ...]             # catalogue themes of the datasets it reads
     variables: tuple[str, ...] = ()     # observation variables it reads
+    reads: tuple[str, ...] = ("observations",)  # the kinds of input table it reads (:data:`INPUTS`)
 
     def __post_init__(self) -> None:
         if self.evidence not in EVIDENCE:
             raise ValueError(f"{self.name}: evidence must be one of {EVIDENCE}")
+        if not set(self.reads) <= set(INPUTS):
+            raise ValueError(f"{self.name}: reads must be among {INPUTS}")
 
     def local_statistics(self, spatial_unit: str) -> tuple[bool, str | None]:
         """(computed?, why not) for units ``"h3"`` or ``"tambon"``."""
@@ -59,7 +65,8 @@ class Dimension:
     def record(self) -> dict:
         return {"name": self.name, "window_days": self.window_days, "statistic": self.statistic_en,
                 "statistic_th": self.statistic_th, "unit": self.unit, "evidence": self.evidence,
-                "scale": self.scale.record() if self.scale else None}
+                "reads": list(self.reads), "variables": list(self.variables),
+                "scale": self.scale.record()}
 
 
 REGISTRY: dict[str, Dimension] = {d.name: d for d in (
@@ -68,21 +75,26 @@ REGISTRY: dict[str, Dimension] = {d.name: d for d in (
               ("air",), tuple(aqi.VARIABLE_ORDER)),
     Dimension("fire", 7, "satellite fire detections per km² in 7 days (low confidence left out)",
               "จุดความร้อนจากดาวเทียมต่อ ตร.กม. ใน 7 วัน", "detections/km2", scales.FIRE, "counts",
-              ("fire",)),
-    Dimension("water", 365, "mean BOD of the tambon's sampling points over 365 days",
-              "ค่าเฉลี่ยบีโอดีของจุดเก็บตัวอย่างในตำบล 365 วัน", "mg/L", scales.WATER, "per tambon",
-              ("water",), ("bod",)),
+              ("fire",), reads=("fire_detections",)),
+    Dimension("water", 365, "worst class on the Thai surface-water standard among the tambon's sampling "
+              "points over 365 days (no sampling point: no data)",
+              "ประเภทคุณภาพน้ำผิวดินที่แย่ที่สุดของจุดเก็บตัวอย่างในตำบล 365 วัน", "class", scales.WATER,
+              "per tambon", ("water",), water.VARIABLES),
     Dimension("heat", 30, "30-day mean of the daily maximum heat index (per station, interpolated)",
               "ค่าเฉลี่ย 30 วันของดัชนีความร้อนสูงสุดรายวัน", "Cel", scales.HEAT, "surface",
               ("climate-weather",), ("temperature", "relative-humidity")),
     Dimension("energy", 365, "electricity use per km² of the tambon over 365 days",
               "การใช้ไฟฟ้าต่อ ตร.กม. ของตำบล 365 วัน", "MW.h/km2", scales.ENERGY, "per tambon",
               ("energy",), ("electricity-use",)),
-    Dimension("ghg", 365, "greenhouse-gas emissions per km² over 365 days",
-              "การปล่อยก๊าซเรือนกระจกต่อ ตร.กม. 365 วัน", "t CO2e/km2", None, "per tambon",
-              ("greenhouse-gas",)),
+    Dimension("waste", 365, "waste collected per resident per day over 365 days",
+              "ปริมาณขยะที่เก็บขนได้ต่อคนต่อวัน 365 วัน", "kg/person/d", scales.WASTE, "per tambon",
+              ("waste",), ("waste-mass", "waste-landfilled")),
+    Dimension("ghg", 365, "BASIC+ greenhouse-gas emissions per resident in the latest inventory year "
+              "(the power plant's I.4.4 apart)",
+              "การปล่อยก๊าซเรือนกระจก (BASIC+) ต่อคนในปีบัญชีล่าสุด ไม่รวม I.4.4 ของโรงไฟฟ้า",
+              "t CO2e/person/a", scales.GHG, "per tambon", ("greenhouse-gas",), reads=("inventory",)),
     Dimension("composite", 365, "mean of the dimensions' hazard levels on 0-1",
-              "ค่าเฉลี่ยระดับภัยของทุกมิติ (0-1)", "index 0-1", scales.RISK_INDEX, "index", ()),
+              "ค่าเฉลี่ยระดับภัยของทุกมิติ (0-1)", "index 0-1", scales.RISK_INDEX, "index", (), reads=()),
 )}
 COMPOSITE = "composite"
 #: the dimensions with a hazard of their own, in the composite's order

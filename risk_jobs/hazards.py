@@ -46,7 +46,8 @@ class HazardResult:
 
     ``inputs`` names the observations used (station ids for air); ``table``
     holds per-cell detail when there is any (fire: count, FRP, density;
-    interpolated layers: uncertainty, see :func:`station_hazard`).
+    interpolated layers: uncertainty, see :func:`station_hazard`);
+    ``tables``: other published tables by name (water: per sampling point).
     """
 
     dimension: str
@@ -57,6 +58,7 @@ class HazardResult:
     inputs: tuple[str, ...] = ()
     table: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:

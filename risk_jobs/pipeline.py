@@ -17,11 +17,17 @@ made:
 * heat: the heat index (:mod:`.heat_index`) of each hourly pair of temperature
   and relative humidity, its daily maximum (Bangkok days) and the mean of those
   per station, interpolated to cells.
-* water: mean BOD (mg/L) of the sampling points of each tambon, given to the
-  tambon's cells: rivers do not interpolate across hills.
+* water: each sampling point classed on the Thai surface-water standard
+  (:mod:`.water`), the worst class of a tambon's points given to its cells:
+  rivers do not interpolate across hills, and a tambon without a point has
+  no data. The points and their parameters are published as tables.
 * energy: electricity use (MWh) reported per tambon over the window, per km²
   of the tambon, given to its cells.
-* ghg: "no data" until greenhouse-gas emissions are reported per place.
+* waste: waste collected (t) reported per tambon, per registered resident
+  and day; the landfilled share beside it; places with coordinates that
+  report landfilled waste are the landfills, published as a table.
+* ghg: the latest inventory's BASIC+ emissions allocated to each tambon, per
+  resident; I.4.4 (the power plant's generation for the grid) apart.
 * composite: the mean, cell by cell, of the hazards on 0–1 of the dimensions
   that have data.
 
@@ -42,7 +48,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ckanext.maemoh.risk_jobs import (air_quality, aqi, composite, dimensions, grid, hazards, heat_index,
-                                     scales, statistics)
+                                     scales, statistics, water)
 from ckanext.maemoh.writers import geojson as geojson_writer
 from ckanext.maemoh.writers import maps, records, tables
 
@@ -119,7 +125,9 @@ class Inputs:
     :data:`OBSERVATION_COLUMNS` (+ ``quality``), times UTC, canonical units —
     a ``station_id`` may also be a tambon code (agency tables);
     ``fire_detections``: FIRMS rows, or None when no source reports fire;
-    ``vulnerability``: see :func:`.composite.vulnerability`; ``sources``: one
+    ``vulnerability``: see :func:`.composite.vulnerability`; ``emissions``:
+    the latest inventory per tambon (``tambon_code, year, basic_plus_t_co2e,
+    i44_t_co2e``), or None; ``sources``: one
     mapping per input table for the method record (``kind``
     "observations"/"fire_detections"/"population"/"boundaries"/
     "vulnerability", ids, and ``places``: the station ids or tambon codes of an
@@ -134,6 +142,7 @@ class Inputs:
         default_factory=lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
     fire_detections: pd.DataFrame | None = None
     vulnerability: pd.DataFrame | None = None
+    emissions: pd.DataFrame | None = None
     sources: tuple[dict, ...] = ()
 
 
@@ -170,6 +179,7 @@ class Layer:
     inputs: tuple[str, ...] = ()
     sources: tuple[dict, ...] = ()
     notes: tuple[str, ...] = ()
+    tables: dict[str, pd.DataFrame] = dataclasses.field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -302,13 +312,12 @@ def _heat(inputs, cells, start, end, p):
     return result, [record]
 
 
-def _per_tambon(values: pd.Series, inputs: Inputs) -> tuple[pd.Series, list[str]]:
-    """Values per place (tambon code or station id) -> per tambon (mean of its places)."""
+def _places(inputs: Inputs, ids) -> pd.Series:
+    """The tambon code of each place id (a tambon code, or a station inside a tambon)."""
+    ids = [str(i) for i in ids]
     codes = set(inputs.tambons["tambon_code"].astype(str))
-    values = values.copy()
-    values.index = values.index.astype(str)
-    place = pd.Series({pid: pid for pid in values.index if pid in codes}, dtype=object)
-    stations = inputs.stations[inputs.stations["station_id"].astype(str).isin(values.index)]
+    place = pd.Series({pid: pid for pid in ids if pid in codes}, dtype=object)
+    stations = inputs.stations[inputs.stations["station_id"].astype(str).isin(ids)]
     if len(stations):
         points = gpd.GeoDataFrame(
             {"station_id": stations["station_id"].astype(str).to_numpy()},
@@ -317,12 +326,23 @@ def _per_tambon(values: pd.Series, inputs: Inputs) -> tuple[pd.Series, list[str]
                            predicate="within").drop_duplicates("station_id")
         place = pd.concat([place, pd.Series(joined["tambon_code"].astype(str).to_numpy(),
                                             index=joined["station_id"].to_numpy())])
+    return place
+
+
+def _per_tambon(values: pd.Series, inputs: Inputs, how: str = "mean") -> tuple[pd.Series, list[str]]:
+    """Values per place (tambon code or station id) -> per tambon (``how``: mean, max
+    or sum of its places), and the places outside every tambon."""
+    values = values.copy()
+    values.index = values.index.astype(str)
+    place = _places(inputs, values.index)
     unplaced = sorted(set(values.index) - set(place.index))
     placed = values[values.index.isin(place.index)]
-    return placed.groupby(place.reindex(placed.index).to_numpy()).mean(), unplaced
+    return placed.groupby(place.reindex(placed.index).to_numpy()).agg(how), unplaced
 
 
-def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit):
+def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit, places=None):
+    """One value per tambon given to its cells; ``inputs`` names ``places`` (the
+    station ids or tambon codes read; default the tambons)."""
     if per_tambon.empty:
         return hazards.no_data(dimension, "no value could be placed in a tambon")
     notes = ["one value per tambon, given to each of its cells: clusters follow tambon lines"]
@@ -333,15 +353,34 @@ def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit):
     return hazards.HazardResult(
         dimension=dimension, status=hazards.OK, hazard=hazard, method=method,
         parameters={"unit": unit, "per_tambon": {k: float(v) for k, v in per_tambon.items()}},
-        inputs=tuple(per_tambon.index), notes=tuple(notes))
+        inputs=tuple(per_tambon.index if places is None else sorted(map(str, places))), notes=tuple(notes))
 
 
 def _water(inputs, cells, start, end, p):
-    obs = _observations(inputs, {"bod"}, start, end)
-    if obs.empty:
-        return hazards.no_data("water", "no BOD measurement in the window"), []
-    per_tambon, unplaced = _per_tambon(obs.groupby(obs["station_id"].astype(str))["value"].mean(), inputs)
-    return _tambon_hazard("water", per_tambon, unplaced, cells, "tambon mean of BOD", "mg/L"), []
+    obs = _observations(inputs, set(water.VARIABLES), start, end)
+    points = water.points(obs)
+    if points.empty:
+        return hazards.no_data("water", "no sampling point has a parameter of the surface-water standard "
+                                        "in the window"), []
+    per_tambon, unplaced = _per_tambon(points["water_class"].astype(float), inputs, how="max")
+    result = _tambon_hazard("water", per_tambon, unplaced, cells,
+                            "worst class of the tambon's sampling points on the Thai surface-water standard",
+                            "class", places=points.index)
+    if not result.has_data:
+        return result, []
+    points = points.join(_places(inputs, points.index).rename("tambon_code"))
+    stations = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str))
+    located = stations.drop_duplicates("station_id").set_index("station_id")
+    points = points.join(located[[c for c in ("name_th", "name_en", "longitude", "latitude")
+                                  if c in located.columns]])
+    points["uses_th"] = [water.USES[int(c)][0] for c in points["water_class"]]
+    points["uses_en"] = [water.USES[int(c)][1] for c in points["water_class"]]
+    tables = {"sampling points": points.reset_index(), "parameters": water.parameters(obs)}
+    notes = result.notes + ("WQI not computed: PCD's rating curves (concentration to score) could not be "
+                            "verified in any primary source",)
+    result = dataclasses.replace(result, tables=tables, notes=notes,
+                                 parameters=dict(result.parameters, standard=water.record()))
+    return result, []
 
 
 def _energy(inputs, cells, start, end, p):
@@ -356,11 +395,77 @@ def _energy(inputs, cells, start, end, p):
                           "tambon electricity use per km²", "MW.h/km2"), []
 
 
+def _waste(inputs, cells, start, end, p):
+    obs = _observations(inputs, {"waste-mass", "waste-landfilled"}, start, end)
+    sites = set(inputs.stations["station_id"].astype(str))
+    at_sites = obs["station_id"].astype(str).isin(sites)
+    reported = obs[~at_sites]
+    collected = reported[reported["variable"] == "waste-mass"]
+    if collected.empty:
+        return hazards.no_data("waste", "no waste collection reported per tambon in the window"), []
+    months = collected.groupby(collected["station_id"].astype(str))["time_utc"].nunique()
+    tonnes, unplaced = _per_tambon(collected.groupby(collected["station_id"].astype(str))["value"].sum()
+                                   / months * 12, inputs, how="sum")
+    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str)) \
+        .groupby("tambon_code")["population"].sum()
+    per_person = (tonnes * 1000 / people.reindex(tonnes.index) / 365.25).dropna()
+    result = _tambon_hazard("waste", per_person, unplaced, cells,
+                            "tambon waste collected per registered resident and day (a year of "
+                            "reported months)", "kg/person/d", places=set(obs["station_id"].astype(str)))
+    if not result.has_data:
+        return result, []
+    landfilled = reported[reported["variable"] == "waste-landfilled"]
+    share, _ = _per_tambon(landfilled.groupby(landfilled["station_id"].astype(str))["value"].sum(), inputs, "sum")
+    collected_t, _ = _per_tambon(collected.groupby(collected["station_id"].astype(str))["value"].sum(), inputs, "sum")
+    share = (share / collected_t.reindex(share.index)).rename("landfilled_share")
+    detail = pd.DataFrame({"landfilled_share": cells["tambon_code"].map(share).to_numpy(dtype=float)},
+                          index=hazards.cell_index(cells))
+    at = obs[at_sites & (obs["variable"] == "waste-landfilled")]
+    landfills = at.groupby(at["station_id"].astype(str))["value"].agg(["sum", "count"]).rename(
+        columns={"sum": "landfilled_t", "count": "months"}).rename_axis("station_id")
+    located = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str)) \
+        .drop_duplicates("station_id").set_index("station_id")
+    landfills = landfills.join(located[[c for c in ("name_th", "name_en", "longitude", "latitude")
+                                        if c in located.columns]])
+    notes = result.notes + (
+        "months reported are scaled to a year (tonnes / months x 12); residents: registered population",
+        "open dumping and burning reports: none read (residents' reports are not collected yet)")
+    return dataclasses.replace(result, table=detail, notes=notes,
+                               tables={"landfills": landfills.reset_index()} if len(landfills) else {}), []
+
+
 def _ghg(inputs, cells, start, end, p):
-    return hazards.no_data("ghg", "greenhouse-gas emissions are not reported per place yet"), []
+    if inputs.emissions is None or inputs.emissions.empty:
+        return hazards.no_data("ghg", "no greenhouse-gas inventory is published"), []
+    e = inputs.emissions.assign(tambon_code=inputs.emissions["tambon_code"].astype(str)).set_index("tambon_code")
+    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str)) \
+        .groupby("tambon_code")["population"].sum()
+    tambons = inputs.tambons.assign(tambon_code=inputs.tambons["tambon_code"].astype(str))
+    area = pd.Series(hazards.geodesic_area_km2(tambons.geometry), index=tambons["tambon_code"])
+    basic_plus = pd.to_numeric(e["basic_plus_t_co2e"], errors="coerce").reindex(area.index)
+    per_person = (basic_plus / people.reindex(area.index)).dropna()
+    result = _tambon_hazard("ghg", per_person, [], cells,
+                            f"BASIC+ emissions of inventory year {int(e['year'].max())} allocated to the "
+                            "tambon, per registered resident", "t CO2e/person/a")
+    if not result.has_data:
+        return result, []
+    codes = cells["tambon_code"]
+    detail = pd.DataFrame({
+        "emissions_t_co2e": codes.map(basic_plus).to_numpy(dtype=float),
+        "t_co2e_per_km2": codes.map(basic_plus / area).to_numpy(dtype=float),
+        "i44_t_co2e": codes.map(pd.to_numeric(e["i44_t_co2e"], errors="coerce")).to_numpy(dtype=float),
+    }, index=hazards.cell_index(cells))
+    notes = result.notes + (
+        "the power plant's generation supplied to the grid (GPC I.4.4) is in i44_t_co2e, not in the value",
+        "activities not allocated to a tambon (district-wide fuel sales) are in no tambon")
+    return dataclasses.replace(result, table=detail, notes=notes,
+                               parameters=dict(result.parameters, inventory_year=int(e["year"].max()))), []
 
 
-HAZARDS = {"air": _air, "fire": _fire, "heat": _heat, "water": _water, "energy": _energy, "ghg": _ghg}
+HAZARDS = {"air": _air, "fire": _fire, "heat": _heat, "water": _water, "energy": _energy, "waste": _waste,
+           "ghg": _ghg}
+#: per-cell detail a hazard may give, published beside the value
+DETAIL_COLUMNS = ("uncertainty", "landfilled_share", "emissions_t_co2e", "t_co2e_per_km2", "i44_t_co2e")
 
 
 def hazard(dimension: str, inputs: Inputs, units: SpatialUnits, parameters: Parameters):
@@ -397,8 +502,9 @@ def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: Spati
     table = table.join(risk.table[["hazard_n", "exposure_n", "vulnerability_n", "risk", "risk_class",
                                    "label_th", "label_en", "colour"]].set_axis(table.index))
     table = table.rename(columns={"label_th": "risk_label_th", "label_en": "risk_label_en"})
-    if result.table is not None and "uncertainty" in result.table.columns:
-        table["uncertainty"] = result.table["uncertainty"].reindex(value.index).to_numpy()
+    for column in DETAIL_COLUMNS:
+        if result.table is not None and column in result.table.columns:
+            table[column] = result.table[column].reindex(value.index).to_numpy()
     notes = list(risk.notes)
     computed, why_not = spec.local_statistics(parameters.spatial_unit)
     local_record = {"component": "local statistics", "computed": computed, "why_not": why_not}
@@ -420,7 +526,7 @@ def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: Spati
     ]
     return Layer(dimension, hazards.OK, parameters, start, end, table=table, components=tuple(records),
                  global_moran=moran, statistics=attrs, inputs=tuple(result.inputs), sources=sources,
-                 notes=tuple(dict.fromkeys(notes)))
+                 notes=tuple(dict.fromkeys(notes)), tables=dict(result.tables))
 
 
 def _composite_hazard(inputs, units, parameters):
@@ -445,7 +551,7 @@ def _composite_hazard(inputs, units, parameters):
 
 GEOJSON_PROPERTIES = (
     "cell_id", "tambon_code", "name_th", "name_en", "value", "hazard_level", "hazard_label_th",
-    "hazard_label_en", "uncertainty", "risk", "risk_class", "risk_label_th", "risk_label_en", "colour",
+    "hazard_label_en", *DETAIL_COLUMNS, "risk", "risk_class", "risk_label_th", "risk_label_en", "colour",
     "lisa_q", "lisa_p", "lisa_class", "gi_z", "gi_p", "gi_class",
 )
 
@@ -476,6 +582,8 @@ def _method_record(layer: Layer) -> dict:
                       risk="geometric mean of hazard, exposure and vulnerability, each 0-1 (INFORM-style)",
                       risk_scale=scales.RISK_INDEX.record(),
                       risk_classes=[dataclasses.asdict(c) for c in composite.RISK_CLASSES])
+    if layer.dimension == dimensions.COMPOSITE:
+        parameters["composite_of"] = layer.components[0]["parameters"]["dimensions"]
     stats = {
         "component": "statistics",
         "statistic_of": "value",
@@ -500,6 +608,7 @@ def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.T
     tables when fire had data, and the tables every layer uses."""
     places = {str(i) for r in records for i in r.get("inputs", [])}
     fire = any(r.get("dimension") == "fire" and r.get("status") == hazards.OK for r in records)
+    inventory = any(r.get("dimension") == "ghg" and r.get("status") == hazards.OK for r in records)
     window = {"time_start_utc": start.isoformat(), "time_end_utc": end.isoformat()}
     used = []
     for source in inputs.sources:
@@ -507,6 +616,8 @@ def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.T
         if kind == "observations" and not places & {str(p) for p in source.get("places", ())}:
             continue
         if kind == "fire_detections" and not fire:
+            continue
+        if kind == "inventory" and not inventory:
             continue
         if kind == "vulnerability" and inputs.vulnerability is None:
             continue

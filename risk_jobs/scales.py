@@ -114,16 +114,41 @@ FIRE = Scale(
 )
 
 WATER = Scale(
-    id="TH-SW-1994-BOD",
-    unit="mg/L",
-    upper_bounds=(1.5, 2.0, 4.0),
-    labels_th=("ผ่านเกณฑ์ประเภทที่ 2", "ผ่านเกณฑ์ประเภทที่ 3", "ผ่านเกณฑ์ประเภทที่ 4", "ต่ำกว่าเกณฑ์ประเภทที่ 4"),
-    labels_en=("Meets class 2", "Meets class 3", "Meets class 4", "Below class 4"),
-    decimals=1,
-    source="Thai surface water quality standard (National Environment Board notification 8, "
-           "B.E. 2537/1994), BOD maxima of classes 2-4; applied to the mean BOD, not the "
-           "standard's 80th percentile",
+    id="TH-SW-1994",
+    unit="class",
+    upper_bounds=(2.0, 3.0, 4.0),
+    labels_th=("ประเภทที่ 2", "ประเภทที่ 3", "ประเภทที่ 4", "ประเภทที่ 5"),
+    labels_en=("Class 2", "Class 3", "Class 4", "Class 5"),
+    decimals=0,
+    source="Thai surface water quality standard (National Environment Board notification No. 8, "
+           "B.E. 2537/1994), classes 2-5 of a sampling point as risk_jobs/water.py applies the "
+           "standard; class 1 (natural water without effluent) cannot be shown by measurements",
     verification="verified",
+)
+
+WASTE = Scale(
+    id="MAEMOH-WASTE-2026.1",
+    unit="kg/person/d",
+    upper_bounds=(0.5, 0.8, 1.1, 1.5),
+    labels_th=("น้อยมาก", "น้อย", "ปานกลาง", "มาก", "มากที่สุด"),
+    labels_en=("Very little", "Little", "Moderate", "Much", "Very much"),
+    decimals=2,
+    source="declared by the Mae Moh platform: waste collected per resident per day; rural "
+           "households in Thailand are commonly reported below 1 kg a day, towns above",
+    verification="declared by the platform",
+)
+
+GHG = Scale(
+    id="MAEMOH-GHG-2026.1",
+    unit="t CO2e/person/a",
+    upper_bounds=(1.0, 2.5, 5.0, 10.0),
+    labels_th=("ต่ำมาก", "ต่ำ", "ปานกลาง", "สูง", "สูงมาก"),
+    labels_en=("Very low", "Low", "Moderate", "High", "Very high"),
+    decimals=2,
+    source="declared by the Mae Moh platform: BASIC+ emissions allocated to the tambon per "
+           "registered resident and year, the power plant's generation for the grid (GPC I.4.4) "
+           "left out",
+    verification="declared by the platform",
 )
 
 ENERGY = Scale(

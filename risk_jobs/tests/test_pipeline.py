@@ -171,8 +171,8 @@ def test_fire_cluster_is_a_hot_spot(fire_cluster, hex_params, hex_units):
 
 
 def test_dimensions_without_data(inputs, tambon_params):
-    for dimension, reason in (("fire", "no fire-detection table"), ("ghg", "not reported per place"),
-                              ("water", "no BOD")):
+    for dimension, reason in (("fire", "no fire-detection table"), ("ghg", "no greenhouse-gas inventory"),
+                              ("water", "no sampling point"), ("waste", "no waste collection")):
         layer = pipeline.compute(dimension, inputs, tambon_params)
         assert layer.status == "no data" and layer.table is None and reason in layer.reason
         with pytest.raises(ValueError, match="no data"):
@@ -284,3 +284,75 @@ def test_the_published_files_recompute_exactly(fire_cluster, hex_params, hex_uni
     published, _ = assert_agrees(geojson, record)
     assert published["gi_class"].str.startswith("hot").any()
     assert (published["gi_class"] == "no variation").any()
+
+
+def _inside(tambons, code, shift=0.0):
+    point = tambons.set_index("tambon_code").loc[code, "geometry"].representative_point()
+    return point.x + shift, point.y
+
+
+def test_water_is_per_sampling_point_and_never_crosses_into_a_tambon_without_one(inputs, tambon_params, tambons):
+    points = pd.DataFrame([("w1", *_inside(tambons, "520204")), ("w2", *_inside(tambons, "520204", 1e-4)),
+                           ("w3", *_inside(tambons, "520201"))], columns=["station_id", "longitude", "latitude"])
+    month = pd.Timestamp("2026-02-01", tz="UTC")
+    rows = [("w1", "bod", 3.0), ("w1", "dissolved-oxygen", 5.0), ("w2", "bod", 1.0), ("w2", "arsenic", 0.05),
+            ("w3", "bod", 1.2), ("w3", "dissolved-oxygen", 7.0), ("w3", "conductivity", 300.0)]
+    obs = pd.DataFrame([{"station_id": s, "variable": v, "time_utc": month, "averaging_period": "instant",
+                         "value": x} for s, v, x in rows])
+    water_inputs = pipeline.Inputs(**{**inputs.__dict__, "observations": obs,
+                                      "stations": pd.concat([inputs.stations, points], ignore_index=True)})
+    layer = pipeline.compute("water", water_inputs, tambon_params)
+    by_tambon = layer.table.set_index("tambon_code")
+    assert by_tambon.loc["520204", "value"] == 5 and by_tambon.loc["520204", "hazard_label_en"] == "Class 5"
+    assert by_tambon.loc["520201", "value"] == 2
+    for code in ("520202", "520203", "520205"):       # no sampling point: no data, never interpolated
+        assert np.isnan(by_tambon.loc[code, "value"]) and by_tambon.loc[code, "risk_label_en"] == "No data"
+    sampled = layer.tables["sampling points"].set_index("station_id")
+    assert sampled.loc["w2", "limiting"] == "arsenic" and sampled.loc["w2", "tambon_code"] == "520204"
+    assert sampled.loc["w1", "water_class"] == 4 and "special treatment" in sampled.loc["w1", "uses_en"]
+    assert set(layer.tables["parameters"]["station_id"]) == {"w1", "w2", "w3"}
+    assert layer.inputs == ("w1", "w2", "w3")
+    assert any("WQI not computed" in note for note in layer.components[0]["notes"])
+
+
+def test_waste_is_per_resident_and_day_with_the_landfills_apart(inputs, tambon_params, tambons, population):
+    months = pd.date_range("2025-04-01", periods=6, freq="MS", tz="UTC")
+    rows = [{"station_id": "520201", "variable": "waste-mass", "time_utc": t, "value": 30.0} for t in months]
+    rows += [{"station_id": "520201", "variable": "waste-landfilled", "time_utc": t, "value": 24.0} for t in months]
+    rows += [{"station_id": "landfill-1", "variable": "waste-landfilled", "time_utc": t, "value": 50.0} for t in months]
+    obs = pd.DataFrame(rows).assign(averaging_period="P1M")
+    site = pd.DataFrame([("landfill-1", *_inside(tambons, "520204"))], columns=["station_id", "longitude", "latitude"])
+    layer = pipeline.compute("waste", pipeline.Inputs(**{**inputs.__dict__, "observations": obs, "stations": site}),
+                             tambon_params)
+    by_tambon = layer.table.set_index("tambon_code")
+    people = population.set_index("tambon_code")["population"]
+    assert by_tambon.loc["520201", "value"] == pytest.approx(30.0 * 12 * 1000 / people["520201"] / 365.25)
+    assert by_tambon.loc["520201", "landfilled_share"] == pytest.approx(0.8)
+    assert np.isnan(by_tambon.loc["520204", "value"])   # the landfill's tonnes are not the tambon's waste
+    (landfill,) = layer.tables["landfills"].to_dict("records")
+    assert landfill["station_id"] == "landfill-1" and landfill["landfilled_t"] == 300.0
+
+
+def test_ghg_agrees_with_the_inventory_per_tambon(inputs, tambon_params, tambons, population):
+    from ckanext.maemoh.netzero import factors, inventory, outputs
+
+    activity = factors.read_activities()
+    year = int(activity["year"].max())
+    inv = inventory.compute_inventory(activity, factors.load_factor_set("ar6"), year)
+    emissions = outputs.tambon_table(inv, tambons, population)
+    layer = pipeline.compute("ghg", pipeline.Inputs(**{**inputs.__dict__, "emissions": emissions}), tambon_params)
+    by_tambon = layer.table.set_index("tambon_code")
+    totals = inv.by_tambon()
+    for code in by_tambon.index:
+        assert by_tambon.loc[code, "emissions_t_co2e"] == pytest.approx(totals.loc[code, "basic_plus_t"])
+        assert by_tambon.loc[code, "i44_t_co2e"] == pytest.approx(totals.loc[code, "i44_t"], nan_ok=True)
+        people = population.set_index("tambon_code").loc[code, "population"]
+        assert by_tambon.loc[code, "value"] == pytest.approx(totals.loc[code, "basic_plus_t"] / people)
+    assert by_tambon["i44_t_co2e"].sum() == pytest.approx(inv.i44_t)   # the plant apart, all of it
+    assert layer.components[0]["parameters"]["inventory_year"] == year
+
+
+def test_the_composite_lists_its_dimensions(inputs, tambon_params):
+    layer = pipeline.compute("composite", inputs, tambon_params)
+    record = pipeline.render(layer, "t", "t", "a").method_record
+    assert record["parameters"]["composite_of"] == ["air", "heat", "energy"]

@@ -10,14 +10,15 @@ import ckan.plugins.toolkit as tk
 from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.reference.datasets import GDC_DEFAULTS
 from ckanext.maemoh.harvesters.variables import VARIABLES
+from ckanext.maemoh.risk_jobs import water
 
 VARIABLE_THEMES = {
-    "water-ph": "water", "dissolved-oxygen": "water", "bod": "water",
+    **dict.fromkeys(water.VARIABLES, "water"),
     "temperature": "climate-weather", "relative-humidity": "climate-weather",
     "wind-speed": "climate-weather", "wind-direction": "climate-weather",
     "rainfall": "climate-weather", "pressure": "climate-weather",
     "fire-radiative-power": "fire",
-    "waste-mass": "waste", "electricity-use": "energy",
+    "waste-mass": "waste", "waste-landfilled": "waste", "electricity-use": "energy",
 }
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.harvest import datasets, ownership
 from ckanext.maemoh.harvest.base import AdapterHarvester, observation_row
-from ckanext.maemoh.harvesters import SENSOR_SOURCES, agency_files, firms
+from ckanext.maemoh.harvesters import SENSOR_SOURCES, agency_files, firms, model
 
 
 def _sensor_harvester(module, class_name):
@@ -52,11 +52,21 @@ class FirmsHarvester(AdapterHarvester):
 
 
 class AgencyFilesHarvester(AdapterHarvester):
-    """Agency tables: all rows of a harvest source in one Observations table
-    of one dataset (the places are stations or tambon codes)."""
+    """Agency tables: the rows of places with coordinates (sampling points)
+    in their own ``sensor-station`` datasets, as other adapters' stations;
+    all other rows of a harvest source (tambon codes, places without
+    coordinates) in one Observations table of one dataset."""
     adapter_class = agency_files.AgencyFiles
 
     def store(self, context, harvest_object, batch, source):
+        points = {station.station_id for station in batch.stations}
+        written = super().store(context, harvest_object, model.Batch(
+            stations=batch.stations,
+            observations=[o for o in batch.observations if o.station_id in points]), source)
+        rest = [o for o in batch.observations if o.station_id not in points]
+        return written + self._store_table(context, harvest_object, rest, source) if rest else written
+
+    def _store_table(self, context, harvest_object, observations, source):
         record = datasets.source_dataset(
             source["name"],
             title={"th": source["title"], "en": source["title"]},
@@ -72,8 +82,8 @@ class AgencyFilesHarvester(AdapterHarvester):
             earlier = {}
         earlier = earlier.get("theme", []) if earlier.get("owner_org") == source["owner_org"] else []
         record["theme"] = datasets.in_vocabulary_order(
-            "theme", set(earlier) | set(datasets.themes({o.variable for o in batch.observations})))
+            "theme", set(earlier) | set(datasets.themes({o.variable for o in observations})))
         _action, dataset = ownership.upsert(context, harvest_object, record)
         harvest_object.package_id = dataset["id"]
         return self._write(context, dataset["id"], datastore_tables.OBSERVATIONS,
-                           [observation_row(o) for o in batch.observations])
+                           [observation_row(o) for o in observations])
