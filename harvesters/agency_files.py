@@ -26,8 +26,9 @@ rows are skipped. Decisions:
 - ``latitude`` and ``longitude`` (WGS84 degrees; optional, both or neither)
   and ``place_name``: a place with coordinates is a point (a water sampling
   point, a landfill) and becomes a Station of the batch; its first row's
-  coordinates and name count. A row whose coordinates are not numbers on
-  the globe is rejected.
+  coordinates and name count. These columns may be missing from a file and
+  their cells empty (a place without a point); a row whose coordinates are
+  not numbers on the globe is rejected.
 """
 import base64
 import codecs
@@ -57,6 +58,7 @@ MAPPING = {"time": None, "time_format": "iso", "timezone": "Asia/Bangkok", "plac
            "variable": "", "variable_code": "", "value": None, "unit": "", "unit_code": "",
            "averaging_period": "P1M", "latitude": "", "longitude": "", "place_name": ""}
 COLUMNS = ("time", "place", "variable", "value", "unit", "latitude", "longitude", "place_name")
+OPTIONAL_COLUMNS = ("latitude", "longitude", "place_name")
 YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 BE_OFFSET = 543
@@ -177,6 +179,8 @@ class AgencyFiles(Adapter):
         names = [_text(cell) for cell in header]
         mapping, columns = self.config["mapping"], {}
         for role in COLUMNS:
+            if mapping[role] and role in OPTIONAL_COLUMNS and mapping[role] not in names:
+                continue
             if mapping[role]:
                 if mapping[role] not in names:
                     raise SourceError(f"{name}: no column {mapping[role]!r} (mapping.{role}) "
@@ -196,7 +200,7 @@ class AgencyFiles(Adapter):
             return model.Reject(place, NETWORK, code or raw_name, _text(cell["value"]),
                                 time, reason, ref)
 
-        missing = [mapping[role] for role, i in columns.items() if i >= len(cells)]
+        missing = [mapping[role] for role, i in columns.items() if i >= len(cells) and role not in OPTIONAL_COLUMNS]
         if missing:
             return reject(f"missing cell(s): {', '.join(missing)}")
         if not place:
@@ -206,8 +210,8 @@ class AgencyFiles(Adapter):
         if problem:
             return reject(problem)
         point = None
-        if mapping["latitude"]:
-            point = _Point.read(cell["latitude"], cell["longitude"], _text(cell.get("place_name")))
+        if _text(cell.get("latitude")) or _text(cell.get("longitude")):
+            point = _Point.read(cell.get("latitude"), cell.get("longitude"), _text(cell.get("place_name")))
             if point is None:
                 return reject("latitude, longitude: not a point on the globe")
         result = model.normalise(
@@ -303,8 +307,8 @@ def _mapping(mapping, years):
         zoneinfo.ZoneInfo(merged["timezone"])
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"mapping.timezone: unknown time zone {merged['timezone']!r}") from None
-    if not model.ISO_DURATION.fullmatch(merged["averaging_period"]):
-        raise ConfigError("mapping.averaging_period: must be an ISO 8601 duration such as P1M")
+    if merged["averaging_period"] != "instant" and not model.ISO_DURATION.fullmatch(merged["averaging_period"]):
+        raise ConfigError('mapping.averaging_period: "instant" (grab samples) or an ISO 8601 duration such as P1M')
     return merged
 
 

@@ -14,7 +14,9 @@ value is seeded by place, variable and hour, so the same request at the same
   ``/Datastreams({id})/Observations``
 - ``/dustboy`` (header X-API-Key): ``/stations``, ``/value/{dustboy_id}``
 - ``/firms``: ``/api/area/csv/{MAP_KEY}/{SOURCE}/{west,south,east,north}/{days}``
-- ``/agency``: ``/index.html``, ``/files/waste_by_tambon.csv`` (cp874),
+- ``/agency``: ``/index.html``, ``/files/waste_by_tambon.csv`` (cp874, with
+  the landfill's row), ``/files/water_quality.csv`` (not linked: its own
+  harvest source; generated grab samples at four made-up sampling points),
   ``/files/electricity_by_tambon.xlsx``
 
 Usage: replay_sources.py --port 8765
@@ -556,7 +558,7 @@ def firms(request, path, now):
 
 with open(DATA / "population_2024.csv", encoding="utf-8", newline="") as _file:
     TAMBONS = {row["tambon_code"]: row for row in csv.DictReader(_file)}
-AGENCY_HEADER = ["เดือน", "รหัสตำบล", "ตำบล", "รายการ", "ปริมาณ", "หน่วย"]
+AGENCY_HEADER = ["เดือน", "รหัสตำบล", "ตำบล", "รายการ", "ปริมาณ", "หน่วย", "ละติจูด", "ลองจิจูด"]
 AGENCY_INDEX = """<!DOCTYPE html>
 <html lang="th">
 <head><meta charset="utf-8"><title>ข้อมูลสถิติรายเดือน ที่ว่าการอำเภอแม่เมาะ</title></head>
@@ -570,11 +572,15 @@ AGENCY_INDEX = """<!DOCTYPE html>
 </html>
 """
 # Table -> (item, unit, amount(tambon, month, u)): about 0.7 kg of waste a
-# person a day; about 190 kWh a house a month, a quarter more in the hot season.
+# person a day, about four fifths of it landfilled; about 190 kWh a house a
+# month, a quarter more in the hot season.
 AGENCY_TABLES = {
     "waste": ("ปริมาณขยะมูลฝอย", "ตัน",
               lambda tambon, month, u: round(int(tambon["population"]) * 0.021
                                              * (0.9 + 0.2 * u), 1)),
+    "landfilled": ("ปริมาณขยะที่นำไปฝังกลบ", "ตัน",
+                   lambda tambon, month, u: round(int(tambon["population"]) * 0.021 * 0.8
+                                                  * (0.9 + 0.2 * u), 1)),
     "electricity": ("ปริมาณการใช้ไฟฟ้า", "kWh",
                     lambda tambon, month, u: round(int(tambon["houses"]) * 190 * (0.95 + 0.1 * u)
                                                    * (1.25 if month in (3, 4, 5) else 1))),
@@ -589,15 +595,54 @@ def _months(now):
     return [divmod(m, 12) for m in range(current - 12, current)]
 
 
+# The district's landfill (a made-up point in tambon Mae Mo): what the tambons landfill.
+LANDFILL = ("LF-01", "บ่อฝังกลบขยะอำเภอแม่เมาะ (สาธิต)", 18.2853, 99.7378)
+
+
 def _agency_rows(table, now):
-    """Rows of a monthly table per tambon, months as MM/BE-year texts."""
+    """Rows of a monthly table per tambon, months as MM/BE-year texts; the
+    landfilled table also has the landfill's row, with its coordinates."""
     item, unit, amount = AGENCY_TABLES[table]
     rows = []
     for year, month0 in _months(now):
-        for code, tambon in TAMBONS.items():
-            value = amount(tambon, month0 + 1, _unit(table, code, year, month0))
-            rows.append([f"{month0 + 1:02d}/{year + 543}", code, tambon["name_th"], item,
-                         value, unit])
+        month = f"{month0 + 1:02d}/{year + 543}"
+        values = [amount(tambon, month0 + 1, _unit(table, code, year, month0)) for code, tambon in TAMBONS.items()]
+        rows += [[month, code, tambon["name_th"], item, value, unit, "", ""]
+                 for (code, tambon), value in zip(TAMBONS.items(), values)]
+        if table == "landfilled":
+            code, name, lat, lon = LANDFILL
+            rows.append([month, code, name, item, round(sum(values), 1), unit, lat, lon])
+    return rows
+
+
+# Sampling points (made up, inside the tambons named): code, Thai and English
+# names, latitude, longitude, and the typical level of each parameter there.
+WATER_POINTS = (
+    ("MM01", "ห้วยแม่เมาะ ต้นน้ำ (สาธิต)", "Mae Moh stream, upstream (demo)", 18.4750, 99.7860,
+     {"DO": 7.0, "BOD": 1.2, "TCB": 2500, "FCB": 500, "NH3-N": 0.1, "pH": 7.2, "EC": 220, "Mn": 0.1, "As": 0.002}),
+    ("MM02", "ห้วยแม่เมาะ ท้ายเหมือง (สาธิต)", "Mae Moh stream below the mine (demo)", 18.2760, 99.7420,
+     {"DO": 5.0, "BOD": 3.0, "TCB": 9000, "FCB": 1500, "NH3-N": 0.3, "pH": 7.8, "EC": 1200, "Mn": 1.1, "As": 0.006}),
+    ("MM03", "อ่างเก็บน้ำ ตำบลนาสัก (สาธิต)", "Reservoir in Na Sak (demo)", 18.3655, 99.8330,
+     {"DO": 6.5, "BOD": 1.8, "TCB": 4000, "FCB": 800, "NH3-N": 0.2, "pH": 7.4, "EC": 350, "Mn": 0.3, "As": 0.003}),
+    ("MM04", "ลำน้ำจาง ท้ายน้ำ (สาธิต)", "Chang river, downstream (demo)", 18.4380, 99.9220,
+     {"DO": 4.5, "BOD": 2.6, "TCB": 15000, "FCB": 3000, "NH3-N": 0.4, "pH": 7.6, "EC": 600, "Mn": 0.5, "As": 0.004}),
+)
+WATER_UNITS = {"DO": "mg/l", "BOD": "mg/l", "TCB": "MPN/100ml", "FCB": "MPN/100ml", "NH3-N": "mg/l",
+               "pH": "pH", "EC": "µS/cm", "Mn": "mg/l", "As": "mg/l"}
+WATER_HEADER = ["วันที่เก็บตัวอย่าง", "รหัสจุด", "ชื่อจุด", "ละติจูด", "ลองจิจูด", "ดัชนี", "ค่า", "หน่วย"]
+
+
+def _water_rows(now):
+    """A grab sample on the 10th of each of 24 months per point: each value its
+    point's level times 0.7-1.4 (pH plus or minus 0.4), seeded."""
+    rows = []
+    for year, month0 in [divmod(m, 12) for m in range(now.year * 12 + now.month - 25, now.year * 12 + now.month - 1)]:
+        for code, name_th, _name_en, lat, lon, levels in WATER_POINTS:
+            for parameter, level in levels.items():
+                u = _unit("water", code, parameter, year, month0)
+                value = level + (u - 0.5) * 0.8 if parameter == "pH" else level * (0.7 + 0.7 * u)
+                rows.append([f"10/{month0 + 1:02d}/{year + 543}", code, name_th, lat, lon, parameter,
+                             round(value, 4 if level < 0.1 else 2), WATER_UNITS[parameter]])
     return rows
 
 
@@ -622,8 +667,12 @@ def agency(request, path, now):
         return 200, {"Content-Type": "text/html; charset=utf-8"}, AGENCY_INDEX.encode()
     if path == "/files/waste_by_tambon.csv":
         text = io.StringIO()
-        csv.writer(text).writerows([AGENCY_HEADER, *_agency_rows("waste", now)])
+        csv.writer(text).writerows([AGENCY_HEADER, *_agency_rows("waste", now), *_agency_rows("landfilled", now)])
         return 200, {"Content-Type": "text/csv"}, text.getvalue().encode("cp874")
+    if path == "/files/water_quality.csv":
+        text = io.StringIO()
+        csv.writer(text).writerows([WATER_HEADER, *_water_rows(now)])
+        return 200, {"Content-Type": "text/csv; charset=utf-8"}, text.getvalue().encode("utf-8")
     if path == "/files/electricity_by_tambon.xlsx":
         book = openpyxl.Workbook()
         sheet = book.active

@@ -244,6 +244,32 @@ def test_utf8_csv_with_iso_times_unit_column_and_thousands_separators():
     ]
 
 
+def test_places_with_coordinates_are_points_and_others_stay_places():
+    text = ("date,code,name,lat,lon,parameter,value,unit\n"
+            "10/01/2569,MM02,ห้วยแม่เมาะ,18.276,99.742,Mn,1.2,mg/l\n"
+            "10/02/2569,MM02,other name,18.3,99.8,Mn,0.9,mg/l\n"        # the first row's point counts
+            "10/01/2569,520201,บ้านดง,,,Mn,0.1,mg/l\n"                   # no coordinates: a place
+            "10/01/2569,MM09,bad,north,99.7,Mn,0.2,mg/l\n"
+            "10/01/2569,MM10,bad,95,99.7,Mn,0.2,mg/l\n")
+    files = AgencyFiles("http://agency.invalid", {"files": ["w.csv"], "years": "be", "mapping": {
+        "time": "date", "time_format": "%d/%m/%Y", "place": "code", "place_name": "name",
+        "latitude": "lat", "longitude": "lon", "variable": "parameter", "value": "value", "unit": "unit",
+        "averaging_period": "instant"}, "variable_names": {"Mn": "manganese"}})
+
+    batch = files.parse("http://agency.invalid/w.csv", text)
+
+    assert [(s.station_id, s.name_th, s.latitude, s.longitude, s.variables) for s in batch.stations] == [
+        ("MM02", "ห้วยแม่เมาะ", 18.276, 99.742, ("manganese",))]
+    assert [(o.station_id, o.value, o.averaging_period) for o in batch.observations] == [
+        ("MM02", 1.2, "instant"), ("MM02", 0.9, "instant"), ("520201", 0.1, "instant")]
+    assert [(r.station_id, r.reason) for r in batch.rejects] == [
+        ("MM09", "latitude, longitude: not a point on the globe"),
+        ("MM10", "latitude, longitude: not a point on the globe")]
+    without = files.parse("http://agency.invalid/w.csv", "date,code,parameter,value,unit\n"
+                                                         "10/01/2569,520201,Mn,0.1,mg/l\n")
+    assert not without.stations and len(without.observations) == 1  # the columns may be missing
+
+
 def test_the_timezone_of_the_mapping_reads_naive_times():
     files = AgencyFiles("http://agency.invalid", {"files": ["pm.csv"], "mapping": {
         "time": "t", "timezone": "UTC", "place": "p", "variable_code": "pm25",
@@ -357,7 +383,7 @@ def test_defaults_are_filled_in():
 
     assert config["mapping"] == {**PM10["mapping"], "time_format": "iso",
                                  "timezone": "Asia/Bangkok", "variable": "", "unit": "",
-                                 "averaging_period": "P1M"}
+                                 "averaging_period": "P1M", "latitude": "", "longitude": "", "place_name": ""}
     assert (config["encoding"], config["years"], config["sheet"]) == ("utf-8", "ce", "")
 
 
@@ -388,6 +414,7 @@ def with_mapping(**changes):
     (with_mapping(time_format="%m/%y"), "mapping.time_format"),  # BE needs %Y
     (with_mapping(timezone="Asia/Lampang"), "mapping.timezone"),
     (with_mapping(averaging_period="monthly"), "mapping.averaging_period"),
+    (with_mapping(latitude="lat"), "mapping.latitude, mapping.longitude"),
     ({**WATER, "years": "BE"}, "years"),
     ({**WATER, "encoding": "klingon-8"}, "encoding"),
     ({**WATER, "sheet": 1}, "sheet"),

@@ -59,13 +59,17 @@ STATIONS = {
     "demo-sensorthings": {"1"},
     "demo-dustboy": {"5211", "5212", "5213"},  # not 5201, in Lampang city
     "demo-firms": set(),
-    "demo-agency-files": set(),
+    "demo-agency-files": {"LF-01"},
+    "demo-water-quality": {"MM01", "MM02", "MM03", "MM04"},
 }
 # What the demo promises per variable, in canonical units.
 RANGES = {
     "pm25": (20, 120), "pm10": (20, 180), "o3": (0, 75), "co": (0.3, 1.2), "no2": (5, 30),
     "so2": (1, 120), "temperature": (10, 40), "relative-humidity": (20, 100),
-    "waste-mass": (50, 500), "electricity-use": (200, 5000),
+    "waste-mass": (50, 500), "waste-landfilled": (40, 2000), "electricity-use": (200, 5000),
+    "dissolved-oxygen": (3, 10), "bod": (0.8, 4.5), "total-coliform": (1500, 22000),
+    "fecal-coliform": (300, 4500), "ammonia-nitrogen": (0.05, 0.6), "water-ph": (6.7, 8.3),
+    "conductivity": (150, 1700), "manganese": (0.05, 1.6), "arsenic": (0.001, 0.01),
 }
 PERSONAL_FIELDS = ("dustboy_contact_name", "dustboy_contact_phone", "dustboy_email",
                    "dustboy_address", "dustboy_line_id")
@@ -90,7 +94,7 @@ def demo():
 
 
 def test_one_source_per_adapter_each_with_a_valid_config_and_cadence():
-    assert sorted(s["source_type"] for s in SOURCES) == sorted(ADAPTERS)
+    assert set(s["source_type"] for s in SOURCES) == set(ADAPTERS)
     assert len({s["name"] for s in SOURCES}) == len(SOURCES)
     for source in SOURCES:
         ADAPTERS[source["source_type"]].validate_config(with_secrets(source["config"]))
@@ -190,17 +194,31 @@ def test_fire_detections_lie_in_the_bbox_a_few_a_day(demo):
                                           for k in range(5)}
 
 
-def test_agency_files_give_five_tambons_by_twelve_months_of_both_variables(demo):
+def test_agency_files_give_five_tambons_by_twelve_months_and_the_landfill(demo):
     harvest = demo.harvests["demo-agency-files"]
     assert [key.rsplit(".", 1)[-1] for key in harvest.raws] == ["csv", "xlsx"]
     cells = {(o.station_id, o.variable, o.time) for o in harvest.batch.observations}
-    assert len(cells) == len(harvest.batch.observations) == 5 * 12 * 2
+    assert len(cells) == len(harvest.batch.observations) == 5 * 12 * 3 + 12
     months = {time for _, _, time in cells}
     assert len(months) == 12
     assert max(months) == model.to_utc(datetime.datetime(2026, 2, 1))  # the last whole month
     assert {(s, v) for s, v, _ in cells} == {
-        (f"52020{n}", v) for n in range(1, 6) for v in ("waste-mass", "electricity-use")}
+        (f"52020{n}", v) for n in range(1, 6)
+        for v in ("waste-mass", "waste-landfilled", "electricity-use")} | {("LF-01", "waste-landfilled")}
+    landfill = [o.value for o in harvest.batch.observations if o.station_id == "LF-01"]
+    tambons = [o.value for o in harvest.batch.observations
+               if o.variable == "waste-landfilled" and o.station_id != "LF-01"]
+    assert sum(landfill) == pytest.approx(sum(tambons), abs=1)  # what the tambons landfill
     assert harvest.batch.rejects == []
+
+
+def test_water_quality_gives_monthly_grab_samples_at_four_points(demo):
+    harvest = demo.harvests["demo-water-quality"]
+    samples = harvest.batch.observations
+    assert {o.averaging_period for o in samples} == {"instant"} and harvest.batch.rejects == []
+    assert len({o.time for o in samples}) == 24 and len(samples) == 24 * 4 * 9
+    (below_mine,) = [s for s in harvest.batch.stations if s.station_id == "MM02"]
+    assert "manganese" in below_mine.variables and below_mine.name_th.endswith("(สาธิต)")
 
 
 def test_paging_is_followed(demo):

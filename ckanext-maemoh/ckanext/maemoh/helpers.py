@@ -38,6 +38,11 @@ def maemoh_label(vocabulary, code):
     return vocabularies.label(vocabulary, code, lang)
 
 
+def maemoh_labels(vocabulary, codes):
+    """The labels of comma-separated ``codes``, joined with commas."""
+    return ", ".join(maemoh_label(vocabulary, code) for code in str(codes or "").split(",") if code)
+
+
 def maemoh_number(value):
     """A figure for residents: thousands separated, no false precision."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -92,9 +92,13 @@ def execute(year=None, gwp_set="ar6"):
     files = _files(inv, projected, recommendations, record, tambons, population)
     guidance_rows = [dict(r.to_dict(), evidence=json.dumps(r.evidence, ensure_ascii=False))
                      for r in recommendations]
-    return publish.publish(risk_runs.publisher_context(), _dataset(inv, gwp_set, illustrative, sources), files,
-                           [publish.Table(datasets.GHG_GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
-                                          GUIDANCE_FIELDS, guidance_rows)])
+    return publish.publish(risk_runs.publisher_context(), _dataset(inv, gwp_set, illustrative, sources), files, [
+        publish.Table(datasets.GHG_GUIDANCE_TABLE, "ข้อเสนอแนะสู่ความเป็นกลางทางคาร์บอน / Guidance to net zero",
+                      GUIDANCE_FIELDS, guidance_rows),
+        publish.Table.of(datasets.GHG_TAMBON_TABLE,
+                         "การปล่อยก๊าซเรือนกระจกรายตำบล (ตัน CO2e, I.4.4 แยก) / "
+                         "Emissions per tambon (t CO2e, I.4.4 apart)",
+                         outputs.tambon_table(inv, tambons, population))])
 
 
 def read_tables():

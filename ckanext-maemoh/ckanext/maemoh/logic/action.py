@@ -127,9 +127,11 @@ def maemoh_risk_summary(context, data_dict):
 
     :param tambon: only this tambon's rows
     :param dimension: only this dimension (air, fire, water, heat, energy,
-        ghg, composite)
+        waste, ghg, green, composite)
     :returns: ``{dimension: {"dataset", "computed_at", "temporal_start",
-        "temporal_end", "tambons": [rows of the "Risk per tambon" table]}}``
+        "temporal_end", "statistic_th", "statistic_en", "unit", "tambons":
+        [rows of the "Risk per tambon" table, with the hazard level and its
+        labels], "points": [water sampling points and their class]}}``
     """
     data = _validated(data_dict, schema.maemoh_risk_summary_schema(), context)
     tk.check_access("maemoh_risk_summary", context, data)

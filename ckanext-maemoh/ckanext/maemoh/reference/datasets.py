@@ -31,6 +31,7 @@ FACTORS_DATASET = "ghg-emission-factors"
 #: the inventory's dataset type and the resources a page or action reads back
 GHG_INVENTORY_TYPE = "ghg-inventory"
 GHG_GUIDANCE_TABLE = "Guidance"
+GHG_TAMBON_TABLE = "Emissions per tambon"
 GHG_PATHWAY_CSV = "Pathway (CSV)"
 GHG_SECTORS_PNG = "Emissions by sector (PNG)"
 GHG_PATHWAY_PNG = "Pathway to 2050 (PNG)"

@@ -144,8 +144,11 @@ def aqi_latest(lang="th", tambon=None, now=None):
 
 def risk_summary(tambon=None, dimension=None):
     """``{dimension: {"dataset", "computed_at", "temporal_start",
-    "temporal_end", "tambons": [rows of the Risk per tambon table]}}`` of the
-    public risk layers, optionally of one tambon and/or one dimension."""
+    "temporal_end", "statistic_th", "statistic_en", "unit", "tambons": [rows
+    of the Risk per tambon table], "points": [rows of the Sampling points
+    table]}}`` of the public risk layers, optionally of one tambon and/or one
+    dimension. Each tambon row also has the level of its ``value_mean`` on the
+    dimension's scale (``hazard_level``, ``hazard_label_th``, ``hazard_label_en``)."""
     check_tambon(tambon)
     if dimension is not None and dimension not in dimensions.NAMES:
         raise ValueError(f"dimension: one of {', '.join(dimensions.NAMES)}")
@@ -159,15 +162,42 @@ def risk_summary(tambon=None, dimension=None):
                       if r.get("name") == risk_publish.TAMBON_TABLE and r.get("datastore_active")),
                      None)
         rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), columns) if table else []
+        spec = dimensions.REGISTRY.get(found)
         summary[found] = {
             "dataset": dataset["name"], "computed_at": dataset.get("computed_at"),
             "temporal_start": dataset.get("temporal_start"),
             "temporal_end": dataset.get("temporal_end"),
-            "tambons": sorted((r for r in rows if tambon in (None, r["tambon_code"])),
+            "statistic_th": spec and spec.statistic_th, "statistic_en": spec and spec.statistic_en,
+            "unit": spec and spec.unit,
+            "tambons": sorted((_with_hazard(r, spec) for r in rows if tambon in (None, r["tambon_code"])),
                               key=lambda r: r["tambon_code"]),
+            "points": [p for p in _points(dataset) if tambon in (None, p["tambon_code"])],
         }
     return dict(sorted(summary.items(), key=lambda item: dimensions.NAMES.index(item[0])
                        if item[0] in dimensions.NAMES else len(dimensions.NAMES)))
+
+
+POINT_COLUMNS = ("station_id", "name_th", "name_en", "tambon_code", "longitude", "latitude", "water_class",
+                 "limiting", "samples", "exceedances", "uses_th", "uses_en")
+
+
+def _with_hazard(row, spec):
+    """``row`` with the level of its mean value on ``spec``'s scale (None without one)."""
+    level = spec.scale.level(pd.Series([row["value_mean"]], dtype=float)).iloc[0] if spec else pd.NA
+    known = not pd.isna(level)
+    return dict(row, hazard_level=int(level) if known else None,
+                hazard_label_th=spec.scale.labels_th[int(level) - 1] if known else None,
+                hazard_label_en=spec.scale.labels_en[int(level) - 1] if known else None)
+
+
+def _points(dataset):
+    """The rows of a layer's "Sampling points" table (published run), by station id."""
+    table = next((r["id"] for r in dataset["resources"]
+                  if r.get("name") == risk_publish.SAMPLING_POINTS_TABLE and r.get("datastore_active")), None)
+    if not table:
+        return []
+    rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), list(POINT_COLUMNS))
+    return sorted(rows, key=lambda r: str(r["station_id"]))
 
 
 def fire_hotspots(hours=48, now=None):

@@ -203,7 +203,8 @@ def risk_summary(tambon=None, dimension=None):
     data.check_tambon(tambon)
     if dimension is not None and dimension not in dimensions.NAMES:
         raise ValueError(f"dimension: one of {', '.join(dimensions.NAMES)}")
-    return {name: dict(layer, tambons=[r for r in layer["tambons"] if tambon in (None, r["tambon_code"])])
+    return {name: dict(layer, tambons=[r for r in layer["tambons"] if tambon in (None, r["tambon_code"])],
+                       points=[p for p in layer.get("points", []) if tambon in (None, p["tambon_code"])])
             for name, layer in _part("risk", {}).items() if dimension in (None, name)}
 
 

@@ -90,12 +90,13 @@ def tambon(code):
     month = snapshot.pm25_daily(code, 30)
     risk = snapshot.risk_summary(tambon=code)
     rows = []
-    for dimension, layer in sorted(risk.items()):
-        for row in layer["tambons"]:
-            cls = composite.RISK_CLASS_BY_VALUE.get(row.get("risk_class_max"))
-            spec = dimensions.REGISTRY.get(dimension)
-            rows.append({"dimension": dimension, "dataset": layer["dataset"], "row": row, "cls": cls,
-                         "statistic": spec and getattr(spec, f"statistic_{language}")})
+    for dimension in dimensions.NAMES:  # every dimension, those without a layer too
+        layer = risk.get(dimension) or {}
+        row = next(iter(layer.get("tambons", [])), None)
+        rows.append({"dimension": dimension, "dataset": layer.get("dataset"), "row": row,
+                     "cls": composite.RISK_CLASS_BY_VALUE.get((row or {}).get("risk_class_max")),
+                     "statistic": getattr(dimensions.REGISTRY[dimension], f"statistic_{language}"),
+                     "points": layer.get("points", [])})
     return tk.render("maemoh/tambon.html", {
         "tambon": _with_band(tambons[code], language),
         "stations": [_with_band(s, language) for s in current if s["tambon_code"] == code],

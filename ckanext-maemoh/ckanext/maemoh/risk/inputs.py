@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.datastore.backend.postgres import get_read_engine
 
-from ckanext.maemoh.store import datastore_tables
-from ckanext.maemoh.reference import datasets, places
+from ckanext.maemoh.store import datastore_tables, publish
+from ckanext.maemoh.reference import datasets as reference_datasets, places
 from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
@@ -48,6 +48,7 @@ def load(names, parameters):
     end = parameters.window(names[0])[1]
     start = min(starts) - pd.Timedelta(hours=24)  # the lead of the 24-hour means
     variables = set().union(*(dimensions.get(d).variables for d in names))
+    reads = set().union(*(dimensions.get(d).reads for d in names))
 
     datasets = official_datasets()
     tables = table_kinds([r["id"] for d in datasets for r in d["resources"]
@@ -62,12 +63,13 @@ def load(names, parameters):
                     observations.append(rows)
                     sources.append(_source(kind, dataset, resource,
                                            places=sorted(rows["station_id"].unique())))
-            elif kind == "fire_detections" and "fire" in names:
+            elif kind == "fire_detections" and "fire_detections" in reads:
                 fires.append(_read_fire(resource["id"], start, end))
                 sources.append(_source(kind, dataset, resource))
 
+    emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
     vulnerability, vulnerability_source = _vulnerability()
-    sources += _reference_sources() + vulnerability_source
+    sources += emissions_source + _reference_sources() + vulnerability_source
     columns = list(pipeline.OBSERVATION_COLUMNS) + ["unit", "quality"]
     return pipeline.Inputs(
         tambons=tambons(),
@@ -77,6 +79,7 @@ def load(names, parameters):
         else pd.DataFrame(columns=columns),
         fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
         vulnerability=vulnerability,
+        emissions=emissions,
         sources=tuple(sources),
     )
 
@@ -182,13 +185,30 @@ def read_rows(resource_id, columns, where, params, start, end):
 
 
 def _stations(datasets):
+    """Stations and sampling points: the located ``sensor-station`` datasets."""
     rows = []
     for dataset in datasets:
         location = places.point(dataset.get("spatial")) if dataset.get("type") == "sensor-station" else None
         if location:
+            title = dataset.get("title_translated") or {}
             rows.append({"station_id": dataset["station_id"], "longitude": location[0],
-                         "latitude": location[1], "dataset_id": dataset["id"]})
-    return pd.DataFrame(rows, columns=["station_id", "longitude", "latitude", "dataset_id"])
+                         "latitude": location[1], "dataset_id": dataset["id"],
+                         "name_th": title.get("th") or dataset["title"],
+                         "name_en": title.get("en") or dataset["title"]})
+    return pd.DataFrame(rows, columns=["station_id", "longitude", "latitude", "dataset_id", "name_th", "name_en"])
+
+
+def _emissions(datasets):
+    """The "Emissions per tambon" rows of the latest inventory year the district
+    publishes (its published run), and its source; (None, []) without one."""
+    inventories = [d for d in datasets if d.get("type") == reference_datasets.GHG_INVENTORY_TYPE]
+    for dataset in sorted(inventories, key=lambda d: d["name"], reverse=True):
+        table = next((r for r in dataset["resources"] if r.get("name") == reference_datasets.GHG_TAMBON_TABLE
+                      and r.get("datastore_active")), None)
+        if table:
+            rows = read_table(table["id"], dataset.get(publish.RUN_FIELD))
+            return rows, [_source("inventory", dataset, table)]
+    return None, []
 
 
 def _vulnerability():
@@ -212,8 +232,8 @@ def _vulnerability():
 
 def _reference_sources():
     return [
-        {"kind": "boundaries", "dataset_name": datasets.boundary_dataset(), "file": places.TAMBONS_FILE.name,
-         "attribution": datasets.BOUNDARY_ATTRIBUTION},
+        {"kind": "boundaries", "dataset_name": reference_datasets.boundary_dataset(), "file": places.TAMBONS_FILE.name,
+         "attribution": reference_datasets.BOUNDARY_ATTRIBUTION},
         {"kind": "population", "file": places.POPULATION_FILE.name, "attribution": POPULATION_ATTRIBUTION},
     ]
 

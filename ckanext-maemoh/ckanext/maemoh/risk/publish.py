@@ -29,6 +29,16 @@ TAMBON_FIELDS = (
     {"id": "high_high_cells", "type": "int"},
 )
 
+#: the other tables a layer may give (:attr:`pipeline.Layer.tables`): resource name, description
+EXTRA_TABLES = {
+    "sampling points": ("Sampling points", "จุดเก็บตัวอย่างน้ำและประเภทคุณภาพน้ำตามมาตรฐานน้ำผิวดิน / "
+                                           "Water sampling points and their class on the surface-water standard"),
+    "parameters": ("Parameters per sampling point", "ค่าสถิติและประเภทของแต่ละดัชนีคุณภาพน้ำรายจุด / "
+                                                    "Statistic and class of each parameter at each point"),
+    "landfills": ("Landfills", "ที่ตั้งสถานที่ฝังกลบขยะและปริมาณที่รับ / Landfills and the waste they received"),
+}
+SAMPLING_POINTS_TABLE = EXTRA_TABLES["sampling points"][0]
+
 #: the catalogue theme of the composite, which reads no dataset of its own
 COMPOSITE_THEME = "disaster"
 
@@ -63,6 +73,7 @@ class RiskLayer:
     png: bytes
     method_record: dict
     tambon_summary: list = dataclasses.field(default_factory=list)  # rows of TAMBON_FIELDS
+    tables: dict = dataclasses.field(default_factory=dict)          # EXTRA_TABLES key -> DataFrame
 
 
 def dataset_name(dimension):
@@ -80,6 +91,7 @@ def publish_layer(context, layer):
                for name, fmt, filename, mimetype, view, (desc_th, desc_en) in RESOURCES]
     tables = [publish.Table(TAMBON_TABLE, "สรุปความเสี่ยงรายตำบล / Risk summary per tambon",
                             TAMBON_FIELDS, layer.tambon_summary)] if layer.tambon_summary else []
+    tables += [publish.Table.of(*EXTRA_TABLES[key], frame) for key, frame in layer.tables.items()]
     return publish.publish(context, data, uploads, tables)
 
 

@@ -145,7 +145,8 @@ def execute(dimension, grid=None, progress=None):
         input_datasets=sorted({s["dataset_name"] for s in layer.sources if s.get("dataset_name")}),
         computed_at=computed_at, geojson=rendered.geojson, csv=rendered.csv, png=rendered.png,
         method_record=rendered.method_record,
-        tambon_summary=values.json_safe(layer.tambon_summary().reset_index().to_dict("records"))))
+        tambon_summary=values.json_safe(layer.tambon_summary().reset_index().to_dict("records")),
+        tables=layer.tables))
     return {"status": "published", "dataset": dataset["name"]}
 
 

@@ -16,6 +16,7 @@ catalogue.
 import dataclasses
 import datetime as dt
 
+import pandas as pd
 import sqlalchemy as sa
 
 import ckan.plugins as plugins
@@ -25,6 +26,7 @@ from ckanext.datastore.backend.postgres import get_write_engine
 
 from ckanext.maemoh import clock
 from ckanext.maemoh.store import catalog, datastore_tables, published
+from ckanext.maemoh.writers import values
 
 PUBLISHED = "maemoh:published"
 RUN_FIELD = "published_run"
@@ -50,6 +52,18 @@ class Table:
     description: str
     fields: tuple
     records: list
+
+    @classmethod
+    def of(cls, name, description, frame):
+        """The table of a DataFrame: its columns typed by their dtypes (int, float8, text)."""
+        def kind(dtype):
+            if pd.api.types.is_bool_dtype(dtype):
+                return "text"
+            if pd.api.types.is_integer_dtype(dtype):
+                return "int"
+            return "float8" if pd.api.types.is_float_dtype(dtype) else "text"
+        fields = tuple({"id": str(c), "type": kind(frame[c].dtype)} for c in frame.columns)
+        return cls(name, description, fields, values.json_safe(frame.to_dict("records")))
 
 
 #: titles of CKAN's own views; another view type (the risk map) gives its own
