@@ -15,9 +15,9 @@ value is seeded by place, variable and hour, so the same request at the same
 - ``/dustboy`` (header X-API-Key): ``/stations``, ``/value/{dustboy_id}``
 - ``/firms``: ``/api/area/csv/{MAP_KEY}/{SOURCE}/{west,south,east,north}/{days}``
 - ``/agency``: ``/index.html``, ``/files/waste_by_tambon.csv`` (cp874, with
-  the landfill's row), ``/files/water_quality.csv`` (not linked: its own
-  harvest source; generated grab samples at four made-up sampling points),
-  ``/files/electricity_by_tambon.xlsx``
+  the landfill's row), ``/files/electricity_by_tambon.xlsx``
+- ``/pcd``: ``/files/water_quality.csv``: monthly grab samples at four
+  made-up sampling points on the Mae Moh streams
 
 Usage: replay_sources.py --port 8765
 """
@@ -669,10 +669,6 @@ def agency(request, path, now):
         text = io.StringIO()
         csv.writer(text).writerows([AGENCY_HEADER, *_agency_rows("waste", now), *_agency_rows("landfilled", now)])
         return 200, {"Content-Type": "text/csv"}, text.getvalue().encode("cp874")
-    if path == "/files/water_quality.csv":
-        text = io.StringIO()
-        csv.writer(text).writerows([WATER_HEADER, *_water_rows(now)])
-        return 200, {"Content-Type": "text/csv; charset=utf-8"}, text.getvalue().encode("utf-8")
     if path == "/files/electricity_by_tambon.xlsx":
         book = openpyxl.Workbook()
         sheet = book.active
@@ -685,10 +681,19 @@ def agency(request, path, now):
     return _text(404, "not found")
 
 
+def pcd(request, path, now):
+    """The water-quality file of the sampling points (UTF-8 CSV)."""
+    if path == "/files/water_quality.csv":
+        text = io.StringIO()
+        csv.writer(text).writerows([WATER_HEADER, *_water_rows(now)])
+        return 200, {"Content-Type": "text/csv; charset=utf-8"}, text.getvalue().encode("utf-8")
+    return _text(404, "not found")
+
+
 # --- serving ------------------------------------------------------------------------------
 
 SOURCES = {"air4thai": air4thai, "openaq": openaq, "sensorthings": sensorthings,
-           "dustboy": dustboy, "firms": firms, "agency": agency}
+           "dustboy": dustboy, "firms": firms, "agency": agency, "pcd": pcd}
 
 
 def _json(body, status=200):

@@ -153,7 +153,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def get_signal_subscriptions(self):
         return {observations_changed_signal(): [risk_runs.on_observations_changed, snapshot.on_data_changed],
-                store_publish.published_signal(): [snapshot.on_data_changed]}
+                store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed]}
 
     # IForkObserver
 

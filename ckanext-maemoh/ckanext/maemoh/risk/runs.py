@@ -33,7 +33,7 @@ from ckanext.maemoh import clock
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
-from ckanext.maemoh.reference import vocabularies
+from ckanext.maemoh.reference import datasets as reference_datasets, vocabularies
 from ckanext.maemoh.risk_jobs import dimensions, pipeline, statistics
 from ckanext.maemoh.writers import values
 
@@ -256,6 +256,17 @@ def on_observations_changed(resource_id, dataset_id=None, start=None, end=None, 
         return []
     if names:
         names.append(dimensions.COMPOSITE)
+    for dimension in names:
+        request(dimension)
+    return names
+
+
+def on_published(dataset_id, name=None, run=None, **kwargs):
+    """The ``maemoh:published`` handler: a new inventory feeds the dimensions
+    that read it, and the composite (a risk layer itself feeds none)."""
+    if not str(name).startswith(reference_datasets.GHG_INVENTORY_TYPE + "-"):
+        return []
+    names = [d.name for d in dimensions.REGISTRY.values() if "inventory" in d.reads] + [dimensions.COMPOSITE]
     for dimension in names:
         request(dimension)
     return names

@@ -111,10 +111,11 @@ def valid_dataset(**fields):
     }
 
 
-def create_source(organization, url, source_type, config):
+def create_source(organization, url, source_type, config, name=None):
+    name = name or f"{source_type}-source"
     return helpers.call_action(
         "harvest_source_create", context={"user": factories.Sysadmin()["name"]},
-        name=f"{source_type}-source", title=f"{source_type} source", url=url,
+        name=name, title=name, url=url,
         source_type=source_type, config=json.dumps(config), owner_org=organization["id"])
 
 
@@ -144,18 +145,23 @@ def report(job):
 
 
 def harvest(district, now, *kinds):
-    """Harvest the demo replay server's air stations and/or fire detections as of ``now``."""
+    """Harvest the demo replay server as of ``now``: its air stations, fire
+    detections, agency files (waste, electricity) and/or water quality."""
+    demo = {source["name"]: source for source in json.loads(DEMO_SOURCES.read_text())}
     configs = {
-        "air4thai": ("/air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
-        "firms": ("/firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"], "bbox": BBOX, "days": 5}),
+        "air4thai": ("/air4thai", "air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
+        "firms": ("/firms", "firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"],
+                                      "bbox": BBOX, "days": 5}),
+        "agency": ("/agency", "agency-files", demo["demo-agency-files"]["config"]),
+        "water": ("/pcd", "agency-files", demo["demo-water-quality"]["config"]),
     }
     with ReplayServer(replay_handler(now)) as server:
         for kind in kinds:
-            path, config = configs[kind]
+            path, source_type, config = configs[kind]
             try:
                 source = helpers.call_action("harvest_source_show", id=f"{kind}-source")
             except tk.ObjectNotFound:
-                source = create_source(district, server.url + path, kind, config)
+                source = create_source(district, server.url + path, source_type, config, f"{kind}-source")
             helpers.call_action("harvest_source_patch", context={"user": factories.Sysadmin()["name"]},
                                 id=source["id"], url=server.url + path)
             run_harvest(source["id"])
