@@ -30,10 +30,10 @@ def test_a_scale_does_not_stretch_with_the_run():
 
 
 def test_missing_values_stay_missing_and_labels_follow_levels():
-    levels = scales.WATER.level(pd.Series([1.0, np.nan, 3.0, 9.0]))
+    levels = scales.WATER.level(pd.Series([2.0, np.nan, 4.0, 5.0]))
     assert levels.tolist()[0] == 1 and levels.isna().tolist() == [False, True, False, False]
-    assert scales.WATER.labels(levels, "en") == ["Meets class 2", None, "Meets class 4", "Below class 4"]
-    assert scales.WATER.normalised(pd.Series([9.0])).iloc[0] == 1.0
+    assert scales.WATER.labels(levels, "en") == ["Class 2", None, "Class 4", "Class 5"]
+    assert scales.WATER.normalised(pd.Series([5.0])).iloc[0] == 1.0
 
 
 def test_a_scale_needs_a_label_per_level():

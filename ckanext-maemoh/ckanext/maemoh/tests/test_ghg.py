@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues")
 
 FILES = {"Inventory lines (CSV)": None, "Emissions per tambon (GeoJSON)": "geojson_view",
          "Emissions by sector (PNG)": "image_view", "Pathway to 2050 (PNG)": "image_view",
-         "Pathway (CSV)": None, "Method record (JSON)": None, "Guidance": "datatables_view"}
+         "Pathway (CSV)": None, "Method record (JSON)": None, "Guidance": "datatables_view",
+         "Emissions per tambon": "datatables_view"}
 
 
 @pytest.fixture
@@ -80,6 +81,20 @@ def test_the_job_publishes_the_inventory_with_its_views(app, ckan_config, distri
     record = json.loads(app.get(resources["Method record (JSON)"]["url"]).get_data())
     assert record["parameters"]["gwp_set"] == "ar6" and record["parameters"]["illustrative"] is True
     assert {s["dataset_name"] for s in record["inputs"]} == {demo_ghg.ACTIVITY_DATASET, demo_ghg.FACTORS_DATASET}
+
+    # the inventory queued the GHG layer, which the same worker published: it agrees per tambon
+    emissions = {r["tambon_code"]: r for r in anonymous(
+        "datastore_search", resource_id=resources["Emissions per tambon"]["id"])["records"]}
+    assert sum(r["i44_t_co2e"] or 0 for r in emissions.values()) == pytest.approx(plant["emissions_t_co2e"].sum())
+    layer = {r["name"]: r for r in anonymous("package_show", id="risk-ghg")["resources"]}
+    summary = anonymous("datastore_search", resource_id=layer["Risk per tambon"]["id"])["records"]
+    assert len(summary) == 5
+    for row in summary:
+        assert row["value_mean"] == pytest.approx(emissions[row["tambon_code"]]["per_capita_t_co2e"])
+    (method,) = [r for r in anonymous("package_show", id="risk-composite")["resources"]
+                 if r["name"] == "Method record (JSON)"]
+    composite = json.loads(app.get(method["url"]).get_data())
+    assert "ghg" in composite["parameters"]["composite_of"]
 
 
 def test_guidance_cites_evidence_whose_links_resolve(app, district):

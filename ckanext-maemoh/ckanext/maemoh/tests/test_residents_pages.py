@@ -5,10 +5,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ckan.tests import helpers
+
+from ckanext.maemoh.reference import vocabularies
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.residents import snapshot
-from ckanext.maemoh.risk_jobs import aqi, composite
+from ckanext.maemoh.risk_jobs import aqi, composite, dimensions, water
 from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
@@ -67,7 +71,7 @@ def test_no_data_at_all(app, district):
     assert english.count('class="maemoh-stale"') == 5
     assert "No fire detected by satellite in the last 48 hours." in english
     assert "No greenhouse-gas inventory is published yet." in page(app, "/en/maemoh/net-zero")
-    assert "No risk map is published yet." in page(app, "/en/maemoh/tambon/520201")
+    assert page(app, "/en/maemoh/tambon/520201").count("No map is published for this yet.") == len(dimensions.NAMES)
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -142,3 +146,21 @@ def test_the_atom_feed(app, portal):
     assert app.get("/maemoh/tambon/999999/feed.atom").status_code == 404
 
 
+
+
+def test_every_dimension_and_the_river_in_plain_thai_and_english(app, district):
+    harvest(district, NOW, "water")
+    assert risk_runs.execute("water")["status"] == "published"
+    snapshot.refresh()
+    (below_mine,) = helpers.call_action("maemoh_risk_summary", context={"user": ""}, tambon="520204",
+                                        dimension="water")["water"]["points"]
+    assert below_mine["station_id"] == "MM02" and below_mine["water_class"] == 5
+    thai, english = page(app, "/maemoh/tambon/520204"), page(app, "/en/maemoh/tambon/520204")
+    for name in dimensions.NAMES:
+        assert vocabularies.label("risk_dimension", name, "th") in thai
+        assert vocabularies.label("risk_dimension", name, "en") in english
+    assert "ห้วยแม่เมาะ ท้ายเหมือง (สาธิต): ประเภทที่ 5 " + water.USES[5][0] in thai
+    assert "ดัชนีที่แย่ที่สุด: แมงกานีส" in thai
+    assert ": class 5, " + water.USES[5][1] in english and "Worst parameter: Manganese" in english
+    assert "Class 5, measured as: worst class on the Thai surface-water standard" in english
+    assert "No data for this tambon." in page(app, "/en/maemoh/tambon/520205")   # no sampling point

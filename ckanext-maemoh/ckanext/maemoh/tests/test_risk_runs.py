@@ -145,8 +145,34 @@ def test_a_failing_run_keeps_the_previous_layer(district, monkeypatch):
     assert failed["dimension"] == "fire" and "not a public resource" in failed["error"]
 
 
+def test_water_and_waste_layers_from_the_agency_files(district):
+    harvest(district, NOW, "agency", "water")
+    assert risk_runs.execute("water")["status"] == "published"
+    dataset, files = resources("risk-water")
+    assert {"Sampling points", "Parameters per sampling point"} <= set(files)
+    assert {"agency-station-mm01", "agency-station-mm02"} <= set(dataset["input_datasets"])
+
+    def rows(resource):
+        return helpers.call_action("datastore_search", context={"user": ""}, resource_id=resource["id"],
+                                   sort="_id")["records"]
+    points = {p["station_id"]: p for p in rows(files["Sampling points"])}
+    assert set(points) == {"MM01", "MM02", "MM03", "MM04"}
+    assert points["MM02"]["water_class"] == 5 and "manganese" in points["MM02"]["limiting"]
+    tambons = {r["tambon_code"]: r for r in rows(files["Risk per tambon"])}
+    assert tambons["520204"]["value_mean"] == 5 and tambons["520205"]["value_mean"] is None
+    parameters = rows(files["Parameters per sampling point"])
+    assert {p["variable"] for p in parameters} >= {"bod", "dissolved-oxygen", "manganese", "arsenic"}
+    assert {p["samples"] for p in parameters} <= {11, 12}  # a year of monthly samples
+
+    assert risk_runs.execute("waste")["status"] == "published"
+    _, files = resources("risk-waste")
+    (landfill,) = rows(files["Landfills"])
+    assert landfill["station_id"] == "LF-01" and landfill["landfilled_t"] > 0
+
+
 def test_a_dimension_without_data_publishes_nothing(district):
-    assert risk_runs.execute("water") == {"status": "no data", "reason": "no BOD measurement in the window"}
+    assert risk_runs.execute("water") == {
+        "status": "no data", "reason": "no sampling point has a parameter of the surface-water standard in the window"}
     with pytest.raises(tk.ObjectNotFound):
         helpers.call_action("package_show", id="risk-water")
 
@@ -169,7 +195,7 @@ def test_the_cli_runs_synchronously_with_progress(cli, district):
     result = cli.invoke(ckan_command, ["maemoh", "risk", "run", "--sync", "-d", "fire", "-d", "ghg"])
     assert result.exit_code == 0, result.output
     assert "fire: published risk-fire" in result.output
-    assert "ghg: no data (greenhouse-gas emissions are not reported per place yet)" in result.output
+    assert "ghg: no data (no greenhouse-gas inventory is published)" in result.output
     bad = cli.invoke(ckan_command, ["maemoh", "risk", "run", "--grid", "h3:99"])
     assert bad.exit_code != 0 and "H3 resolution" in bad.output
     status = cli.invoke(ckan_command, ["maemoh", "risk", "status"])
