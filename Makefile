@@ -27,7 +27,7 @@ dev: install services init  ## the same with CKAN's development server, reloadin
 
 test: install services test-db  ## the whole test suite against the real services
 	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers
-	$(VENV)/bin/pytest --ckan-ini=test.ini ckanext-maemoh
+	$(VENV)/bin/pytest --ckan-ini=test.ini --durations=20 ckanext-maemoh
 
 # Instants the suite must pass at: 00:05 and 23:55 in Bangkok, in the haze
 # season (March) and out of it (August); test.ini's own is 14:00, 10 March.

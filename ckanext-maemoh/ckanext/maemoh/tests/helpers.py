@@ -144,6 +144,18 @@ def report(job):
     return {o.guid: (o.report_status, [e.message for e in o.errors]) for o in job.objects}
 
 
+def risk_worker(ckan_config, now=None):
+    """The risk queue's jobs in a real worker; its clock at ``now`` (default: the suite's)."""
+    from ckanext.maemoh.risk import runs as risk_runs
+
+    ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
+    env = dict(os.environ, **({clock.ENVIRONMENT: now.isoformat()} if now else {}))
+    done = subprocess.run([ckan, "-c", ckan_config["__file__"], "jobs", "worker", "--burst",
+                           risk_runs.RISK_QUEUE], capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
+
+
 def harvest(district, now, *kinds):
     """Harvest the demo replay server as of ``now``: its air stations, fire
     detections, agency files (waste, electricity) and/or water quality."""

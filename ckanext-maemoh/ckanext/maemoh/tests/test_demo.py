@@ -9,7 +9,8 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 
 from ckanext.maemoh.risk import inputs as risk_inputs
-from ckanext.maemoh.tests.helpers import DEMO_SOURCES, harvested_demo, run_harvest
+from ckanext.maemoh.risk_jobs import dimensions
+from ckanext.maemoh.tests.helpers import DEMO_SOURCES, harvested_demo, risk_worker, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 
@@ -80,14 +81,21 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
     assert "an earlier job is not finished yet" in second.output
 
 
-def test_the_demo_harvests_fill_the_portal(cli, demo_data):
+def test_the_demo_harvests_fill_the_portal(cli, demo_data, ckan_config):
     """What `make run` shows: the demo's harvest sources, harvested from the
-    replay server, put stations with weeks of hourly data on the map."""
+    replay server, put stations with weeks of hourly data on the map, and
+    the risk workers publish a layer of every dimension from them."""
     with harvested_demo(cli, demo_data) as jobs:
         for name, job in jobs.items():
             assert not job.gather_errors, (name, [e.message for e in job.gather_errors])
         agency = helpers.call_action("package_show", id="demo-agency-files-data")
         run_harvest(helpers.call_action("harvest_source_show", id="demo-agency-files")["id"])
+        result = cli.invoke(ckan_command, ["maemoh", "ghg", "run"])  # as `make run` does
+        assert result.exit_code == 0, result.output
+        risk_worker(ckan_config)
+    published = {d["risk_dimension"] for d in helpers.call_action(
+        "package_search", fq="dataset_type:risk-layer", rows=100)["results"]}
+    assert published == set(dimensions.NAMES)
     # one harvest object per file: their themes add up, and a re-harvest is a no-op
     assert agency["theme"] == ["waste", "energy"]
     assert helpers.call_action("package_show", id="demo-agency-files-data")[

@@ -3,9 +3,6 @@ through the real job queue and worker; who may start them; what they read."""
 import datetime as dt
 import io
 import json
-import os
-import subprocess
-import sys
 
 import PIL.Image
 import pytest
@@ -14,25 +11,14 @@ import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh import clock
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
-from ckanext.maemoh.tests.helpers import NOW, harvest
+from ckanext.maemoh.tests.helpers import NOW, harvest, risk_worker
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
 RESOURCES = {"Risk map (GeoJSON)", "Risk table (CSV)", "Risk map (PNG)", "Method record (JSON)",
              "Risk per tambon"}
-
-
-def worker(ckan_config, now=None):
-    """The risk queue's jobs in a real worker; its clock at ``now`` (default: the suite's)."""
-    ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
-    env = dict(os.environ, **({clock.ENVIRONMENT: now.isoformat()} if now else {}))
-    done = subprocess.run([ckan, "-c", ckan_config["__file__"], "jobs", "worker", "--burst",
-                           risk_runs.RISK_QUEUE], capture_output=True, text=True, timeout=600, env=env)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stderr
 
 
 def resources(name):
@@ -52,7 +38,7 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
     # three station objects changed: one job per dimension, not one per object
     assert sorted(j["title"] for j in queued) == ["Risk layer air (h3:7)", "Risk layer composite (h3:7)"]
 
-    log = worker(ckan_config)
+    log = risk_worker(ckan_config)
     assert "Risk layer air" in log
     dataset, first = resources("risk-air")
     assert set(first) == RESOURCES and dataset["spatial_unit"] == "h3"
@@ -81,7 +67,7 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
     for key in risk_runs.connection().scan_iter(risk_runs.GATE_KEY.format("*")):
         risk_runs.connection().delete(key)  # as if the minimum interval had passed
     harvest(district, NOW + dt.timedelta(hours=3), "air4thai")  # three new hours
-    worker(ckan_config, now=NOW + dt.timedelta(hours=3))
+    risk_worker(ckan_config, now=NOW + dt.timedelta(hours=3))
     again, second = resources("risk-air")
     assert {n: r["id"] for n, r in second.items()} == {n: r["id"] for n, r in first.items()}
     assert again["computed_at"] > dataset["computed_at"]
