@@ -16,6 +16,8 @@ statistics (LISA, Gi*) and global Moran's I may be computed on it:
   cells share stations, so its autocorrelation comes from the interpolation
   (Moran's I near 1 from 9 stations) and is evidence of nothing: never.
 * ``"index"``: the composite of other dimensions (surfaces among them): never.
+* ``"raster"``: each unit's value is measured from its own pixels of a
+  raster (green share from land cover): statistics computed.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ import dataclasses
 
 from ckanext.maemoh.risk_jobs import aqi, scales
 
-EVIDENCE = ("counts", "per tambon", "surface", "index")
+EVIDENCE = ("counts", "per tambon", "surface", "index", "raster")
 WHY_NOT = {
     "surface": "the value is a surface interpolated from a few stations: neighbouring cells share "
                "stations, so clusters on it would come from the interpolation, not from the data",
@@ -52,7 +54,7 @@ class Dimension:
 
     def local_statistics(self, spatial_unit: str) -> tuple[bool, str | None]:
         """(computed?, why not) for units ``"h3"`` or ``"tambon"``."""
-        if self.evidence == "counts" or (self.evidence == "per tambon" and spatial_unit == "tambon"):
+        if self.evidence in ("counts", "raster") or (self.evidence == "per tambon" and spatial_unit == "tambon"):
             return True, None
         return False, WHY_NOT[self.evidence]
 
@@ -81,6 +83,9 @@ REGISTRY: dict[str, Dimension] = {d.name: d for d in (
     Dimension("ghg", 365, "greenhouse-gas emissions per km² over 365 days",
               "การปล่อยก๊าซเรือนกระจกต่อ ตร.กม. 365 วัน", "t CO2e/km2", None, "per tambon",
               ("greenhouse-gas",)),
+    Dimension("green", 365, "share of green land cover in the unit's pixels (land-cover raster, a snapshot)",
+              "สัดส่วนพื้นที่สีเขียวของหน่วยพื้นที่ จากแผนที่สิ่งปกคลุมดิน (ภาพ ณ ช่วงเวลาหนึ่ง)", "%", scales.GREEN, "raster",
+              ("green-space", "land-use")),
     Dimension("composite", 365, "mean of the dimensions' hazard levels on 0-1",
               "ค่าเฉลี่ยระดับภัยของทุกมิติ (0-1)", "index 0-1", scales.RISK_INDEX, "index", ()),
 )}
