@@ -7,16 +7,22 @@ without private datasets, and only the DataStore tables of those datasets
 are read; each input names its publisher. A table is recognised by its
 columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
-Rows are read with the DataStore's read-only database user.
+Rows are read with the DataStore's read-only database user. The land-cover
+raster is a GeoTIFF resource (:func:`land_cover_raster`).
 """
 import logging
+import os
+import tempfile
 
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
 import ckan.plugins.toolkit as tk
+from ckan.lib import uploader
 from ckanext.datastore.backend.postgres import get_read_engine
+
+from ckanext.maemoh.harvesters import http
 
 from ckanext.maemoh.store import datastore_tables
 from ckanext.maemoh.reference import datasets, places
@@ -26,6 +32,8 @@ from ckanext.maemoh.risk_jobs import dimensions, pipeline
 log = logging.getLogger(__name__)
 
 POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration statistics 2024"
+LAND_COVER_THEME = "green-space"
+LAND_COVER_FORMAT = "geotiff"
 KINDS = {"observations": datastore_tables.OBSERVATIONS,
          "fire_detections": datastore_tables.FIRE_DETECTIONS}
 PAGE = 1000
@@ -66,6 +74,10 @@ def load(names, parameters):
                 fires.append(_read_fire(resource["id"], start, end))
                 sources.append(_source(kind, dataset, resource))
 
+    raster = None
+    if "green" in names:
+        raster, raster_source = land_cover_raster(datasets)
+        sources += [raster_source] if raster else []
     vulnerability, vulnerability_source = _vulnerability()
     sources += _reference_sources() + vulnerability_source
     columns = list(pipeline.OBSERVATION_COLUMNS) + ["unit", "quality"]
@@ -77,8 +89,45 @@ def load(names, parameters):
         else pd.DataFrame(columns=columns),
         fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
         vulnerability=vulnerability,
+        land_cover=raster,
         sources=tuple(sources),
     )
+
+
+def land_cover_raster(datasets=None):
+    """``(local path, source record)`` of the land-cover raster, or ``(None, None)``:
+    a resource of format GeoTIFF in an official dataset (:func:`official_datasets`)
+    with the theme green-space; the dataset modified last wins. An upload is
+    read where CKAN stores it; a linked file is downloaded through the
+    harvesters' guarded client to a temporary file, and one that cannot be
+    fetched is skipped, logged."""
+    found = sorted(((d, r) for d in (official_datasets() if datasets is None else datasets)
+                    if LAND_COVER_THEME in (d.get("theme") or []) for r in d["resources"]
+                    if (r.get("format") or "").lower() == LAND_COVER_FORMAT),
+                   key=lambda pair: pair[0]["metadata_modified"], reverse=True)
+    for dataset, resource in found:
+        path = _local_copy(resource)
+        if path:
+            return path, _source("land_cover", dataset, resource, format=resource["format"])
+    return None, None
+
+
+def _local_copy(resource):
+    if resource.get("url_type") == "upload":
+        path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+        if os.path.isfile(path):
+            return path
+        log.warning("land-cover raster %s skipped: no uploaded file at %s", resource["id"], path)
+        return None
+    try:
+        response = http.get(resource["url"], timeout=60, retries=1)
+    except http.SourceError as error:
+        log.warning("land-cover raster %s skipped: %s", resource["id"], error)
+        return None
+    path = os.path.join(tempfile.gettempdir(), f"maemoh-land-cover-{resource['id']}.tif")
+    with open(path, "wb") as file:
+        file.write(response.content)
+    return path
 
 
 def tambons():
