@@ -15,6 +15,8 @@ statistics (LISA, Gi*) and global Moran's I may be computed on it:
 * ``"surface"``: a surface interpolated from a few stations: neighbouring
   cells share stations, so its autocorrelation comes from the interpolation
   (Moran's I near 1 from 9 stations) and is evidence of nothing: never.
+* ``"raster"``: each unit's value is measured from its own pixels of a
+  raster (green share from land cover): statistics computed.
 * ``"index"``: the composite of other dimensions (surfaces among them): never.
 """
 from __future__ import annotations
@@ -23,7 +25,7 @@ import dataclasses
 
 from ckanext.maemoh.risk_jobs import aqi, scales, water
 
-EVIDENCE = ("counts", "per tambon", "surface", "index")
+EVIDENCE = ("counts", "per tambon", "surface", "index", "raster")
 #: the kinds of input a dimension may read: observation tables, FIRMS detection
 #: tables, a land-cover raster, the latest greenhouse-gas inventory per tambon
 INPUTS = ("observations", "fire_detections", "land_cover", "inventory")
@@ -58,7 +60,7 @@ class Dimension:
 
     def local_statistics(self, spatial_unit: str) -> tuple[bool, str | None]:
         """(computed?, why not) for units ``"h3"`` or ``"tambon"``."""
-        if self.evidence == "counts" or (self.evidence == "per tambon" and spatial_unit == "tambon"):
+        if self.evidence in ("counts", "raster") or (self.evidence == "per tambon" and spatial_unit == "tambon"):
             return True, None
         return False, WHY_NOT[self.evidence]
 
@@ -93,6 +95,9 @@ REGISTRY: dict[str, Dimension] = {d.name: d for d in (
               "(the power plant's I.4.4 apart)",
               "การปล่อยก๊าซเรือนกระจก (BASIC+) ต่อคนในปีบัญชีล่าสุด ไม่รวม I.4.4 ของโรงไฟฟ้า",
               "t CO2e/person/a", scales.GHG, "per tambon", ("greenhouse-gas",), reads=("inventory",)),
+    Dimension("green", 365, "share of green land cover in the unit's pixels (land-cover raster, a snapshot)",
+              "สัดส่วนพื้นที่สีเขียวของหน่วยพื้นที่ จากแผนที่สิ่งปกคลุมดิน (ภาพ ณ ช่วงเวลาหนึ่ง)", "%", scales.GREEN,
+              "raster", ("green-space", "land-use"), reads=("land_cover",)),
     Dimension("composite", 365, "mean of the dimensions' hazard levels on 0-1",
               "ค่าเฉลี่ยระดับภัยของทุกมิติ (0-1)", "index 0-1", scales.RISK_INDEX, "index", (), reads=()),
 )}

@@ -28,6 +28,12 @@ made:
   report landfilled waste are the landfills, published as a table.
 * ghg: the latest inventory's BASIC+ emissions allocated to each tambon, per
   resident; I.4.4 (the power plant's generation for the grid) apart.
+* green: the share (%) of green classes of the land-cover raster in each
+  cell's pixels (:mod:`.land_cover`; pixels counted by centre); a cell
+  without a pixel of the raster is no data. The raster is a snapshot: the
+  window does not select its pixels. Per tambon, the method record gives the
+  hectares per class and the tree cover in settlements and parks per resident
+  against :data:`.land_cover.GREEN_PER_RESIDENT`.
 * composite: the mean, cell by cell, of the hazards on 0–1 of the dimensions
   that have data.
 
@@ -48,9 +54,10 @@ import geopandas as gpd
 import pandas as pd
 
 from ckanext.maemoh.risk_jobs import (air_quality, aqi, composite, dimensions, grid, hazards, heat_index,
-                                     scales, statistics, water)
+                                     land_cover, scales, statistics, water)
 from ckanext.maemoh.writers import geojson as geojson_writer
 from ckanext.maemoh.writers import maps, records, tables
+from ckanext.maemoh.writers.values import json_safe
 
 H3_RESOLUTIONS = range(5, 11)  # 5: ~30 cells over Mae Moh ... 10: ~75 000
 WEIGHT_KINDS = ("knn", "distance")
@@ -127,11 +134,11 @@ class Inputs:
     ``fire_detections``: FIRMS rows, or None when no source reports fire;
     ``vulnerability``: see :func:`.composite.vulnerability`; ``emissions``:
     the latest inventory per tambon (``tambon_code, year, basic_plus_t_co2e,
-    i44_t_co2e``), or None; ``sources``: one
-    mapping per input table for the method record (``kind``
-    "observations"/"fire_detections"/"population"/"boundaries"/
-    "vulnerability", ids, and ``places``: the station ids or tambon codes of an
-    observations table).
+    i44_t_co2e``), or None; ``land_cover``: the path of the land-cover GeoTIFF
+    (:mod:`.land_cover`), or None; ``sources``: one mapping per input table
+    for the method record (``kind`` "observations"/"fire_detections"/
+    "population"/"boundaries"/"vulnerability"/"land_cover"/"inventory", ids,
+    and ``places``: the station ids or tambon codes of an observations table).
     """
 
     tambons: gpd.GeoDataFrame
@@ -143,6 +150,7 @@ class Inputs:
     fire_detections: pd.DataFrame | None = None
     vulnerability: pd.DataFrame | None = None
     emissions: pd.DataFrame | None = None
+    land_cover: str | None = None
     sources: tuple[dict, ...] = ()
 
 
@@ -462,10 +470,43 @@ def _ghg(inputs, cells, start, end, p):
                                parameters=dict(result.parameters, inventory_year=int(e["year"].max()))), []
 
 
+def _green(inputs, cells, start, end, p):
+    if inputs.land_cover is None:
+        return hazards.no_data("green", "no land-cover raster is published"), []
+    index = hazards.cell_index(cells)
+    zones = gpd.GeoDataFrame({"cell_id": index.to_numpy()}, geometry=cells.geometry.to_numpy(), crs=cells.crs)
+    per_cell = land_cover.green_by_zone(
+        land_cover.zonal_areas(inputs.land_cover, zones, "cell_id"), index).set_axis(index)
+    if per_cell["covered_ha"].isna().all():
+        return hazards.no_data("green", "the land-cover raster has no pixel in the district"), []
+    tambons = inputs.tambons.assign(tambon_code=inputs.tambons["tambon_code"].astype(str))
+    areas = land_cover.zonal_areas(inputs.land_cover, tambons, "tambon_code")
+    per_tambon = land_cover.green_by_zone(areas, tambons["tambon_code"])
+    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str))
+    residents = land_cover.green_per_resident(per_tambon, people.set_index("tambon_code")["population"])
+    summary = per_tambon.join(residents[["population", "m2_per_person", "meets_reference"]])
+    summary["green_share_pct"] = summary.pop("green_share") * 100
+    notes = ["the land-cover raster is a snapshot: the window does not select its pixels"]
+    empty = int(per_cell["covered_ha"].isna().sum())
+    if empty:
+        notes.append(f"{empty} cells without a pixel of the raster: no data")
+    result = hazards.HazardResult(
+        dimension="green", status=hazards.OK, hazard=(per_cell["green_share"] * 100).rename("hazard"),
+        method="share of green classes in the cell's pixels of the land-cover raster (pixel centres in the cell)",
+        parameters={"unit": "%", "legend": json_safe(land_cover.legend().reset_index().to_dict("records")),
+                    "per_tambon": json_safe(summary.to_dict("index")),
+                    "land_class_ha": land_cover.land_class_ha(areas),
+                    "green_per_resident": "tree cover in settlements and parks (m2) per registered resident",
+                    "green_per_resident_reference": land_cover.GREEN_PER_RESIDENT.record()},
+        table=per_cell[["covered_ha", "green_ha", "tree_ha"]], notes=tuple(notes))
+    return result, []
+
+
 HAZARDS = {"air": _air, "fire": _fire, "heat": _heat, "water": _water, "energy": _energy, "waste": _waste,
-           "ghg": _ghg}
+           "ghg": _ghg, "green": _green}
 #: per-cell detail a hazard may give, published beside the value
-DETAIL_COLUMNS = ("uncertainty", "landfilled_share", "emissions_t_co2e", "t_co2e_per_km2", "i44_t_co2e")
+DETAIL_COLUMNS = ("uncertainty", "landfilled_share", "emissions_t_co2e", "t_co2e_per_km2", "i44_t_co2e",
+                  "covered_ha", "green_ha", "tree_ha")
 
 
 def hazard(dimension: str, inputs: Inputs, units: SpatialUnits, parameters: Parameters):
@@ -605,10 +646,12 @@ def _method_record(layer: Layer) -> dict:
 
 def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.Timestamp) -> tuple[dict, ...]:
     """The input tables a layer used: its stations' and places' tables, fire
-    tables when fire had data, and the tables every layer uses."""
+    tables when fire had data, the inventory when ghg had data, the land-cover
+    raster when green had data, and the tables every layer uses."""
     places = {str(i) for r in records for i in r.get("inputs", [])}
     fire = any(r.get("dimension") == "fire" and r.get("status") == hazards.OK for r in records)
     inventory = any(r.get("dimension") == "ghg" and r.get("status") == hazards.OK for r in records)
+    green = any(r.get("dimension") == "green" and r.get("status") == hazards.OK for r in records)
     window = {"time_start_utc": start.isoformat(), "time_end_utc": end.isoformat()}
     used = []
     for source in inputs.sources:
@@ -618,6 +661,8 @@ def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.T
         if kind == "fire_detections" and not fire:
             continue
         if kind == "inventory" and not inventory:
+            continue
+        if kind == "land_cover" and not green:
             continue
         if kind == "vulnerability" and inputs.vulnerability is None:
             continue

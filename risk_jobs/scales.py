@@ -5,7 +5,8 @@ A scale classes a dimension's value into levels 1..n with breaks held as data
 means the same today and next month, here and in another district; a run
 never stretches its own range. A value is first rounded as the scale is
 published (AQI in whole numbers, heat index to 0.1 °C) and then falls in the
-first level whose upper bound it does not exceed.
+first level whose upper bound it does not exceed (on a descending scale: the
+first level whose lower bound it reaches).
 
 ``hazard_n`` = (level - 1) / (n - 1): 0 at the lowest level, 1 at the
 highest; the composite risk multiplies it with exposure and vulnerability.
@@ -24,7 +25,10 @@ from ckanext.maemoh.risk_jobs import aqi
 @dataclasses.dataclass(frozen=True)
 class Scale:
     """Levels 1..n: ``upper_bounds[k]`` is the largest value of level k + 1
-    (inclusive); the last level has no upper bound."""
+    (inclusive); the last level has no upper bound. A ``descending`` scale
+    (the hazard is a lack, e.g. of green) reads its bounds, decreasing, as
+    lower bounds: ``upper_bounds[k]`` is the smallest value of level k + 1
+    (inclusive), and the last level has no lower bound."""
 
     id: str                             # versioned, e.g. "TH-AQI-2023"
     unit: str
@@ -34,13 +38,14 @@ class Scale:
     decimals: int                       # the value is rounded so before classing
     source: str
     verification: str                   # "verified", "secondary" or "declared by the platform"
+    descending: bool = False            # True: higher values are lower levels
 
     def __post_init__(self) -> None:
         levels = len(self.upper_bounds) + 1
         if len(self.labels_th) != levels or len(self.labels_en) != levels:
             raise ValueError(f"{self.id}: one Thai and one English label per level ({levels})")
-        if list(self.upper_bounds) != sorted(set(self.upper_bounds)):
-            raise ValueError(f"{self.id}: upper bounds must increase")
+        if list(self.upper_bounds) != sorted(set(self.upper_bounds), reverse=self.descending):
+            raise ValueError(f"{self.id}: bounds must {'decrease' if self.descending else 'increase'}")
 
     @property
     def levels(self) -> int:
@@ -55,7 +60,9 @@ class Scale:
         known = v.notna().to_numpy()
         if known.any():
             rounded = _round_half_up(v.to_numpy()[known], self.decimals)
-            classed = mapclassify.UserDefined(rounded, bins=[*self.upper_bounds, math.inf])
+            sign = -1.0 if self.descending else 1.0  # v >= bound  <=>  -v <= -bound
+            bins = [*(sign * b for b in self.upper_bounds), math.inf]
+            classed = mapclassify.UserDefined(sign * rounded, bins=bins)
             out[known] = classed.yb + 1
         return out
 
@@ -172,4 +179,18 @@ RISK_INDEX = Scale(
     decimals=6,
     source="equal intervals on 0-1 (INFORM-style index)",
     verification="declared by the platform",
+)
+
+GREEN = Scale(
+    id="MAEMOH-GREEN-2026.1",
+    unit="%",
+    upper_bounds=(60.0, 40.0, 20.0, 10.0),
+    labels_th=("เขียวมาก", "เขียว", "ปานกลาง", "น้อย", "น้อยมาก"),
+    labels_en=("Very green", "Green", "Moderate", "Little green", "Very little green"),
+    decimals=1,
+    source="declared by the Mae Moh platform: share of green land cover (forest, new forest, trees in "
+           "settlements and parks, orchards, shrubland and grassland) in a unit's pixels; 60 % and above "
+           "is level 1, under 10 % level 5 (the hazard is the lack of green)",
+    verification="declared by the platform",
+    descending=True,
 )

@@ -8,8 +8,12 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
+import rasterio.features
+from rasterio.transform import from_origin
 
-from ckanext.maemoh.risk_jobs import air_quality, aqi, composite, dimensions, hazards, pipeline, statistics
+from ckanext.maemoh.risk_jobs import (air_quality, aqi, composite, dimensions, hazards, land_cover, pipeline,
+                                     scales, statistics)
 from ckanext.maemoh.risk_jobs.heat_index import heat_index_c
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
 
@@ -356,3 +360,71 @@ def test_the_composite_lists_its_dimensions(inputs, tambon_params):
     layer = pipeline.compute("composite", inputs, tambon_params)
     record = pipeline.render(layer, "t", "t", "a").method_record
     assert record["parameters"]["composite_of"] == ["air", "heat", "energy"]
+
+
+def district_raster(path, tambons, pad_m=0, mask=True):
+    """200 m pixels over the district (UTM 47N) and ``pad_m`` around it: forest
+    in the west, tree cover in settlements in a band, paddy in the east; with
+    ``mask``, no data outside the district."""
+    utm = tambons.to_crs("EPSG:32647")
+    west, south, east, north = utm.total_bounds + np.array([-pad_m, -pad_m, pad_m, pad_m])
+    shape = (int((north - south) // 200) + 1, int((east - west) // 200) + 1)
+    transform = from_origin(west, north, 200, 200)
+    x = west + 200 * (np.arange(shape[1]) + 0.5) - pad_m
+    data = np.repeat(np.where(x < west + 15_000, 1, np.where(x < west + 17_000, 3, 6))[None, :], shape[0], axis=0)
+    if mask:
+        data[rasterio.features.rasterize(utm.geometry, out_shape=shape, transform=transform) == 0] = 0
+    with rasterio.open(path, "w", driver="GTiff", width=shape[1], height=shape[0], count=1, dtype="uint8",
+                       crs="EPSG:32647", transform=transform, nodata=0) as dst:
+        dst.write(data.astype("uint8"), 1)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def land_cover_tif(tmp_path_factory, tambons):
+    return district_raster(tmp_path_factory.mktemp("land-cover") / "district.tif", tambons)
+
+
+def with_land_cover(inputs, path):
+    source = {"kind": "land_cover", "dataset_id": "dlc", "resource_id": "rlc"}
+    return pipeline.Inputs(**{**inputs.__dict__, "land_cover": path, "sources": inputs.sources + (source,)})
+
+
+def test_green_is_the_green_share_of_each_unit(inputs, tambon_params, land_cover_tif, tambons, population):
+    assert pipeline.compute("green", inputs, tambon_params).reason == "no land-cover raster is published"
+    layer = pipeline.compute("green", with_land_cover(inputs, land_cover_tif), tambon_params)
+    assert layer.has_data and layer.has_local_statistics  # measured per unit: clusters are computed
+    areas = land_cover.zonal_areas(land_cover_tif, tambons, "tambon_code")
+    expected = land_cover.green_by_zone(areas)
+    table = layer.table.set_index("tambon_code")
+    assert table["value"].to_dict() == pytest.approx((expected["green_share"] * 100).to_dict())
+    assert table["green_ha"].to_dict() == pytest.approx(expected["green_ha"].to_dict())
+    assert table["hazard_level"].tolist() == scales.GREEN.level(table["value"]).tolist()
+    parameters = layer.components[0]["parameters"]
+    assert parameters["land_class_ha"] == pytest.approx(land_cover.land_class_ha(areas))
+    people = population.set_index("tambon_code")["population"]
+    for code, row in parameters["per_tambon"].items():
+        assert row["m2_per_person"] == pytest.approx(row["urban_tree_cover_ha"] * 1e4 / people[code])
+    assert parameters["green_per_resident_reference"]["value"] == 15.0
+    assert "rlc" in {s.get("resource_id") for s in layer.sources}
+    air = pipeline.compute("air", with_land_cover(inputs, land_cover_tif), tambon_params)
+    assert "rlc" not in {s.get("resource_id") for s in air.sources}
+
+
+def test_the_green_layer_on_cells_renders_and_recomputes(inputs, hex_params, hex_units, land_cover_tif, tambons,
+                                                         tmp_path):
+    layer = pipeline.compute("green", with_land_cover(inputs, land_cover_tif), hex_params, hex_units)
+    out = pipeline.render(layer, "พื้นที่สีเขียว", "Green space", "© test")
+    csv = pd.read_csv(io.StringIO(out.csv), dtype={"cell_id": str}).set_index("cell_id")
+    measured = csv["covered_ha"].notna()
+    assert 0.9 * len(csv) < measured.sum() < len(csv)  # edge cells with no pixel centre in the district
+    share = csv.loc[measured, "green_ha"] / csv.loc[measured, "covered_ha"]
+    assert np.allclose(csv.loc[measured, "value"], 100 * share, rtol=1e-12)
+    assert csv.loc[~measured, "value"].isna().all() and (csv.loc[~measured, "lisa_class"] == "no data").all()
+    # a raster reaching beyond the district: every cell measured, the statistics recompute exactly
+    wide = district_raster(tmp_path / "wide.tif", tambons, pad_m=5_000, mask=False)
+    out = pipeline.render(pipeline.compute("green", with_land_cover(inputs, wide), hex_params, hex_units),
+                          "พื้นที่สีเขียว", "Green space", "© test")
+    published, _ = assert_agrees(json.loads(json.dumps(out.geojson, allow_nan=False)),
+                                 json.loads(json.dumps(out.method_record, allow_nan=False)))
+    assert (published["lisa_class"] == "HH").any() and published["value"].notna().all()

@@ -59,3 +59,23 @@ def test_the_risk_classes_and_the_risk_index_scale_agree():
     assert [c.upper for c in composite.RISK_CLASSES[:-1]] == list(scales.RISK_INDEX.upper_bounds)
     assert [c.label_en for c in composite.RISK_CLASSES] == list(scales.RISK_INDEX.labels_en)
     assert [c.label_th for c in composite.RISK_CLASSES] == list(scales.RISK_INDEX.labels_th)
+
+
+@pytest.mark.parametrize("value, level", [
+    (100, 1), (60.0, 1), (59.96, 1), (59.94, 2), (40.0, 2), (39.9, 3), (20.0, 3), (19.95, 3), (19.94, 4),
+    (10.0, 4), (9.9, 5), (0, 5),
+])
+def test_green_is_a_descending_scale_with_lower_bounds(value, level):
+    assert scales.GREEN.level(pd.Series([value])).iloc[0] == level
+    assert scales.GREEN.normalised(pd.Series([value])).iloc[0] == (level - 1) / 4  # little green: high hazard
+
+
+def test_a_descending_scale_needs_decreasing_bounds():
+    with pytest.raises(ValueError, match="decrease"):
+        scales.Scale("X", "%", (10.0, 20.0), ("a",) * 3, ("a",) * 3, 0, "s", "declared by the platform",
+                     descending=True)
+
+
+def test_the_green_share_is_measured_per_unit():
+    assert dimensions.get("green").local_statistics("h3") == (True, None)
+    assert dimensions.get("green").local_statistics("tambon") == (True, None)

@@ -1,6 +1,7 @@
-"""The demo: the district organisation and its boundaries, and harvest
-sources that bring in stations, observations, fire detections and agency
-files (from the local replay server of ``deploy/demo``).
+"""The demo: the district organisation and its boundaries, a generated
+land-cover raster (:mod:`.land_cover`), and harvest sources that bring in
+stations, observations, fire detections and agency files (from the local
+replay server of ``deploy/demo``).
 
 Every step is an upsert, so loading twice changes nothing.
 """
@@ -12,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.logic import HarvestJobExists
 
+from ckanext.maemoh.demo import land_cover
 from ckanext.maemoh.store import catalog
 from ckanext.maemoh.reference import datasets, places
 
@@ -45,6 +47,7 @@ def load(data_dir):
     })
     yield _report(context, "package", _boundary_dataset(data_dir, org_name))
     yield from _upsert_resources(context, datasets.boundary_dataset(), data_dir)
+    yield from land_cover.load(org_name)
 
 
 def _report(context, kind, data):

@@ -7,6 +7,10 @@ factors, GWP values and sequestration factors (``ghg-emission-factors`` in
 the demo), activity tables (the demo's illustrative one; agencies' files
 replace it) and the "Risk per tambon" tables of the risk layers, which feed
 the guidance. Jobs run on the risk queue (:data:`.risk_runs.RISK_QUEUE`).
+The pathway's green areas (hectares per sequestration land class) come from
+the land-cover raster the green-space layer reads
+(:func:`.risk_inputs.land_cover_raster`, summed over the tambons) when one is
+published, else from the inventory's memo items; the method record says which.
 
 Published per year, as ``ghg-inventory-<year>``: every inventory line (CSV),
 emissions per tambon (GeoJSON, map view), a sector chart and a pathway
@@ -28,6 +32,7 @@ from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.trust import publishers as trust
 from ckanext.maemoh.netzero import factors, guidance, inventory, outputs, pathway, scenarios
+from ckanext.maemoh.risk_jobs import land_cover
 from ckanext.maemoh.writers import records, tables
 
 log = logging.getLogger(__name__)
@@ -77,17 +82,19 @@ def execute(year=None, gwp_set="ar6"):
     year = int(year or activities["year"].max())
     factor_set = factors.FactorSet.from_frames(tables["factors"][0], tables["gwp"][0], gwp_set)
     inv = inventory.compute_inventory(activities, factor_set, year)
-    projected = pathway.project(inv, scenarios.load_scenarios(), tables["sequestration"][0], inv.green_area_ha())
     tambons = risk_inputs.tambons()
+    green_ha, green_record, green_sources = _green_areas(inv, tambons)
+    projected = pathway.project(inv, scenarios.load_scenarios(), tables["sequestration"][0], green_ha)
     population = risk_inputs.population()
     recommendations = guidance.evaluate(guidance.load_rules(), inv, projected, _risk_summary(tables),
                                         tambons=tambons.drop(columns="geometry").merge(population))
-    illustrative = _illustrative(activity_sources)
-    sources = activity_sources + tables["factors"][1] + tables["gwp"][1] + tables["sequestration"][1]
+    illustrative = _illustrative(activity_sources + green_sources)
+    sources = (activity_sources + tables["factors"][1] + tables["gwp"][1] + tables["sequestration"][1]
+               + green_sources)
     record = records.method_record(
         job=f"maemoh ghg {year}", inputs=sources,
         parameters={"year": year, "gwp_set": gwp_set, "standard": "GPC", "illustrative": illustrative,
-                    "pathway": projected.attrs.get("method", {})},
+                    "pathway": projected.attrs.get("method", {}), "green_areas": green_record},
         components=[inv.record()], notes=[])
     files = _files(inv, projected, recommendations, record, tambons, population)
     guidance_rows = [dict(r.to_dict(), evidence=json.dumps(r.evidence, ensure_ascii=False))
@@ -118,6 +125,17 @@ def read_tables():
                                "resource_id": resource_id, "publisher": trust.publisher(dataset)})
     return {kind: (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), sources)
             for kind, (frames, sources) in found.items()}
+
+
+def _green_areas(inv, tambons):
+    """(hectares per land class, how they were found, sources): from the
+    published land-cover raster over the tambons, else the memo items."""
+    path, source = risk_inputs.land_cover_raster()
+    if path is None:
+        return inv.green_area_ha(), {"source": "inventory memo items (activity rows green-*)"}, []
+    hectares = land_cover.land_class_ha(land_cover.zonal_areas(path, tambons, "tambon_code"))
+    return hectares, {"source": "land-cover raster", "dataset_id": source["dataset_id"],
+                      "resource_id": source["resource_id"], "zones": "the district's tambons"}, [source]
 
 
 def _illustrative(sources):

@@ -7,16 +7,22 @@ without private datasets, and only the DataStore tables of those datasets
 are read; each input names its publisher. A table is recognised by its
 columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
-Rows are read with the DataStore's read-only database user.
+Rows are read with the DataStore's read-only database user. The land-cover
+raster is a GeoTIFF resource (:func:`land_cover_raster`).
 """
 import logging
+import os
+import tempfile
 
 import geopandas as gpd
 import pandas as pd
 import sqlalchemy as sa
 
 import ckan.plugins.toolkit as tk
+from ckan.lib import uploader
 from ckanext.datastore.backend.postgres import get_read_engine
+
+from ckanext.maemoh.harvesters import http
 
 from ckanext.maemoh.store import datastore_tables, publish
 from ckanext.maemoh.reference import datasets as reference_datasets, places
@@ -29,6 +35,8 @@ POPULATION_ATTRIBUTION = "Department of Provincial Administration, registration 
 KINDS = {"observations": datastore_tables.OBSERVATIONS,
          "fire_detections": datastore_tables.FIRE_DETECTIONS}
 PAGE = 1000
+LAND_COVER_THEME = "green-space"
+LAND_COVER_FORMAT = "geotiff"
 
 
 class InputError(Exception):
@@ -68,6 +76,8 @@ def load(names, parameters):
                 sources.append(_source(kind, dataset, resource))
 
     emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
+    raster, raster_source = land_cover_raster(datasets) if "land_cover" in reads else (None, None)
+    sources += [raster_source] if raster else []
     vulnerability, vulnerability_source = _vulnerability()
     sources += emissions_source + _reference_sources() + vulnerability_source
     columns = list(pipeline.OBSERVATION_COLUMNS) + ["unit", "quality"]
@@ -80,8 +90,45 @@ def load(names, parameters):
         fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
         vulnerability=vulnerability,
         emissions=emissions,
+        land_cover=raster,
         sources=tuple(sources),
     )
+
+
+def land_cover_raster(datasets=None):
+    """``(local path, source record)`` of the land-cover raster, or ``(None, None)``:
+    a resource of format GeoTIFF in an official dataset (:func:`official_datasets`)
+    with the theme green-space; the dataset modified last wins. An upload is
+    read where CKAN stores it; a linked file is downloaded through the
+    harvesters' guarded client to a temporary file, and one that cannot be
+    fetched is skipped, logged."""
+    found = sorted(((d, r) for d in (official_datasets() if datasets is None else datasets)
+                    if LAND_COVER_THEME in (d.get("theme") or []) for r in d["resources"]
+                    if (r.get("format") or "").lower() == LAND_COVER_FORMAT),
+                   key=lambda pair: pair[0]["metadata_modified"], reverse=True)
+    for dataset, resource in found:
+        path = _local_copy(resource)
+        if path:
+            return path, _source("land_cover", dataset, resource, format=resource["format"])
+    return None, None
+
+
+def _local_copy(resource):
+    if resource.get("url_type") == "upload":
+        path = uploader.get_resource_uploader(resource).get_path(resource["id"])
+        if os.path.isfile(path):
+            return path
+        log.warning("land-cover raster %s skipped: no uploaded file at %s", resource["id"], path)
+        return None
+    try:
+        response = http.get(resource["url"], timeout=60, retries=1)
+    except http.SourceError as error:
+        log.warning("land-cover raster %s skipped: %s", resource["id"], error)
+        return None
+    path = os.path.join(tempfile.gettempdir(), f"maemoh-land-cover-{resource['id']}.tif")
+    with open(path, "wb") as file:
+        file.write(response.content)
+    return path
 
 
 def tambons():

@@ -15,7 +15,7 @@ from ckanext.maemoh.tests.helpers import DEMO_SOURCES, harvested_demo, risk_work
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
-DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-tambon-boundaries"]
+DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-land-cover-demo", "maemoh-tambon-boundaries"]
 
 
 @pytest.fixture
