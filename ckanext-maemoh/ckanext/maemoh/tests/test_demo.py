@@ -81,6 +81,7 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
     assert "an earlier job is not finished yet" in second.output
 
 
+@pytest.mark.usefixtures("clean_queues", "clean_risk")
 def test_the_demo_harvests_fill_the_portal(cli, demo_data, ckan_config):
     """What `make run` shows: the demo's harvest sources, harvested from the
     replay server, put stations with weeks of hourly data on the map, and

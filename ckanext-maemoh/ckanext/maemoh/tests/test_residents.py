@@ -17,7 +17,7 @@ from ckanext.maemoh.reference import places
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
-from ckanext.maemoh.risk_jobs import air_quality, aqi
+from ckanext.maemoh.risk_jobs import air_quality, aqi, dimensions
 from ckanext.maemoh.tests.helpers import TYPE_FIELDS, valid_dataset
 from ckanext.maemoh.tests.helpers import NOW, harvest
 from ckanext.maemoh.risk_jobs import air_now
@@ -214,7 +214,12 @@ def test_risk_summary_reads_the_published_tambon_tables(app, district):
     assert (air["dataset"], air["computed_at"]) == ("risk-air", dataset["computed_at"])
     expected = sorted(records(table_of("risk-air", "Risk per tambon")), key=lambda r: r["tambon_code"])
     assert {r["run_id"] for r in expected} == {dataset["published_run"]}
-    assert air["tambons"] == [{k: v for k, v in r.items() if k not in ("_id", "run_id")} for r in expected]
+    table = [{k: v for k, v in r.items() if k not in ("_id", "run_id")} for r in expected]
+    assert [{k: row[k] for k in table[0]} for row in air["tambons"]] == table
+    scale = dimensions.get("air").scale
+    for row in air["tambons"]:  # each tambon's mean on the dimension's scale, named
+        assert row["hazard_level"] == scale.level(pd.Series([row["value_mean"]])).iloc[0]
+        assert row["hazard_label_en"] == scale.labels_en[row["hazard_level"] - 1]
     assert [r["tambon_code"] for r in air["tambons"]] == ["520201", "520202", "520203", "520204", "520205"]
     assert residents.risk_summary(tambon="520204")["air"]["tambons"] == [air["tambons"][3]]
     assert residents.risk_summary(dimension="fire") == {}

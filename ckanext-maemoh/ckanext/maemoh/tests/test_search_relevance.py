@@ -32,9 +32,9 @@ def demo_catalogue(cli, demo_data):
         pass
     # as the queues leave it: each harvested dataset indexed with its source's title
     search_index.rebuild()
+    ghg_runs.execute()  # first: the GHG layer reads it
     for dimension in dimensions.NAMES:
         risk_runs.execute(dimension)
-    ghg_runs.execute()
     return {d["name"] for d in helpers.call_action("package_search", rows=1000)["results"]}
 
 
