@@ -19,7 +19,7 @@ from ckanext.maemoh.demo import ghg as demo_ghg
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.risk import runs as risk_runs
 
-pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues")
+pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
 FILES = {"Inventory lines (CSV)": None, "Emissions per tambon (GeoJSON)": "geojson_view",
          "Emissions by sector (PNG)": "image_view", "Pathway to 2050 (PNG)": "image_view",

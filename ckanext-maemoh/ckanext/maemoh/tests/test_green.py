@@ -20,9 +20,7 @@ from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.store import published as published_files
-from ckanext.maemoh.tests.helpers import valid_dataset
-from ckanext.maemoh.tests.test_risk_runs import worker
-
+from ckanext.maemoh.tests.helpers import risk_worker, valid_dataset
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
 
@@ -68,7 +66,7 @@ def test_the_demo_raster_makes_the_green_layer_and_the_pathway_agrees(ckan_confi
     assert list(demo_land_cover.load(district["name"])) == [
         f"kept package {demo_land_cover.DATASET}", "kept resource Land cover (GeoTIFF)"]
     risk_runs.enqueue("green")
-    assert "Risk layer green" in worker(ckan_config)
+    assert "Risk layer green" in risk_worker(ckan_config)
     layer = helpers.call_action("package_show", context={"user": ""}, id="risk-green")
     assert layer["risk_dimension"] == "green" and demo_land_cover.DATASET in layer["input_datasets"]
     green = record_of("risk-green")
