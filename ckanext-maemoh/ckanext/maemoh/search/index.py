@@ -4,7 +4,7 @@ import json
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh.reference import vocabularies
+from ckanext.maemoh.reference import places, vocabularies
 from ckanext.maemoh.risk_jobs import dimensions
 
 # Multi-valued fields, stored as JSON lists, indexed as vocab_<field>.
@@ -50,7 +50,7 @@ def labels(pkg_dict, org):
     """The Thai and English labels of a dataset's codes, its type, and its
     organisation's title and agency type: what it is about, as words."""
     coded = [(vocabulary, code) for field, vocabulary in LABELLED_FIELDS.items()
-             for code in _codes(pkg_dict.get(field))]
+             for code in _place_codes(field, _codes(pkg_dict.get(field)))]
     for item in _json(pkg_dict.get("variables"), default=[]):
         if isinstance(item, dict):
             coded += [(vocabulary, item.get(key)) for key, vocabulary in VARIABLE_SUBFIELDS.items()
@@ -61,6 +61,14 @@ def labels(pkg_dict, org):
              for word in vocabulary_words(vocabulary, str(code))]
     words.append(org.get("title") or "")
     return [word for word in dict.fromkeys(words) if word]
+
+
+def _place_codes(field, codes):
+    """A dataset of the whole district is labelled with the district, not with
+    each tambon's name: a search for a tambon finds what is about it first."""
+    if field != "tambons" or places.DISTRICT not in codes:
+        return codes
+    return [code for code in codes if code in (places.DISTRICT, places.OUTSIDE)]
 
 
 def vocabulary_words(vocabulary, code):
