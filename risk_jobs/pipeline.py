@@ -348,6 +348,19 @@ def _per_tambon(values: pd.Series, inputs: Inputs, how: str = "mean") -> tuple[p
     return placed.groupby(place.reindex(placed.index).to_numpy()).agg(how), unplaced
 
 
+def _located(inputs: Inputs) -> pd.DataFrame:
+    """Names and coordinates of the stations and points, by station id."""
+    stations = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str))
+    located = stations.drop_duplicates("station_id").set_index("station_id")
+    return located[[c for c in ("name_th", "name_en", "longitude", "latitude") if c in located.columns]]
+
+
+def _people(inputs: Inputs) -> pd.Series:
+    """Registered residents per tambon code."""
+    population = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str))
+    return population.groupby("tambon_code")["population"].sum()
+
+
 def _tambon_hazard(dimension, per_tambon, unplaced, cells, method, unit, places=None):
     """One value per tambon given to its cells; ``inputs`` names ``places`` (the
     station ids or tambon codes read; default the tambons)."""
@@ -376,11 +389,7 @@ def _water(inputs, cells, start, end, p):
                             "class", places=points.index)
     if not result.has_data:
         return result, []
-    points = points.join(_places(inputs, points.index).rename("tambon_code"))
-    stations = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str))
-    located = stations.drop_duplicates("station_id").set_index("station_id")
-    points = points.join(located[[c for c in ("name_th", "name_en", "longitude", "latitude")
-                                  if c in located.columns]])
+    points = points.join(_places(inputs, points.index).rename("tambon_code")).join(_located(inputs))
     points["uses_th"] = [water.USES[int(c)][0] for c in points["water_class"]]
     points["uses_en"] = [water.USES[int(c)][1] for c in points["water_class"]]
     tables = {"sampling points": points.reset_index(), "parameters": water.parameters(obs)}
@@ -414,8 +423,7 @@ def _waste(inputs, cells, start, end, p):
     months = collected.groupby(collected["station_id"].astype(str))["time_utc"].nunique()
     tonnes, unplaced = _per_tambon(collected.groupby(collected["station_id"].astype(str))["value"].sum()
                                    / months * 12, inputs, how="sum")
-    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str)) \
-        .groupby("tambon_code")["population"].sum()
+    people = _people(inputs)
     per_person = (tonnes * 1000 / people.reindex(tonnes.index) / 365.25).dropna()
     result = _tambon_hazard("waste", per_person, unplaced, cells,
                             "tambon waste collected per registered resident and day (a year of "
@@ -423,18 +431,16 @@ def _waste(inputs, cells, start, end, p):
     if not result.has_data:
         return result, []
     landfilled = reported[reported["variable"] == "waste-landfilled"]
-    share, _ = _per_tambon(landfilled.groupby(landfilled["station_id"].astype(str))["value"].sum(), inputs, "sum")
+    landfilled_t, _ = _per_tambon(landfilled.groupby(landfilled["station_id"].astype(str))["value"].sum(),
+                                  inputs, "sum")
     collected_t, _ = _per_tambon(collected.groupby(collected["station_id"].astype(str))["value"].sum(), inputs, "sum")
-    share = (share / collected_t.reindex(share.index)).rename("landfilled_share")
+    share = landfilled_t / collected_t.reindex(landfilled_t.index)
     detail = pd.DataFrame({"landfilled_share": cells["tambon_code"].map(share).to_numpy(dtype=float)},
                           index=hazards.cell_index(cells))
     at = obs[at_sites & (obs["variable"] == "waste-landfilled")]
     landfills = at.groupby(at["station_id"].astype(str))["value"].agg(["sum", "count"]).rename(
         columns={"sum": "landfilled_t", "count": "months"}).rename_axis("station_id")
-    located = inputs.stations.assign(station_id=inputs.stations["station_id"].astype(str)) \
-        .drop_duplicates("station_id").set_index("station_id")
-    landfills = landfills.join(located[[c for c in ("name_th", "name_en", "longitude", "latitude")
-                                        if c in located.columns]])
+    landfills = landfills.join(_located(inputs))
     notes = result.notes + (
         "months reported are scaled to a year (tonnes / months x 12); residents: registered population",
         "open dumping and burning reports: none read (residents' reports are not collected yet)")
@@ -446,8 +452,7 @@ def _ghg(inputs, cells, start, end, p):
     if inputs.emissions is None or inputs.emissions.empty:
         return hazards.no_data("ghg", "no greenhouse-gas inventory is published"), []
     e = inputs.emissions.assign(tambon_code=inputs.emissions["tambon_code"].astype(str)).set_index("tambon_code")
-    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str)) \
-        .groupby("tambon_code")["population"].sum()
+    people = _people(inputs)
     tambons = inputs.tambons.assign(tambon_code=inputs.tambons["tambon_code"].astype(str))
     area = pd.Series(hazards.geodesic_area_km2(tambons.geometry), index=tambons["tambon_code"])
     basic_plus = pd.to_numeric(e["basic_plus_t_co2e"], errors="coerce").reindex(area.index)
@@ -482,8 +487,7 @@ def _green(inputs, cells, start, end, p):
     tambons = inputs.tambons.assign(tambon_code=inputs.tambons["tambon_code"].astype(str))
     areas = land_cover.zonal_areas(inputs.land_cover, tambons, "tambon_code")
     per_tambon = land_cover.green_by_zone(areas, tambons["tambon_code"])
-    people = inputs.population.assign(tambon_code=inputs.population["tambon_code"].astype(str))
-    residents = land_cover.green_per_resident(per_tambon, people.set_index("tambon_code")["population"])
+    residents = land_cover.green_per_resident(per_tambon, _people(inputs))
     summary = per_tambon.join(residents[["population", "m2_per_person", "meets_reference"]])
     summary["green_share_pct"] = summary.pop("green_share") * 100
     notes = ["the land-cover raster is a snapshot: the window does not select its pixels"]

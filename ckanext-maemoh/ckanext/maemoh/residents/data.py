@@ -161,7 +161,8 @@ def risk_summary(tambon=None, dimension=None):
         table = next((r["id"] for r in dataset["resources"]
                       if r.get("name") == risk_publish.TAMBON_TABLE and r.get("datastore_active")),
                      None)
-        rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), columns) if table else []
+        rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), columns, [
+            field["id"] for field in risk_publish.TAMBON_FIELDS if field["type"] == "int"]) if table else []
         spec = dimensions.REGISTRY.get(found)
         summary[found] = {
             "dataset": dataset["name"], "computed_at": dataset.get("computed_at"),
@@ -196,7 +197,8 @@ def _points(dataset):
                   if r.get("name") == risk_publish.SAMPLING_POINTS_TABLE and r.get("datastore_active")), None)
     if not table:
         return []
-    rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), list(POINT_COLUMNS))
+    rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), list(POINT_COLUMNS),
+                    ("water_class", "samples", "exceedances"))
     return sorted(rows, key=lambda r: str(r["station_id"]))
 
 
@@ -425,8 +427,12 @@ def check_tambon(code, required=False):
         raise ValueError(f"tambon: one of {', '.join(tambon_codes())}")
 
 
-def _records(frame, columns):
-    frame = frame.reindex(columns=columns).astype(object)
+def _records(frame, columns, integers=()):
+    """The rows of ``columns``; ``integers`` stay whole numbers beside missing values."""
+    frame = frame.reindex(columns=columns)
+    for column in integers:
+        frame[column] = pd.to_numeric(frame[column]).astype("Int64")
+    frame = frame.astype(object)
     return frame.where(frame.notna(), None).to_dict("records")
 
 
