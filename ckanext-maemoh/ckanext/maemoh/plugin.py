@@ -120,7 +120,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         return pkg_dict
 
     # IResourceController: the address of a published run's file
-    # (store/published.py); validation reports of tables (tables/validation.py)
+    # (store/published.py); validation reports of tables (tables/validation.py);
+    # a new land-cover raster requests the green layer (risk/runs.py)
 
     def before_resource_show(self, resource_dict):
         if resource_dict.get("url_type") == published.URL_TYPE:
@@ -136,10 +137,12 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def after_resource_create(self, context, resource):
         if table_validation.needs_check(resource):
             table_validation.enqueue(resource["id"])
+        risk_runs.on_resource_changed(resource)
 
     def after_resource_update(self, context, resource):
         if not context.get("maemoh_validation") and table_validation.needs_check(resource):
             table_validation.enqueue(resource["id"])
+        risk_runs.on_resource_changed(resource)
 
     # IXloader: uploaded and linked tables into the DataStore (tables/loading.py)
 

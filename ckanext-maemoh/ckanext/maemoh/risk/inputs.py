@@ -23,7 +23,6 @@ from ckan.lib import uploader
 from ckanext.datastore.backend.postgres import get_read_engine
 
 from ckanext.maemoh.harvesters import http
-
 from ckanext.maemoh.store import datastore_tables, publish
 from ckanext.maemoh.reference import datasets as reference_datasets, places
 from ckanext.maemoh.trust import publishers as trust

@@ -266,7 +266,20 @@ def on_published(dataset_id, name=None, run=None, **kwargs):
     that read it, and the composite (a risk layer itself feeds none)."""
     if not str(name).startswith(reference_datasets.GHG_INVENTORY_TYPE + "-"):
         return []
-    names = [d.name for d in dimensions.REGISTRY.values() if "inventory" in d.reads] + [dimensions.COMPOSITE]
+    return _request_readers("inventory")
+
+
+def on_resource_changed(resource):
+    """A GeoTIFF created or replaced may be the land-cover raster: request the
+    dimensions that read one, and the composite (the run reads only a trusted
+    public raster, :func:`.risk_inputs.land_cover_raster`)."""
+    if (resource.get("format") or "").lower() != risk_inputs.LAND_COVER_FORMAT:
+        return []
+    return _request_readers("land_cover")
+
+
+def _request_readers(kind):
+    names = [d.name for d in dimensions.REGISTRY.values() if kind in d.reads] + [dimensions.COMPOSITE]
     for dimension in names:
         request(dimension)
     return names

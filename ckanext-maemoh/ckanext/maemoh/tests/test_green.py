@@ -65,7 +65,8 @@ def test_the_demo_raster_makes_the_green_layer_and_the_pathway_agrees(ckan_confi
     assert "created resource Land cover (GeoTIFF)" in lines
     assert list(demo_land_cover.load(district["name"])) == [
         f"kept package {demo_land_cover.DATASET}", "kept resource Land cover (GeoTIFF)"]
-    risk_runs.enqueue("green")
+    queued = [job["title"] for job in helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])]
+    assert queued == ["Risk layer green (h3:7)", "Risk layer composite (h3:7)"]  # the new raster asked
     assert "Risk layer green" in risk_worker(ckan_config)
     layer = helpers.call_action("package_show", context={"user": ""}, id="risk-green")
     assert layer["risk_dimension"] == "green" and demo_land_cover.DATASET in layer["input_datasets"]
