@@ -25,9 +25,12 @@ dev: install services init  ## the same with CKAN's development server, reloadin
 	deploy/background.sh start $(INI) $(BACKGROUND)
 	deploy/serve.sh $(INI)
 
-test: install services test-db  ## the whole test suite against the real services
+test: install services test-db  ## the whole test suite against the real services, but the long scenarios
 	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers
-	$(VENV)/bin/pytest --ckan-ini=test.ini --durations=20 ckanext-maemoh
+	$(VENV)/bin/pytest --ckan-ini=test.ini --durations=20 -m "not long" ckanext-maemoh
+
+test-long: install services test-db  ## the long scenarios: processes killed mid-work and their recovery (about 3 min)
+	$(VENV)/bin/pytest --ckan-ini=test.ini -m long ckanext-maemoh
 
 # Instants the suite must pass at: 00:05 and 23:55 in Bangkok, in the haze
 # season (March) and out of it (August); test.ini's own is 14:00, 10 March.
@@ -36,7 +39,7 @@ DATES ?= 2026-03-09T17:05:00Z 2026-03-10T16:55:00Z 2026-08-15T17:05:00Z 2026-08-
 test-dates: install services test-db  ## the CKAN suite at each of DATES (about 20 min each)
 	for at in $(DATES); do \
 	    echo "== the suite at $$at"; \
-	    MAEMOH_FROZEN_AT=$$at $(VENV)/bin/pytest --ckan-ini=test.ini ckanext-maemoh || exit 1; \
+	    MAEMOH_FROZEN_AT=$$at $(VENV)/bin/pytest --ckan-ini=test.ini -m "not long" ckanext-maemoh || exit 1; \
 	done
 
 backup:  ## a dated archive of the site in var/backups (its secrets in a file beside it)
@@ -136,4 +139,4 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
 	mv var/constraints.txt constraints.txt
 
-.PHONY: help run dev test test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages
+.PHONY: help run dev test test-long test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages

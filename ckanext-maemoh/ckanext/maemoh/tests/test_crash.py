@@ -1,7 +1,8 @@
 """Real consumers and workers killed with SIGKILL in the middle of their
 work, then started again: no observation row lost or duplicated, no
 half-published layer or inventory, and the interrupted work done by itself.
-Each test prints its figures (``pytest -s``)."""
+Each test prints its figures (``pytest -s``). Long scenarios: ``make
+test-long`` runs them, ``make test`` does not."""
 import datetime as dt
 import shutil
 import time
@@ -28,7 +29,7 @@ from ckanext.maemoh.store import datastore_tables, publish, published
 from ckanext.maemoh.tests import helpers
 from ckanext.maemoh.tests.processes import Process, wait_for
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues")
+pytestmark = [pytest.mark.long, pytest.mark.usefixtures("clean_db", "clean_index", "clean_queues")]
 
 AIR4THAI = {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}
 
