@@ -84,6 +84,10 @@ def _round_half_up(values: np.ndarray, decimals: int) -> np.ndarray:
     return np.floor(values * factor + 0.5) / factor
 
 
+#: the labels of a five-level scale without names of its own
+FIVE_LEVELS_TH = ("ต่ำมาก", "ต่ำ", "ปานกลาง", "สูง", "สูงมาก")
+FIVE_LEVELS_EN = ("Very low", "Low", "Moderate", "High", "Very high")
+
 AIR = Scale(
     id="TH-AQI-2023",
     unit="Thai AQI",
@@ -149,8 +153,8 @@ GHG = Scale(
     id="MAEMOH-GHG-2026.1",
     unit="t CO2e/person/a",
     upper_bounds=(1.0, 2.5, 5.0, 10.0),
-    labels_th=("ต่ำมาก", "ต่ำ", "ปานกลาง", "สูง", "สูงมาก"),
-    labels_en=("Very low", "Low", "Moderate", "High", "Very high"),
+    labels_th=FIVE_LEVELS_TH,
+    labels_en=FIVE_LEVELS_EN,
     decimals=2,
     source="declared by the Mae Moh platform: BASIC+ emissions allocated to the tambon per "
            "registered resident and year, the power plant's generation for the grid (GPC I.4.4) "
@@ -162,8 +166,8 @@ ENERGY = Scale(
     id="MAEMOH-ENERGY-2026.1",
     unit="MW.h/km2 in the window",
     upper_bounds=(10.0, 50.0, 250.0, 1000.0),
-    labels_th=("ต่ำมาก", "ต่ำ", "ปานกลาง", "สูง", "สูงมาก"),
-    labels_en=("Very low", "Low", "Moderate", "High", "Very high"),
+    labels_th=FIVE_LEVELS_TH,
+    labels_en=FIVE_LEVELS_EN,
     decimals=3,
     source="declared by the Mae Moh platform: reported electricity use per km² of the tambon "
            "(rural tambons use tens of MW.h/km² a year, dense towns thousands)",
@@ -174,8 +178,8 @@ RISK_INDEX = Scale(
     id="MAEMOH-INDEX-2026.1",
     unit="index 0-1",
     upper_bounds=(0.2, 0.4, 0.6, 0.8),
-    labels_th=("ต่ำมาก", "ต่ำ", "ปานกลาง", "สูง", "สูงมาก"),
-    labels_en=("Very low", "Low", "Moderate", "High", "Very high"),
+    labels_th=FIVE_LEVELS_TH,
+    labels_en=FIVE_LEVELS_EN,
     decimals=6,
     source="equal intervals on 0-1 (INFORM-style index)",
     verification="declared by the platform",

@@ -158,9 +158,7 @@ def risk_summary(tambon=None, dimension=None):
         found = dataset.get("risk_dimension")
         if dataset.get("type") != risk_publish.DATASET_TYPE or dimension not in (None, found):
             continue
-        table = next((r["id"] for r in dataset["resources"]
-                      if r.get("name") == risk_publish.TAMBON_TABLE and r.get("datastore_active")),
-                     None)
+        table = _table_id(dataset, risk_publish.TAMBON_TABLE)
         rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), columns, [
             field["id"] for field in risk_publish.TAMBON_FIELDS if field["type"] == "int"]) if table else []
         spec = dimensions.REGISTRY.get(found)
@@ -191,10 +189,15 @@ def _with_hazard(row, spec):
                 hazard_label_en=spec.scale.labels_en[int(level) - 1] if known else None)
 
 
+def _table_id(dataset, name):
+    """The id of the dataset's DataStore table ``name``, or None."""
+    return next((r["id"] for r in dataset["resources"] if r.get("name") == name and r.get("datastore_active")),
+                None)
+
+
 def _points(dataset):
     """The rows of a layer's "Sampling points" table (published run), by station id."""
-    table = next((r["id"] for r in dataset["resources"]
-                  if r.get("name") == risk_publish.SAMPLING_POINTS_TABLE and r.get("datastore_active")), None)
+    table = _table_id(dataset, risk_publish.SAMPLING_POINTS_TABLE)
     if not table:
         return []
     rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), list(POINT_COLUMNS),
