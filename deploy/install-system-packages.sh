@@ -19,6 +19,7 @@ curl                                         curl
 gcc                                          gcc
 /usr/include/python3.11/Python.h             python3-dev
 /usr/lib/x86_64-linux-gnu/libmagic.so.1      libmagic1
+/usr/lib/x86_64-linux-gnu/libgomp.so.1       libgomp1
 /usr/share/fonts/truetype/tlwg/Loma.ttf      fonts-thai-tlwg
 chromium                                     chromium
 npm                                          npm
