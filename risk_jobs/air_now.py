@@ -84,6 +84,35 @@ def with_band(item, lang):
             "advice_sensitive": info["advice_sensitive"]}
 
 
+def forecast_day(row, lang):
+    """A forecast day (``date``, ``p50``, ``p10``, ``p90``, ``band``,
+    ``band_low``, ``band_high``) with its band texts and its range in words."""
+    info = band_info(row["band"], lang)
+    low, high = band_info(row["band_low"], lang), band_info(row["band_high"], lang)
+    if lang == "th":
+        span = (f"น่าจะอยู่ระหว่าง {row['p10']:.0f} ถึง {row['p90']:.0f} ไมโครกรัม/ลบ.ม. "
+                f"(ระดับ {low['number']} ถึง {high['number']})")
+    else:
+        span = (f"likely between {row['p10']:.0f} and {row['p90']:.0f} µg/m³ "
+                f"(level {low['number']} to {high['number']})")
+    return {**row, "band_name": info["name"], "band_label": info["label"], "colour": info["colour"],
+            "text_colour": info["text_colour"], "icon": info["icon"],
+            "advice_general": info["advice_general"], "advice_sensitive": info["advice_sensitive"],
+            "range_text": span}
+
+
+def forecast_reliability(share, lang):
+    """One plain sentence of how often the next-day forecast was in the right
+    band (``share``: ``{"share": 0-1, "days": N}``), or of why it is not known."""
+    if not share or not share.get("days"):
+        return ("ยังไม่มีประวัติพอจะบอกความแม่นยำของการพยากรณ์" if lang == "th"
+                else "There is not yet enough history to say how reliable the forecast is.")
+    percent, days = round(100 * share["share"]), share["days"]
+    if lang == "th":
+        return f"ในช่วง {days} วันที่ผ่านมา การพยากรณ์ของวันถัดไปอยู่ในระดับที่ถูกต้อง {percent}% ของจำนวนวัน"
+    return f"Over the last {days} days the next-day forecast was in the right band {percent} % of the time."
+
+
 def with_bands(stations, tambons, lang, tambon=None):
     """``{"stations", "tambons"}``: the rows of :func:`latest` and
     :func:`tambon_aqi` with the texts of their bands in ``lang``; with

@@ -6,6 +6,7 @@ import click
 import ckan.plugins.toolkit as tk
 from ckan import model
 
+from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
 from ckanext.maemoh.health import manifest, recovery
@@ -42,14 +43,15 @@ def tick():
     """What the scheduler does every minute, in one process: harvest the due
     sources (`harvest due`), start and finish harvest jobs (`ckan harvester
     run`), queue again the jobs whose worker died (`jobs recover`), queue
-    the risk layers whose data changed (`risk flush`) and the residents'
-    snapshot when out of date (`snapshot flush`), and once an hour
+    the risk layers whose data changed (`risk flush`), the forecast when
+    due (`forecast flush`) and the residents' snapshot when out of date (`snapshot flush`), and once an hour
     delete harvest records older than ckanext.maemoh.harvest.keep_days
     (`harvest prune`). A step that fails (a service down) does not stop the
     others; the exit status is then 1."""
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
-             jobs_recover.callback, risk_flush.callback, snapshot_flush.callback, _prune_hourly)
+             jobs_recover.callback, risk_flush.callback, forecast_flush.callback, snapshot_flush.callback,
+             _prune_hourly)
     for step in steps:
         try:
             step()
@@ -189,6 +191,41 @@ def risk_flush():
     (run it every few minutes, e.g. from the harvest scheduler or cron)."""
     for run in risk_runs.flush():
         click.echo(f"queued {run['dimension']} ({run['grid']}): run {run['id']}")
+
+
+@maemoh.group(short_help="The PM2.5 forecast: run, flush.")
+def forecast():
+    """The PM2.5 forecast for the next 72 hours (forecast-pm25)."""
+
+
+@forecast.command("run")
+@click.option("--sync", is_flag=True, help="compute here and now instead of queueing a job")
+def forecast_run(sync):
+    """Issue the forecast at the current hour and publish it as forecast-pm25
+    (fitting the models first when they are due). Without --sync the run is
+    queued for the risk worker (`ckan jobs worker maemoh-risk`)."""
+    if not sync:
+        click.echo(f"queued a forecast run: job {forecast_runs.enqueue(trigger='cli')['job_id']}")
+        return
+    with click.progressbar(length=len(forecast_runs.STEPS), label="forecast",
+                           item_show_func=lambda step: step) as bar:
+        try:
+            outcome = forecast_runs.execute(progress=lambda step: bar.update(1, step))
+        except (ValueError, tk.ValidationError) as error:
+            raise click.ClickException(str(error)) from error
+    if outcome["status"] != "published":
+        raise click.ClickException(f"no forecast: {outcome['reason']}; the published one is left as it was")
+    click.echo(f"published {outcome['dataset']} issued at {outcome['issued_at']}"
+               + (" (models fitted)" if outcome["fitted"] else ""))
+
+
+@forecast.command("flush")
+def forecast_flush():
+    """Queue a forecast run when fresh data arrived or the last run is
+    ckanext.maemoh.forecast.every_minutes old (run by `tick`)."""
+    queued = forecast_runs.flush()
+    if queued:
+        click.echo(f"queued a forecast run ({queued['trigger']}): job {queued['job_id']}")
 
 
 @maemoh.group(short_help="The residents' snapshot: what their pages and public actions read.")

@@ -40,6 +40,7 @@ from ckanext.maemoh.health import outages
 from ckanext.maemoh.risk import map_view as risk_map
 from ckanext.maemoh.residents import http_cache, snapshot
 from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.search import facets, index, query
 from ckanext.maemoh.store import publish as store_publish, published
 from ckanext.maemoh.tables import loading as table_loading
@@ -155,7 +156,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     # ISignal
 
     def get_signal_subscriptions(self):
-        return {observations_changed_signal(): [risk_runs.on_observations_changed, snapshot.on_data_changed],
+        return {observations_changed_signal(): [risk_runs.on_observations_changed, forecast_runs.on_observations_changed,
+                                                 snapshot.on_data_changed],
                 store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed]}
 
     # IForkObserver

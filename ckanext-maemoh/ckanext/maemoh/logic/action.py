@@ -9,6 +9,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.ghg import guidance
+from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tables import validation as table_validation
@@ -16,7 +17,7 @@ from ckanext.maemoh.logic import schema
 from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
+           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
 
 
 def get_actions():
@@ -81,6 +82,43 @@ def maemoh_ghg_run(context, data_dict):
     data = _validated(data_dict, schema.maemoh_ghg_run_schema(), context)
     tk.check_access("maemoh_ghg_run", context, data)
     return ghg_runs.enqueue(data.get("year"), user=context.get("user"))
+
+
+def maemoh_forecast_run(context, data_dict):
+    """Queue a PM2.5 forecast run; it publishes or updates ``forecast-pm25``.
+
+    :returns: ``{"job_id", "trigger", "requested_by"}``
+    """
+    data = _validated(data_dict, schema.maemoh_forecast_run_schema(), context)
+    tk.check_access("maemoh_forecast_run", context, data)
+    return forecast_runs.enqueue(trigger="action", user=context.get("user"))
+
+
+@tk.side_effect_free
+def maemoh_forecast(context, data_dict):
+    """The PM2.5 forecast of the coming days (24-hour means, Thai AQI band,
+    80 % range and advice), per tambon and per station; public data only,
+    from the residents' snapshot.
+
+    :param tambon: a tambon code: only that tambon
+    :param station: a station id: only that station (not with ``tambon``)
+    :param lang: "th" (default) or "en": the language of band names, ranges and advice
+    :returns: ``{"dataset", "issued_at", "reliability": one sentence,
+        "right_band_share_d1": {"share", "days"}, "fallback_reason",
+        "tambons": [{"tambon_code", "name", "days": [...]}], "stations":
+        [{"station_id", "days": [...]}]}``; each day has ``date``,
+        ``day_ahead``, ``p50``, ``p10``, ``p90`` (µg/m³), ``band``,
+        ``band_low``, ``band_high``, ``band_name``, ``colour``,
+        ``range_text``, ``advice_general``, ``advice_sensitive``, ``method``
+    """
+    data = _validated(data_dict, schema.maemoh_forecast_schema(), context)
+    if data.get("tambon") and data.get("station"):
+        raise tk.ValidationError({"station": [tk._("Give a tambon or a station, not both")]})
+    tk.check_access("maemoh_forecast", context, data)
+    try:
+        return snapshot.forecast(data["lang"], data.get("tambon"), data.get("station"))
+    except ValueError as error:
+        raise tk.ValidationError({"station": [str(error)]})
 
 
 @tk.side_effect_free

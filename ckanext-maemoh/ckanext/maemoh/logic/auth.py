@@ -1,6 +1,6 @@
 """Who may do what with our actions (sysadmins pass every check).
 
-Risk and inventory runs publish into the district organisation
+Risk, inventory and forecast runs publish into the district organisation
 (``ckanext.maemoh.organization``), so starting one, or reading the run log
 with its errors, takes what creating a dataset there takes: being an editor
 or admin of that organisation. The guidance and the residents' data are public.
@@ -8,7 +8,7 @@ or admin of that organisation. The guidance and the residents' data are public.
 import ckan.plugins.toolkit as tk
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
+           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
 
 
 def _publisher(context):
@@ -32,6 +32,16 @@ def maemoh_risk_status(context, data_dict):
 
 def maemoh_ghg_run(context, data_dict):
     return _publisher(context)
+
+
+def maemoh_forecast_run(context, data_dict):
+    return _publisher(context)
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_forecast(context, data_dict):
+    """Public: the forecast is a public dataset."""
+    return {"success": True}
 
 
 @tk.auth_allow_anonymous_access

@@ -28,6 +28,18 @@ def maemoh_ghg_run_schema(maemoh_ignore_blank, maemoh_year_common_era):
 
 
 @tk.validator_args
+def maemoh_forecast_run_schema():
+    return {}
+
+
+@tk.validator_args
+def maemoh_forecast_schema(default, one_of, maemoh_ignore_blank, maemoh_tambon_code, unicode_safe):
+    return {"lang": [default("th"), one_of(air_now.LANGUAGES)],
+            "tambon": [maemoh_ignore_blank, maemoh_tambon_code],
+            "station": [maemoh_ignore_blank, unicode_safe]}
+
+
+@tk.validator_args
 def maemoh_guidance_schema(maemoh_ignore_blank, maemoh_tambon_code, maemoh_dimension, maemoh_year_common_era):
     return {"tambon": [maemoh_ignore_blank, maemoh_tambon_code],
             "dimension": [maemoh_ignore_blank, maemoh_dimension],

@@ -35,6 +35,11 @@ GHG_TAMBON_TABLE = "Emissions per tambon"
 GHG_PATHWAY_CSV = "Pathway (CSV)"
 GHG_SECTORS_PNG = "Emissions by sector (PNG)"
 GHG_PATHWAY_PNG = "Pathway to 2050 (PNG)"
+#: the PM2.5 forecast's dataset type, its dataset and the table pages and actions read
+FORECAST_TYPE = "forecast"
+FORECAST_DATASET = "forecast-pm25"
+FORECAST_TABLE = "Forecast"
+FORECAST_DAILY_TABLE = "Daily forecast"
 #: a dataset with this tag holds made-up data: what is computed from it says so
 ILLUSTRATIVE_TAG = "illustrative"
 

@@ -84,6 +84,11 @@ Fire hotspots
     ``now - hours < time_utc <= now``; low confidence left out by the risk
     jobs' own rule (VIIRS low, MODIS below 30 %); newest first, with the
     tambon (None outside the district).
+Forecast
+    The district's public ``forecast-pm25`` dataset: the rows of its
+    "Daily forecast" DataStore table of the published run, per tambon and per
+    station, with when it was issued and how often its next-day band was right
+    (``right_band_share_d1`` of its method, from the backtest).
 Risk summary
     Per public ``risk-layer`` dataset, its "Risk per tambon" DataStore table
     (:data:`risk.publish.TAMBON_FIELDS`): the rows of the dataset's published
@@ -176,6 +181,33 @@ def risk_summary(tambon=None, dimension=None):
                        if item[0] in dimensions.NAMES else len(dimensions.NAMES)))
 
 
+FORECAST_COLUMNS = ("scope", "station_id", "tambon_code", "date", "day_ahead", "p50", "p10", "p90",
+                    "band", "band_low", "band_high", "method", "source", "stations")
+
+
+def forecast():
+    """``{"dataset", "issued_at", "right_band_share_d1", "fallback_reason",
+    "tambons": {code: [rows]}, "stations": {id: [rows]}}`` of the published
+    PM2.5 forecast (see the module docstring), or None without one."""
+    found = [d for d in _catalogue()[0] if d.get("type") == datasets.FORECAST_TYPE
+             and d["name"] == datasets.FORECAST_DATASET]
+    table = _table_id(found[0], datasets.FORECAST_DAILY_TABLE) if found else None
+    if not table:
+        return None
+    dataset = found[0]
+    rows = _records(risk_inputs.read_table(table, dataset.get(publish.RUN_FIELD)), list(FORECAST_COLUMNS),
+                    ("day_ahead", "band", "band_low", "band_high"))
+    method = _as_dict(dataset.get("forecast_method"))
+    by = {"tambons": {}, "stations": {}}
+    for row in sorted(rows, key=lambda r: r["day_ahead"]):
+        row["date"] = str(row["date"])[:10]
+        key = ("tambons", row["tambon_code"]) if row["scope"] == "tambon" else ("stations", row["station_id"])
+        by[key[0]].setdefault(key[1], []).append(row)
+    return {"dataset": dataset["name"], "issued_at": dataset.get("issued_at"),
+            "right_band_share_d1": method.get("right_band_share_d1") or None,
+            "fallback_reason": method.get("fallback_reason"), **by}
+
+
 POINT_COLUMNS = ("station_id", "name_th", "name_en", "tambon_code", "longitude", "latitude", "water_class",
                  "limiting", "samples", "exceedances", "uses_th", "uses_en")
 
@@ -253,7 +285,7 @@ def state(now=None, days=30, fire_hours=48):
     ``stations`` (:func:`station_aqi`), ``daily`` and ``changes`` per tambon
     code (:func:`pm25_daily` and :func:`band_changes` over ``days``),
     ``fires`` (:func:`fire_hotspots` of ``fire_hours``) and ``risk``
-    (:func:`risk_summary`); JSON-safe."""
+    (:func:`risk_summary`) and ``forecast`` (:func:`forecast`); JSON-safe."""
     now = _utc(now)
     history = _history(now, days)
     stale = stale_after_hours()
@@ -264,7 +296,7 @@ def state(now=None, days=30, fire_hours=48):
     return {"stations": stations,
             "daily": {t["tambon_code"]: _daily_of(t, history) for t in tambons()},
             "changes": {t["tambon_code"]: _changes_of(t, history) for t in tambons()},
-            "fires": fire_hotspots(fire_hours, now), "risk": risk_summary()}
+            "fires": fire_hotspots(fire_hours, now), "risk": risk_summary(), "forecast": forecast()}
 
 
 class _History:

@@ -208,6 +208,34 @@ def risk_summary(tambon=None, dimension=None):
             for name, layer in _part("risk", {}).items() if dimension in (None, name)}
 
 
+def forecast(lang="th", tambon=None, station=None, now=None):
+    """What ``maemoh_forecast`` returns: the published PM2.5 forecast's days
+    after today (Bangkok) per tambon and per station, optionally of one
+    tambon or one station, with band texts in ``lang``, when it was issued
+    and how reliable it has been (:func:`.air_now.forecast_reliability`)."""
+    air_now.check_lang(lang)
+    data.check_tambon(tambon)
+    found = _part("forecast", None) or {"tambons": {}, "stations": {}}
+    if station is not None and station not in found["stations"]:
+        raise ValueError(f"station: no forecast for {station!r}")
+    today = _now(now).astimezone(aqi.BANGKOK).date().isoformat()
+
+    def days(rows):
+        return [air_now.forecast_day(r, lang) for r in rows if r["date"] > today]
+    names = {t["tambon_code"]: t[f"name_{lang}"] for t in data.tambons()}
+    return {
+        "dataset": found.get("dataset"), "issued_at": found.get("issued_at"),
+        "reliability": air_now.forecast_reliability(found.get("right_band_share_d1"), lang),
+        "right_band_share_d1": found.get("right_band_share_d1"),
+        "fallback_reason": found.get("fallback_reason"),
+        "tambons": [{"tambon_code": code, "name": names.get(code), "days": days(rows)}
+                    for code, rows in sorted(found["tambons"].items())
+                    if station is None and tambon in (None, code)],
+        "stations": [{"station_id": key, "days": days(rows)} for key, rows in sorted(found["stations"].items())
+                     if tambon is None and station in (None, key)],
+    }
+
+
 def fire_hotspots(hours=FIRE_HOURS, now=None):
     """:func:`.data.fire_hotspots` from the snapshot (``hours`` at most
     :data:`FIRE_HOURS`)."""

@@ -66,17 +66,38 @@ def _with_band(item, language):
     return dict(item, info=info, when=local_time(item.get("time_local"), language))
 
 
+DAY_LABELS = {"th": ("พรุ่งนี้", "มะรืนนี้"), "en": ("Tomorrow", "The day after tomorrow")}
+
+
+def forecast_days(forecast, code, language):
+    """Tomorrow and the day after of tambon ``code`` in ``forecast`` (what
+    :func:`.snapshot.forecast` gives), labelled, with their dates."""
+    rows = next((t["days"] for t in forecast["tambons"] if t["tambon_code"] == code), [])
+    return [dict(day, label=label, when=local_date(day["date"], language))
+            for day, label in zip(rows, DAY_LABELS[language])]
+
+
+def local_date(iso_date, language):
+    """A date as residents read it: Buddhist Era in Thai."""
+    day = dt.date.fromisoformat(iso_date)
+    if language == "th":
+        return f"{day.day} {TH_MONTHS[day.month - 1]} {day.year + 543}"
+    return f"{day.day} {day:%b} {day.year}"
+
+
 @residents_pages.route("/")
 def index():
     language = lang()
     current = snapshot.station_aqi()
-    tambons = [_with_band(t, language) for t in snapshot.tambon_aqi(stations=current)]
+    forecast = snapshot.forecast(language)
+    tambons = [dict(_with_band(t, language), forecast=forecast_days(forecast, t["tambon_code"], language))
+               for t in snapshot.tambon_aqi(stations=current)]
     stations = [_with_band(s, language) for s in current]
     fires = snapshot.fire_hotspots(hours=48)
     return tk.render("maemoh/index.html", {
         "tambons": tambons, "stations": stations, "fires": fires, "lang": language,
         "stale_after_hours": residents.stale_after_hours(),
-        "risk": snapshot.risk_summary()})
+        "risk": snapshot.risk_summary(), "forecast": forecast})
 
 
 @residents_pages.route("/tambon/<code>")
@@ -97,8 +118,10 @@ def tambon(code):
                      "cls": composite.RISK_CLASS_BY_VALUE.get((row or {}).get("risk_class_max")),
                      "statistic": getattr(dimensions.REGISTRY[dimension], f"statistic_{language}"),
                      "points": layer.get("points", [])})
+    forecast = snapshot.forecast(language, tambon=code)
     return tk.render("maemoh/tambon.html", {
         "tambon": _with_band(tambons[code], language),
+        "forecast": forecast, "forecast_days": forecast_days(forecast, code, language),
         "stations": [_with_band(s, language) for s in current if s["tambon_code"] == code],
         "week_svg": charts.pm25_svg(week, 7, language), "month_svg": charts.pm25_svg(month, 30, language),
         "risk_rows": rows, "guidance": snapshot.guidance(code), "lang": language})

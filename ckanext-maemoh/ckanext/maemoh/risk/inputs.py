@@ -65,13 +65,13 @@ def load(names, parameters):
         for resource in dataset["resources"]:
             kind = tables.get(resource["id"])
             if kind == "observations" and variables:
-                rows = _read_observations(resource["id"], variables, start, end)
+                rows = read_observations(resource["id"], variables, start, end)
                 if len(rows):
                     observations.append(rows)
                     sources.append(_source(kind, dataset, resource,
                                            places=sorted(rows["station_id"].unique())))
             elif kind == "fire_detections" and "fire_detections" in reads:
-                fires.append(_read_fire(resource["id"], start, end))
+                fires.append(read_fire(resource["id"], start, end))
                 sources.append(_source(kind, dataset, resource))
 
     emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
@@ -83,7 +83,7 @@ def load(names, parameters):
     return pipeline.Inputs(
         tambons=tambons(),
         population=population(),
-        stations=_stations(datasets),
+        stations=stations(datasets),
         observations=pd.concat(observations, ignore_index=True) if observations
         else pd.DataFrame(columns=columns),
         fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
@@ -205,13 +205,13 @@ def changed_variables(resource_id, start, end):
             "WHERE time_utc BETWEEN :start AND :end"), {"start": start, "end": end})}
 
 
-def _read_observations(resource_id, variables, start, end):
+def read_observations(resource_id, variables, start, end):
     return read_rows(resource_id, "station_id, variable, time_utc, averaging_period, value, unit, quality",
                  "variable = ANY(:variables) AND time_utc >= :start AND time_utc < :end",
                  {"variables": sorted(variables)}, start, end)
 
 
-def _read_fire(resource_id, start, end):
+def read_fire(resource_id, start, end):
     return read_rows(resource_id, "time_utc, latitude, longitude, frp_mw, confidence",
                  "time_utc >= :start AND time_utc < :end", {}, start, end)
 
@@ -230,7 +230,7 @@ def read_rows(resource_id, columns, where, params, start, end):
     return frame
 
 
-def _stations(datasets):
+def stations(datasets):
     """Stations and sampling points: the located ``sensor-station`` datasets."""
     rows = []
     for dataset in datasets:

@@ -9,7 +9,7 @@ Trusted are the organisations named in ``ckanext.maemoh.trusted_organizations``
 (names or ids, space-separated) when it is set; otherwise the district
 organisation (``ckanext.maemoh.organization``) and the organisations that own
 a harvest source a sysadmin created (the sources the operator configured).
-Computed products themselves (``risk-layer`` and ``ghg-inventory`` datasets)
+Computed products themselves (``risk-layer``, ``ghg-inventory`` and ``forecast`` datasets)
 count only when the district organisation publishes them.
 """
 import logging
@@ -22,7 +22,7 @@ from ckanext.maemoh.reference import datasets
 log = logging.getLogger(__name__)
 
 OPTION = "ckanext.maemoh.trusted_organizations"
-COMPUTED_TYPES = ("risk-layer", datasets.GHG_INVENTORY_TYPE)
+COMPUTED_TYPES = ("risk-layer", datasets.GHG_INVENTORY_TYPE, datasets.FORECAST_TYPE)
 
 
 def trusted_organizations():
