@@ -85,6 +85,7 @@ TYPE_FIELDS = {
         "gpc_level": "basic-plus", "gwp_set": "ar6",
         "factor_dataset": "tgo-emission-factors",
     },
+    "forecast": {"forecast_variable": "pm25", "input_datasets": ["air4thai-station-38t"]},
 }
 
 
@@ -158,12 +159,14 @@ def risk_worker(ckan_config, now=None):
 
 def harvest(district, now, *kinds):
     """Harvest the demo replay server as of ``now``: its air stations, fire
-    detections, agency files (waste, electricity) and/or water quality."""
+    detections, weather station, agency files (waste, electricity) and/or
+    water quality."""
     demo = {source["name"]: source for source in json.loads(DEMO_SOURCES.read_text())}
     configs = {
         "air4thai": ("/air4thai", "air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
         "firms": ("/firms", "firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"],
                                       "bbox": BBOX, "days": 5}),
+        "weather": ("/sensorthings/v1.1", "sensorthings", {"days": 9}),
         "agency": ("/agency", "agency-files", demo["demo-agency-files"]["config"]),
         "water": ("/pcd", "agency-files", demo["demo-water-quality"]["config"]),
     }
