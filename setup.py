@@ -1,7 +1,7 @@
 """ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
 
 The repository keeps domain code in top-level folders (``harvesters/``,
-``risk_jobs/``, ``netzero/``, ``writers/``) and scheming YAML in ``schemas/``;
+``risk_jobs/``, ``netzero/``, ``writers/``, ``forecast/``) and scheming YAML in ``schemas/``;
 they are installed under the ``ckanext.maemoh`` namespace so nothing bare
 lands in site-packages.
 """
@@ -24,7 +24,7 @@ PACKAGE_DIRS = {
     "ckanext.maemoh": "ckanext-maemoh/ckanext/maemoh",
     "ckanext.maemoh.tests": "ckanext-maemoh/ckanext/maemoh/tests",
     **{f"ckanext.maemoh.{name}": f"ckanext-maemoh/ckanext/maemoh/{name}" for name in (
-        "demo", "ghg", "harvest", "logic", "reference", "residents", "risk", "search", "store",
+        "demo", "forecasting", "ghg", "harvest", "logic", "reference", "residents", "risk", "search", "store",
         "tables", "trust")},
     "ckanext.maemoh.harvesters": "harvesters",
     "ckanext.maemoh.harvesters.tests": "harvesters/tests",
@@ -34,6 +34,8 @@ PACKAGE_DIRS = {
     "ckanext.maemoh.netzero.tests": "netzero/tests",
     "ckanext.maemoh.writers": "writers",
     "ckanext.maemoh.writers.tests": "writers/tests",
+    "ckanext.maemoh.forecast": "forecast",
+    "ckanext.maemoh.forecast.tests": "forecast/tests",
     "ckanext.maemoh.schemas": "schemas",
 }
 
