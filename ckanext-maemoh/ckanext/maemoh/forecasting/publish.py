@@ -154,6 +154,8 @@ def _dataset(issued, hourly, sources):
         "update_frequency_unit": "hour", "update_frequency_interval": "1",
         "quality_level": "validated",
         "data_type": "statistical", "unit_of_measure": "µg/m³",
+        "first_year_of_data": str(start.tz_convert(aqi.BANGKOK).year),
+        "last_year_of_data": str(end.tz_convert(aqi.BANGKOK).year),
         "objective": ["public-service"], "geo_coverage": "district",
         "data_source": "Mae Moh City Data Platform forecast job",
         "data_format": ["CSV", "PNG", "JSON"], "data_category": "public", "data_language": ["th", "en"],
