@@ -75,7 +75,8 @@ class SensorThings(Adapter):
         "observed_properties": {
             "PM2.5": "pm25", "pm25": "pm25", "PM10": "pm10", "O3": "o3", "NO2": "no2",
             "SO2": "so2", "CO": "co", "Temperature": "temperature",
-            "Relative Humidity": "relative-humidity",
+            "Relative Humidity": "relative-humidity", "Wind Speed": "wind-speed",
+            "Wind Direction": "wind-direction", "Precipitation": "rainfall",
         },
         "network": "sensorthings",
         "page_size": 100,

@@ -4,16 +4,24 @@
 Serves on 127.0.0.1 until SIGTERM or SIGINT answers shaped like the real APIs
 (the adapters' fixtures are the reference), made up deterministically: every
 value is seeded by place, variable and hour, so the same request at the same
-``now`` gives the same bytes. Paths, below the demo base URL:
+``now`` gives the same bytes. PM2.5 and PM10, the weather (temperature,
+humidity, wind, rain) and the FIRMS fire detections come from the generator
+``ckanext.maemoh.demo.atmosphere`` (made up, with the structure of the
+northern-Thai haze season: upwind fires, transport lag, night-time
+accumulation, rain washout; its docstring gives the equations); the other
+Air4Thai parameters are hashed noise around daily and diurnal cycles, CO
+following PM2.5. Paths, below the demo base URL:
 
 - ``/air4thai``: ``/services/getNewAQI_JSON.php[?stationID=]``,
   ``/forweb/getHistoryData.php?stationID&param&type=hr&sdate&edate&stime&etime``
 - ``/openaq`` (header X-API-Key): ``/v3/locations``, ``/v3/locations/{id}``,
   ``/v3/locations/{id}/sensors``, ``/v3/sensors/{id}/measurements``
 - ``/sensorthings/v1.1``: ``/Things``, ``/Things(1)``, ``/Things(1)/Datastreams``,
-  ``/Datastreams({id})/Observations``
+  ``/Datastreams({id})/Observations`` (temperature, relative humidity, wind
+  speed and direction, hourly rainfall)
 - ``/dustboy`` (header X-API-Key): ``/stations``, ``/value/{dustboy_id}``
-- ``/firms``: ``/api/area/csv/{MAP_KEY}/{SOURCE}/{west,south,east,north}/{days}``
+- ``/firms``: ``/api/area/csv/{MAP_KEY}/{SOURCE}/{west,south,east,north}/{days}``:
+  the generator's detections (a domain of 300 km around the district) in the bbox
 - ``/agency``: ``/index.html``, ``/files/waste_by_tambon.csv`` (cp874, with
   the landfill's row), ``/files/electricity_by_tambon.xlsx``
 - ``/pcd``: ``/files/water_quality.csv``: monthly grab samples at four
@@ -39,6 +47,7 @@ import zoneinfo
 import openpyxl
 from openpyxl.writer.excel import ExcelWriter
 
+from ckanext.maemoh.demo import atmosphere
 from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "ckanext-maemoh/ckanext/maemoh/data"
@@ -72,27 +81,38 @@ def _floor_hour(moment):
 
 # --- made-up measurements ---------------------------------------------------------
 
+def _position(place):
+    """(latitude, longitude) of a place of the demo: an Air4Thai station or
+    the weather station (``atmosphere.STATIONS``), an OpenAQ location, a
+    DustBoy; None for others (the generator then uses the district centre)."""
+    place = str(place)
+    if place in atmosphere.STATIONS:
+        return atmosphere.STATIONS[place]
+    if place.isdecimal() and int(place) in OPENAQ_LOCATIONS:
+        location = OPENAQ_LOCATIONS[int(place)]
+        return location["latitude"], location["longitude"]
+    for entry in DUSTBOY_REGISTRY:
+        if entry["dustboy_id"] == place:
+            longitude = entry.get("dustboy_lon") or entry["dustboy_lng"]
+            return float(entry["dustboy_lat"].strip()), float(longitude.strip())
+    return None
+
+
 def _pm25(place, t):
-    """Dry-season PM2.5 (µg/m³, 20-120): regional haze changing from day to
-    day, a site factor, higher at night and in the morning."""
-    local = t.astimezone(BANGKOK)
-    day = local.toordinal()
-    haze = sum(_unit("haze", day - k) for k in range(3)) / 3
-    site = 0.85 + 0.3 * _unit(place, "pm-day", day)
-    diurnal = 1 + 0.3 * math.cos(2 * math.pi * (local.hour - 6) / 24)
-    value = (25 + 65 * haze) * site * diurnal * (0.93 + 0.14 * _unit(place, "pm25", t))
-    return min(120.0, max(20.0, value))
+    """PM2.5 (µg/m³, 0.1) of the hour ending at ``t`` at ``place`` (atmosphere.pm25)."""
+    return atmosphere.pm25(str(place), t, _position(place))
+
+
+def _pm10(place, t):
+    """PM10 (µg/m³, 0.1): PM2.5 times 1.3-1.6 (atmosphere.pm10)."""
+    return atmosphere.pm10(str(place), t, _position(place))
 
 
 def _weather(place, t):
-    """(temperature °C, relative humidity %): warm dry afternoons, cool humid nights."""
-    local = t.astimezone(BANGKOK)
-    day = local.toordinal()
-    afternoon = (1 + math.cos(2 * math.pi * (local.hour - 15) / 24)) / 2
-    low, high = 16 + 5 * _unit("tmin", day), 31 + 6 * _unit("tmax", day)
-    temperature = low + (high - low) * afternoon + 0.8 * (_unit(place, "temp", t) - 0.5)
-    humidity = 88 - 50 * afternoon + 6 * (_unit(place, "rh", t) - 0.5)
-    return round(temperature, 1), round(humidity, 1)
+    """(temperature °C, relative humidity %, wind speed m/s, wind direction
+    degrees from north, rainfall mm in the hour) of the hour ending at ``t``."""
+    values = atmosphere.weather(str(place), t)
+    return tuple(values[name] for name in atmosphere.WEATHER_VARIABLES)
 
 
 # --- Air4Thai -----------------------------------------------------------------------
@@ -116,26 +136,32 @@ AQI_BANDS = {"PM25": (15, 25, 37.5, 75), "PM10": (50, 80, 120, 180),
              "NO2": (60, 106, 170, 340), "SO2": (100, 200, 300, 400)}
 
 
-def _air(place, t):
-    """The six Air4Thai parameters in their units (µg/m³, ppb, ppm) for hour ``t``."""
+def _air(place, t, params=PARAMS):
+    """The Air4Thai parameters ``params`` in their units (µg/m³, ppb, ppm) for hour ``t``."""
     local = t.astimezone(BANGKOK)
     hour, day = local.hour, local.toordinal()
-    pm25 = _pm25(place, t)
     sun = max(0.0, math.sin(math.pi * (hour - 7) / 12))
     traffic = math.exp(-((hour - 8) / 2) ** 2) + math.exp(-((hour - 19) / 2.5) ** 2)
-    so2 = 1 + 12 * _unit(place, "so2", t) ** 2 + 8 * sun * _unit(place, "so2-mix", t)
-    if _unit(place, "so2-spike", t) < 0.015:  # the power plant's plume comes down
-        so2 = 30 + 90 * _unit(place, "so2-size", t)
-    return {
-        "PM25": round(pm25, 1),
-        "PM10": round(pm25 * (1.3 + 0.2 * _unit(place, "pm10", t)), 1),
+
+    def so2():
+        value = 1 + 12 * _unit(place, "so2", t) ** 2 + 8 * sun * _unit(place, "so2-mix", t)
+        if _unit(place, "so2-spike", t) < 0.015:  # the power plant's plume comes down
+            value = 30 + 90 * _unit(place, "so2-size", t)
+        return round(value)
+
+    formulas = {
+        "PM25": lambda: round(_pm25(place, t), 1),
+        "PM10": lambda: round(_pm10(place, t), 1),
         # O3 peaks at 18-69 ppb in the early afternoon
-        "O3": round(3 + (15 + 48 * _unit("o3", day)) * sun + 3 * _unit(place, "o3", t)),
-        "CO": round(0.3 + 0.9 * (pm25 - 20) / 100 * (0.85 + 0.15 * _unit(place, "co", t)), 2),
-        "NO2": round(5 + 20 * traffic * (0.5 + 0.5 * _unit(place, "no2", t))
-                     + 4 * _unit(place, "no2-base", t)),
-        "SO2": round(so2),
+        "O3": lambda: round(3 + (15 + 48 * _unit("o3", day)) * sun + 3 * _unit(place, "o3", t)),
+        # CO follows PM2.5
+        "CO": lambda: round(0.3 + 0.9 * (_pm25(place, t) - 20) / 100
+                            * (0.85 + 0.15 * _unit(place, "co", t)), 2),
+        "NO2": lambda: round(5 + 20 * traffic * (0.5 + 0.5 * _unit(place, "no2", t))
+                             + 4 * _unit(place, "no2-base", t)),
+        "SO2": so2,
     }
+    return {param: formulas[param]() for param in params}
 
 
 def air4thai_flaw(station, param, t):
@@ -145,17 +171,26 @@ def air4thai_flaw(station, param, t):
     sentinel of one parameter in its first half.
     """
     week, hour = divmod(int((t - EPOCH) / HOUR), 168)
-    start = 84 + int(80 * _unit(station, "outage", week))
-    if start <= hour < start + 2 + int(3 * _unit(station, "outage-hours", week)):
+    start, stop, sentinel_hour, sentinel_param = _week_flaws(station, week)
+    if start <= hour < stop:
         return "gap"
-    if (hour == int(84 * _unit(station, "sentinel", week))
-            and param == PARAMS[int(6 * _unit(station, "sentinel-param", week))]):
+    if hour == sentinel_hour and param == sentinel_param:
         return "sentinel"
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _week_flaws(station, week):
+    """(first and after-last hour of the outage, hour and parameter of the
+    sentinel) of a station-week, hours counted from its Monday 00:00."""
+    start = 84 + int(80 * _unit(station, "outage", week))
+    return (start, start + 2 + int(3 * _unit(station, "outage-hours", week)),
+            int(84 * _unit(station, "sentinel", week)),
+            PARAMS[int(6 * _unit(station, "sentinel-param", week))])
+
+
 def _air4thai_hour(station, t, params):
-    values = _air(station, t)
+    values = _air(station, t, params)
     flaws = {p: air4thai_flaw(station, p, t) for p in params}
     return {p: None if flaws[p] == "gap" else -999 if flaws[p] == "sentinel" else values[p]
             for p in params}
@@ -251,10 +286,9 @@ def _openaq_parameter(parameter_id):
 
 def _openaq_value(sensor_id, t):
     location, parameter_id = divmod(sensor_id, 100)
-    pm25 = _pm25(location, t)
     if parameter_id == 1:  # pm10
-        return round(pm25 * (1.25 + 0.2 * _unit(location, "pm10", t)), 1)
-    return round(pm25, 1)
+        return round(_pm10(location, t), 1)
+    return round(_pm25(location, t), 1)
 
 
 def _openaq_location(location_id, now):
@@ -344,13 +378,31 @@ ST_LOCATION = {"@iot.id": 1, "name": "Chang Nuea subdistrict office",
                "encodingType": "application/geo+json",
                "location": {"type": "Point", "coordinates": [99.9186, 18.4296, 342.0]}}
 OM_MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
-# Datastream id -> (observed property, unit name, unit symbol, UCUM code, column of _weather)
-ST_DATASTREAMS = {101: ("Temperature", "degree Celsius", "°C", "Cel", 0),
-                  102: ("Relative Humidity", "percent", "%", "%", 1)}
+# Datastream id -> (observed property, its description, unit name, unit symbol,
+# UCUM code, column of _weather, sensor id)
+ST_DATASTREAMS = {
+    101: ("Temperature", "Temperature of the air", "degree Celsius", "°C", "Cel", 0, 1),
+    102: ("Relative Humidity", "Relative Humidity of the air", "percent", "%", "%", 1, 1),
+    103: ("Wind Speed", "Wind speed at 10 m", "metre per second", "m/s", "m/s", 2, 2),
+    104: ("Wind Direction", "Direction the wind blows from, clockwise from north", "degree", "°",
+          "deg", 3, 2),
+    105: ("Precipitation", "Rainfall in the hour", "millimetre", "mm", "mm", 4, 3),
+}
+ST_SENSORS = {
+    1: {"name": "Vaisala HMP155", "description": "Humidity and temperature probe",
+        "encodingType": "application/pdf",
+        "metadata": "https://www.vaisala.com/en/products/weather-environmental-"
+                    "sensors/humidity-temperature-probe-hmp155"},
+    2: {"name": "Gill WindSonic", "description": "Ultrasonic wind speed and direction sensor",
+        "encodingType": "application/pdf",
+        "metadata": "https://gillinstruments.com/wp-content/uploads/2023/03/WindSonic-Manual.pdf"},
+    3: {"name": "Tipping-bucket rain gauge", "description": "Rain gauge, 0.1 mm a tip",
+        "encodingType": "text/plain", "metadata": "https://example.org/mm-wx/sensors/rain-gauge"},
+}
 
 
 def _st_datastream(root, ds_id):
-    prop, unit_name, symbol, ucum, _ = ST_DATASTREAMS[ds_id]
+    prop, description, unit_name, symbol, ucum, _, sensor = ST_DATASTREAMS[ds_id]
     link, slug = f"{root}/Datastreams({ds_id})", prop.lower().replace(" ", "-")
     return {"@iot.selfLink": link, "@iot.id": ds_id, "name": f"MM-WX-01 {prop.lower()}",
             "description": f"{prop} at MM-WX-01, hourly mean",
@@ -360,12 +412,9 @@ def _st_datastream(root, ds_id):
             "ObservedProperty": {"@iot.selfLink": f"{root}/ObservedProperties({ds_id})",
                                  "@iot.id": ds_id, "name": prop,
                                  "definition": "https://example.org/mm-wx/def/" + slug,
-                                 "description": f"{prop} of the air"},
-            "Sensor": {"@iot.selfLink": f"{root}/Sensors(1)", "@iot.id": 1,
-                       "name": "Vaisala HMP155", "description": "Humidity and temperature probe",
-                       "encodingType": "application/pdf",
-                       "metadata": "https://www.vaisala.com/en/products/weather-environmental-"
-                                   "sensors/humidity-temperature-probe-hmp155"},
+                                 "description": description},
+            "Sensor": {"@iot.selfLink": f"{root}/Sensors({sensor})", "@iot.id": sensor,
+                       **ST_SENSORS[sensor]},
             "Thing@iot.navigationLink": f"{link}/Thing",
             "Observations@iot.navigationLink": f"{link}/Observations"}
 
@@ -377,14 +426,14 @@ def _st_observation(root, ds_id, end):
     return {"@iot.selfLink": link, "@iot.id": obs_id,
             "phenomenonTime": f"{(end - HOUR).strftime(stamp)}/{end.strftime(stamp)}",
             "resultTime": end.strftime(stamp),
-            "result": _weather("MM-WX-01", end)[ST_DATASTREAMS[ds_id][4]],
+            "result": _weather("MM-WX-01", end)[ST_DATASTREAMS[ds_id][5]],
             "Datastream@iot.navigationLink": f"{link}/Datastream",
             "FeatureOfInterest@iot.navigationLink": f"{link}/FeatureOfInterest"}
 
 
 def sensorthings(request, path, now):
     """A SensorThings v1.1 service with one Thing (a weather station) and its
-    hourly temperature and humidity; lists are paged by ``$top``/``$skip``
+    hourly temperature, humidity, wind speed and direction and rainfall; lists are paged by ``$top``/``$skip``
     with absolute ``@iot.nextLink``; ``$filter=phenomenonTime ge T``."""
     root = f"http://{_header(request, 'Host')}{request.path[:len(request.path) - len(path)]}/v1.1"
     path = path.removeprefix("/v1.1")
@@ -469,10 +518,10 @@ def dustboy(request, path, now):
     for t in _hours(now - datetime.timedelta(days=DAYS), now):
         pm25 = _pm25(station, t)
         aqi = _aqi("PM25", pm25)
-        temperature, humidity = _weather(station, t)
+        temperature, humidity, *_ = _weather(station, t)
         values.append({"dustboy_id": station,
                        "log_datetime": t.astimezone(BANGKOK).strftime("%Y-%m-%d %H:%M:%S"),
-                       "pm25": f"{pm25:.1f}", "pm10": f"{pm25 * 1.35:.0f}",
+                       "pm25": f"{pm25:.1f}", "pm10": f"{_pm10(station, t):.0f}",
                        "pm25_th_aqi": str(aqi),
                        "th_color": DUSTBOY_COLOURS[sum(aqi > level for level in AQI_LEVELS)],
                        "temp": f"{temperature:.1f}", "humid": f"{humidity:.0f}"})
@@ -481,15 +530,9 @@ def dustboy(request, path, now):
 
 # --- NASA FIRMS -----------------------------------------------------------------------
 
-# Source -> (instrument, most detections a day + 1, [(satellite, day and
-# night overpass in minutes after 00:00 UTC)]).
-FIRMS_SOURCES = {
-    "VIIRS_SNPP_NRT": ("VIIRS", 7, [("N", 6 * 60 + 5, 18 * 60 + 10)]),
-    "VIIRS_NOAA20_NRT": ("VIIRS", 7, [("N20", 5 * 60 + 15, 17 * 60 + 20)]),
-    "VIIRS_NOAA21_NRT": ("VIIRS", 7, [("N21", 5 * 60 + 40, 17 * 60 + 45)]),
-    "MODIS_NRT": ("MODIS", 4, [("Terra", 3 * 60 + 30, 15 * 60 + 20),
-                               ("Aqua", 6 * 60 + 25, 18 * 60 + 30)]),
-}
+# Source -> instrument; the satellites and their overpasses are atmosphere.SOURCES.
+FIRMS_SOURCES = {source: "MODIS" if source.startswith("MODIS") else "VIIRS"
+                 for source in atmosphere.SOURCES}
 FIRMS_HEADER = {
     "VIIRS": "latitude,longitude,bright_ti4,scan,track,acq_date,acq_time,satellite,"
              "instrument,confidence,version,bright_ti5,frp,daynight",
@@ -498,41 +541,46 @@ FIRMS_HEADER = {
 }
 
 
-def _firms_detection(source, day, number):
-    """(UTC time, latitude, longitude, CSV row) of a made-up fire in the district bbox."""
-    instrument, _, satellites = FIRMS_SOURCES[source]
+def _firms_detections(source, day, bbox):
+    """[(UTC time, latitude, longitude, CSV row)] of the generator's
+    detections (atmosphere.fire_table) of ``source`` on UTC ``day`` in ``bbox``."""
+    instrument = FIRMS_SOURCES[source]
+    west, south, east, north = bbox
+    table = atmosphere.fire_table(day)
+    chosen = ((table["source"] == atmosphere.SOURCE_NAMES.index(source))
+              & (table["latitude"] >= south) & (table["latitude"] <= north)
+              & (table["longitude"] >= west) & (table["longitude"] <= east))
+    detections = []
+    for i in chosen.nonzero()[0].tolist():
+        def u(name):
+            return float(table["u_" + name][i])
 
-    def u(name):
-        return _unit(source, day, number, name)
-
-    satellite, day_pass, night_pass = satellites[int(len(satellites) * u("satellite"))]
-    daytime = u("daynight") < 0.75  # most fires are lit by day
-    hour, minute = divmod((day_pass if daytime else night_pass)
-                          + int(40 * _unit(satellite, day, daytime)) - 20, 60)
-    time = datetime.datetime.combine(day, datetime.time(hour, minute), UTC)
-    acq_time = str(hour * 100 + minute)  # HHMM without leading zeros
-    west, south, east, north = DISTRICT_BBOX
-    latitude, longitude = south + (north - south) * u("lat"), west + (east - west) * u("lon")
-    if instrument == "VIIRS":
-        bright = (300 + 67 * u("bright")) if daytime else (295 + 35 * u("bright"))
-        confidence = "h" if bright > 345 else "l" if bright < 305 else "n"
-        fields = (f"{latitude:.5f}", f"{longitude:.5f}", f"{bright:.2f}",
-                  f"{0.38 + 0.17 * u('scan'):.2f}", f"{0.36 + 0.14 * u('track'):.2f}",
-                  day.isoformat(), acq_time, satellite, "VIIRS", confidence, "2.0NRT",
-                  f"{285 + 20 * u('bright2'):.2f}", f"{0.5 + 40 * u('frp') ** 2:.2f}",
-                  "D" if daytime else "N")
-    else:
-        fields = (f"{latitude:.4f}", f"{longitude:.4f}", f"{305 + 45 * u('bright'):.1f}",
-                  f"{1 + 0.6 * u('scan'):.2f}", f"{1 + 0.2 * u('track'):.2f}",
-                  day.isoformat(), acq_time, satellite, "MODIS", str(int(100 * u("confidence"))),
-                  "6.1NRT", f"{290 + 15 * u('bright2'):.1f}", f"{5 + 55 * u('frp') ** 2:.1f}",
-                  "D" if daytime else "N")
-    return time, latitude, longitude, ",".join(fields)
+        latitude, longitude, frp = (float(table[name][i]) for name in ("latitude", "longitude", "frp"))
+        satellite = atmosphere.SATELLITES[int(table["satellite"][i])][1]
+        daytime = bool(table["daytime"][i])
+        time = atmosphere.fire_time(day, table["minute"][i])
+        acq_time = str(time.hour * 100 + time.minute)  # HHMM without leading zeros
+        if instrument == "VIIRS":
+            bright = (300 + 67 * u("bright")) if daytime else (295 + 35 * u("bright"))
+            confidence = "h" if bright > 345 else "l" if bright < 305 else "n"
+            fields = (f"{latitude:.5f}", f"{longitude:.5f}", f"{bright:.2f}",
+                      f"{0.38 + 0.17 * u('scan'):.2f}", f"{0.36 + 0.14 * u('track'):.2f}",
+                      day.isoformat(), acq_time, satellite, "VIIRS", confidence, "2.0NRT",
+                      f"{285 + 20 * u('bright2'):.2f}", f"{frp:.2f}", "D" if daytime else "N")
+        else:
+            fields = (f"{latitude:.4f}", f"{longitude:.4f}", f"{305 + 45 * u('bright'):.1f}",
+                      f"{1 + 0.6 * u('scan'):.2f}", f"{1 + 0.2 * u('track'):.2f}",
+                      day.isoformat(), acq_time, satellite, "MODIS",
+                      str(int(100 * u("confidence"))), "6.1NRT", f"{290 + 15 * u('bright2'):.1f}",
+                      f"{frp:.1f}", "D" if daytime else "N")
+        detections.append((time, latitude, longitude, ",".join(fields)))
+    return detections
 
 
 def firms(request, path, now):
     """The area CSV of a source for the last ``days`` UTC days (today included):
-    0-6 VIIRS or 0-3 MODIS detections a day, ``acq_time`` without leading zeros."""
+    the detections of ``atmosphere.fires`` of that source in the bbox (as many
+    as the day's fire activity gives), ``acq_time`` without leading zeros."""
     parts = path.split("/")
     if len(parts) != 8 or parts[1:4] != ["api", "area", "csv"]:
         return _text(404, "not found")
@@ -541,17 +589,15 @@ def firms(request, path, now):
         return _text(200, "Invalid MAP_KEY.")
     if source not in FIRMS_SOURCES or not days.isdecimal() or not 1 <= int(days) <= 10:
         return _text(400, "Invalid source or day range [1..10].")
-    west, south, east, north = map(float, area.split(","))
-    instrument, most, _ = FIRMS_SOURCES[source]
+    bbox = tuple(map(float, area.split(",")))
     today = now.astimezone(UTC).date()
     detections = sorted(
-        _firms_detection(source, day, number)
+        detection
         for day in (today - datetime.timedelta(days=k) for k in range(int(days) - 1, -1, -1))
-        for number in range(int(most * _unit(source, day, "count"))))
-    rows = [row for time, latitude, longitude, row in detections
-            if time <= now and south <= latitude <= north and west <= longitude <= east]
+        for detection in _firms_detections(source, day, bbox))
+    rows = [row for time, _latitude, _longitude, row in detections if time <= now]
     return 200, {"Content-Type": "text/csv; charset=utf-8"}, \
-        "\n".join([FIRMS_HEADER[instrument], *rows, ""]).encode()
+        "\n".join([FIRMS_HEADER[FIRMS_SOURCES[source]], *rows, ""]).encode()
 
 
 # --- agency files -----------------------------------------------------------------------

@@ -160,6 +160,32 @@ def test_observed_properties_match_a_definition_or_a_name_in_any_case(raw):
         "unmapped observed property Relative Humidity", "unmapped observed property Battery Voltage"]
 
 
+
+def test_wind_and_rain_datastreams_map_by_default():
+    """A weather station's Wind Speed (m/s), Wind Direction (degrees, "°")
+    and Precipitation (mm in the hour) are the variables wind-speed,
+    wind-direction and rainfall, in their canonical units."""
+    streams = [(21, "Wind Speed", "m/s", 2.4, 1), (22, "Wind Direction", "°", 215, 1),
+               (23, "Precipitation", "mm", 3.2, 1), (24, "wind speed", "km/h", 7.2, 2)]
+    bundle = {
+        "thing": {"@iot.id": 1, "name": "MM-WX-01", "Locations": [
+            {"location": {"type": "Point", "coordinates": [99.9186, 18.4296]}}]},
+        "datastreams": [{"value": [
+            {"@iot.id": ds_id, "ObservedProperty": {"name": name},
+             "unitOfMeasurement": {"symbol": symbol}} for ds_id, name, symbol, _, _ in streams]}],
+        "observations": {str(ds_id): [{"value": [
+            {"phenomenonTime": f"{at(hour - 1).isoformat()}/{at(hour).isoformat()}",
+             "result": value}]}]
+            for ds_id, _, _, value, hour in streams},
+    }
+    batch = parser().parse("1", json.dumps(bundle))
+    assert batch.rejects == []
+    assert batch.stations[0].variables == ("wind-speed", "wind-direction", "rainfall")
+    assert [(o.variable, o.value, o.unit, o.averaging_period, o.time) for o in batch.observations] == [
+        ("wind-speed", 2.4, "m/s", "PT1H", at(1)), ("wind-direction", 215, "deg", "PT1H", at(1)),
+        ("rainfall", 3.2, "mm", "PT1H", at(1)), ("wind-speed", pytest.approx(2.0), "m/s", "PT1H", at(2))]
+
+
 def test_the_network_comes_from_the_config(raw):
     batch = parser(network="mm-lcs").parse("1", raw)
     assert {r.network for r in batch.stations + batch.observations + batch.rejects} == {"mm-lcs"}
@@ -384,7 +410,8 @@ def test_config_defaults():
     config = SensorThings.validate_config({})
     assert (config["days"], config["network"], config["page_size"]) == (2, "sensorthings", 100)
     assert set(config["observed_properties"].values()) == {
-        "pm25", "pm10", "o3", "no2", "so2", "co", "temperature", "relative-humidity"}
+        "pm25", "pm10", "o3", "no2", "so2", "co", "temperature", "relative-humidity",
+        "wind-speed", "wind-direction", "rainfall"}
 
 
 @pytest.mark.parametrize("config, key", [
