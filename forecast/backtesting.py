@@ -11,13 +11,16 @@ slice being the most recent out-of-sample part). Drivers are chosen from the
 data before the first origin. Only rows with ``time_utc <= end`` are read.
 
 Scores per hourly horizon and per day-ahead: MAE, RMSE, bias (forecast minus
-observed) of the model; RMSE of both persistences and climatology; skill
-(1 - RMSE / RMSE of the better persistence, and of climatology); coverage of
-the model's and the better persistence's intervals; for day-aheads, hit rate
+observed) of the model; RMSE of the three persistences and climatology
+(``baselines``); skill (1 - RMSE / RMSE of the best persistence, and of
+climatology); coverage of
+the model's and the best persistence's intervals; for day-aheads, hit rate
 and false-alarm ratio of the daily mean above 37.5 µg/m³ (the Thai 24-h
 standard) and at or above 75.1 µg/m³ (band 5), and the share of forecasts
 in the right Thai AQI band over the last 90 days (every hourly issue counts;
-``right_band_days`` is the number of station-days).
+``right_band_days`` is the number of station-days). A lead publishes the
+model only where its RMSE is at least 2 % below the best persistence's
+(a smaller gain is noise); otherwise that persistence.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ from .inputs import utc_time
 from .settings import Settings
 
 MIN_TRAIN_DAYS = 14
+CHOICE_MARGIN = 0.02        # the model must cut the best persistence's RMSE by 2 %
 THRESHOLDS = ((">37.5", lambda x: x > 37.5), (">=75.1", lambda x: x >= 75.1))
 RIGHT_BAND_DAYS = 90
 METHODS = ("model",) + baselines.PERSISTENCE + ("climatology",)
@@ -70,8 +74,12 @@ def _forecasts(d, boosters, rows, cutoff_index, settings):
     clim_day = np.column_stack([rows_of(baselines.daily_climatology(table, times, k))[rows]
                                 for k in daily.DAY_AHEAD])
     mean24_day = np.repeat(rows_of(d.base24)[rows][:, None], len(daily.DAY_AHEAD), axis=1)
+    last_rows = rows_of(last)[rows][:, None]
     return {"model": model, "persistence_24h": (p24, p24_day),
-            "persistence_mean24": (mean24, mean24_day), "climatology": (clim, clim_day)}
+            "persistence_mean24": (mean24, mean24_day),
+            "persistence_last": (np.repeat(last_rows, len(horizons), axis=1),
+                                 np.repeat(last_rows, len(daily.DAY_AHEAD), axis=1)),
+            "climatology": (clim, clim_day)}
 
 
 def _observed(d, rows, settings):
@@ -182,7 +190,7 @@ def _scores(data, d, warm_up, end, settings):
             f = {m: part[m][ok, lead] for m in METHODS}
             rmse = {m: _rmse(f[m] - y) for m in METHODS}
             best = min(baselines.PERSISTENCE, key=lambda m: (np.nan_to_num(rmse[m], nan=np.inf), m))
-            better = rmse["model"] < rmse[best]
+            better = rmse["model"] < (1 - CHOICE_MARGIN) * rmse[best]
             choice[kind][lead + 1] = ("model" if better else "persistence", best)
             row = {"kind": kind, "lead": lead + 1, "n": int(ok.sum()),
                    "mae": float(np.mean(np.abs(f["model"] - y))) if len(y) else float("nan"),

@@ -5,11 +5,15 @@
   value at T.
 * ``persistence_mean24``: the mean of the values in the last 24 hours
   (``(T - 24 h, T]``), otherwise the last known value.
+* ``persistence_last``: the last known value at T (at most 72 h old), the
+  plain persistence of a random walk.
 * ``climatology``: the mean per station, Bangkok hour of day and month of the
   training data; a cell without data takes the all-station mean of that
   hour and month, then the station's mean.
 """
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -17,7 +21,7 @@ import pandas as pd
 from . import daily
 from .features import BANGKOK_OFFSET, shift
 
-PERSISTENCE = ("persistence_24h", "persistence_mean24")
+PERSISTENCE = ("persistence_24h", "persistence_mean24", "persistence_last")
 
 
 def persistence_24h(x, last, h):
@@ -57,7 +61,9 @@ def climatology_table(times, x):
         frame = pd.DataFrame({"m": month, "h": hour, "v": x[:, s]}).dropna()
         cells = frame.groupby(["m", "h"])["v"].mean()
         table[s, cells.index.get_level_values(0), cells.index.get_level_values(1)] = cells.to_numpy()
-    pooled = np.nanmean(table, axis=0) if np.isfinite(table).any() else table[0]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # a cell no station has: NaN
+        pooled = np.nanmean(table, axis=0)
     table = np.where(np.isnan(table), pooled[None], table)
     station = np.nanmean(x, axis=0) if np.isfinite(x).any() else np.zeros(x.shape[1])
     return np.where(np.isnan(table), station[:, None, None], table)

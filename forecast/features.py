@@ -73,8 +73,8 @@ def cycles(name, stamps, n_stations):
     """Bangkok hour, weekday and day of year of ``stamps`` as sin/cos, (N, S) each."""
     local = stamps + BANGKOK_OFFSET
     out = {}
-    for part, value, period in (("hour", local.hour, 24), ("weekday", local.weekday, 7),
-                                ("doy", local.dayofyear - 1, 365.25)):
+    for part, value, period in (("hour", local.hour, 24), ("weekday", local.day_of_week, 7),
+                                ("doy", local.day_of_year - 1, 365.25)):
         angle = 2 * np.pi * np.asarray(value, float) / period
         out[f"{name}_{part}_sin"] = np.repeat(np.sin(angle)[:, None], n_stations, axis=1)
         out[f"{name}_{part}_cos"] = np.repeat(np.cos(angle)[:, None], n_stations, axis=1)

@@ -159,10 +159,12 @@ class Model:
         model_hourly, model_daily = engine.predict(d, self.boosters, rows)
         persistence = {
             "hour": {"persistence_24h": lambda h: d.rows(baselines.persistence_24h(x, last, h))[rows],
-                     "persistence_mean24": lambda h: d.rows(d.base24)[rows]},
+                     "persistence_mean24": lambda h: d.rows(d.base24)[rows],
+                    "persistence_last": lambda h: d.rows(last)[rows]},
             "day": {"persistence_24h": lambda k: d.rows(baselines.daily_persistence_24h(
                         d.data.times, x, last, k))[rows],
-                    "persistence_mean24": lambda k: d.rows(d.base24)[rows]}}
+                    "persistence_mean24": lambda k: d.rows(d.base24)[rows],
+                    "persistence_last": lambda k: d.rows(last)[rows]}}
         out, methods = {}, {}
         for kind, model in (("hour", model_hourly), ("day", model_daily)):
             columns, names = [], []
