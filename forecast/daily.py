@@ -4,12 +4,14 @@ An hourly value is stamped at the END of its hour, so day D's mean covers
 the stamps 01:00..24:00 Bangkok (UTC+7, no daylight saving). A mean needs
 ``MIN_HOURS`` of the 24 hours, as ``risk_jobs.air_quality`` requires. For an
 issue time T on Bangkok date D, day-ahead k is day D + k; its first stamp is
-``25 - hour(T) + 24 (k - 1)`` hours after T.
+``25 - hour(T) + 24 (k - 1)`` hours after T, so D+3 reaches up to 96 h ahead:
+the daily means have models of their own rather than averaging hourly ones.
 """
 from __future__ import annotations
 
 import datetime
 import functools
+import math
 
 import numpy as np
 import pandas as pd
@@ -34,11 +36,6 @@ def stamp_day(times):
 
 def bangkok_hour(times):
     return np.asarray((times + _OFFSET).hour)
-
-
-def first_lead(times, k):
-    """Hours from each issue time to the first stamp of day-ahead ``k``."""
-    return 25 - bangkok_hour(times) + 24 * (k - 1)
 
 
 def day_end(day_number):
@@ -71,7 +68,8 @@ def date_of(day_number):
 
 def band(pm25, date):
     """Thai AQI band (1-5) of a daily mean PM2.5 on a Bangkok ``date`` (risk_jobs.aqi)."""
-    return _band(round(max(0.0, float(pm25)), 3), aqi.scheme_for(date))
+    # to the 0.001 below (cached lookups); the AQI truncates to 0.1 anyway
+    return _band(math.floor(max(0.0, float(pm25)) * 1000) / 1000, aqi.scheme_for(date))
 
 
 @functools.lru_cache(maxsize=65536)
