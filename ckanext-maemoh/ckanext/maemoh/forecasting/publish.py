@@ -105,8 +105,9 @@ def tambon_rows(daily, located):
 
 
 def _located(stations):
-    """Stations by id with their tambon (None outside the district)."""
-    frame = stations.set_index("station_id")[["longitude", "latitude"]].astype(float)
+    """Stations (indexed by id, as :class:`forecast.Inputs` keeps them) with
+    their tambon (None outside the district)."""
+    frame = stations[["longitude", "latitude"]].astype(float)
     frame["tambon_code"] = [residents.tambon_of(lon, lat) for lon, lat in
                             zip(frame["longitude"], frame["latitude"])]
     return frame

@@ -19,7 +19,7 @@ interval has passed, and queues a run anyway when the published forecast is
 ``ckanext.maemoh.forecast.every_minutes`` old (the hourly schedule).
 Jobs run on the risk worker's queue.
 """
-import dataclasses
+import json
 import logging
 import os
 import pathlib
@@ -94,7 +94,7 @@ def model_path():
 
 def _model(data, issued_at, chosen):
     """``(model, fitted)``: the kept model while it is fresh and fitted with
-    ``chosen`` settings and the same stations, else a new one, kept."""
+    ``chosen`` settings and the same PM2.5 stations, else a new one, kept."""
     from ckanext.maemoh import forecast  # LightGBM: imported where used, never by web processes
 
     path = model_path()
@@ -102,8 +102,8 @@ def _model(data, issued_at, chosen):
         kept = forecast.Model.loads(path.read_bytes())
         age = issued_at - pd.Timestamp(kept.record["trained_until"])
         if (age < pd.Timedelta(hours=tk.config["ckanext.maemoh.forecast.refit_hours"])
-                and kept.record["settings"] == _plain(chosen)
-                and set(kept.record["stations"]) == set(data.stations["station_id"])):
+                and kept.record["settings"] == json.loads(json.dumps(chosen.as_dict()))
+                and set(kept.record["stations"]) == _targets(data)):
             return kept, False
     model = forecast.fit(data, issued_at, chosen)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,10 +113,10 @@ def _model(data, issued_at, chosen):
     return model, True
 
 
-def _plain(chosen):
-    """The settings as the model's record keeps them (JSON: lists, not tuples)."""
-    return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(chosen).items()}
+def _targets(data):
+    """The stations a model forecasts: those with PM2.5."""
+    observations = data.observations
+    return set(observations.loc[observations["variable"] == "pm25", "station_id"])
 
 
 # ----------------------------------------------------------- triggers

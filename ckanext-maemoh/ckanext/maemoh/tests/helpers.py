@@ -8,6 +8,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
@@ -145,14 +146,21 @@ def report(job):
     return {o.guid: (o.report_status, [e.message for e in o.errors]) for o in job.objects}
 
 
-def risk_worker(ckan_config, now=None):
-    """The risk queue's jobs in a real worker; its clock at ``now`` (default: the suite's)."""
+def risk_worker(ckan_config, now=None, options=None):
+    """The risk queue's jobs in a real worker; its clock at ``now`` (default:
+    the suite's); ``options``: configuration options of its own."""
     from ckanext.maemoh.risk import runs as risk_runs
 
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
     env = dict(os.environ, **({clock.ENVIRONMENT: now.isoformat()} if now else {}))
-    done = subprocess.run([ckan, "-c", ckan_config["__file__"], "jobs", "worker", "--burst",
-                           risk_runs.RISK_QUEUE], capture_output=True, text=True, timeout=900, env=env)
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", encoding="utf-8") as ini:
+        logging_ = pathlib.Path(ckan_config["__file__"]).read_text(encoding="utf-8").partition("[loggers]")
+        ini.write("[app:main]\nuse = config:" + ckan_config["__file__"] + "\n"
+                  + "".join(f"{key} = {value}\n" for key, value in (options or {}).items())
+                  + "".join(logging_[1:]))
+        ini.flush()
+        done = subprocess.run([ckan, "-c", ini.name, "jobs", "worker", "--burst", risk_runs.RISK_QUEUE],
+                              capture_output=True, text=True, timeout=900, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr
 

@@ -12,7 +12,8 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.residents import snapshot
-from ckanext.maemoh.tests.helpers import NOW, harvest, risk_worker
+from ckanext.maemoh.harvesters.replay import ReplayServer
+from ckanext.maemoh.tests.helpers import NOW, create_source, harvest, replay_handler, risk_worker, run_harvest
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
@@ -31,6 +32,16 @@ def editor_of(district):
     return user
 
 
+def harvest_a_month(district):
+    """The demo's Air4Thai stations 38t, 39t and 40t over 30 days: enough to fit
+    and backtest models when 5 days are enough (the weather and fires as usual)."""
+    with ReplayServer(replay_handler(NOW)) as server:
+        source = create_source(district, server.url + "/air4thai", "air4thai",
+                               {"stations": ["38t", "39t", "40t"], "days": 30, "history": True}, "air4thai-month")
+        run_harvest(source["id"])
+    harvest(district, NOW, "weather", "firms")
+
+
 @pytest.fixture
 def forecast_model_path(ckan_config):
     """No fitted model kept by an earlier test."""
@@ -42,15 +53,15 @@ def forecast_model_path(ckan_config):
 
 @pytest.mark.ckan_config("ckanext.maemoh.forecast.min_history_days", 5)
 def test_a_run_through_the_worker_publishes_the_forecast(app, ckan_config, district, forecast_model_path):
-    harvest(district, NOW, "air4thai", "weather", "firms")
+    harvest_a_month(district)
     queued = helpers.call_action("maemoh_forecast_run", context={"user": editor_of(district)["name"]})
     assert queued["job_id"] and queued["trigger"] == "action"
-    risk_worker(ckan_config)
+    risk_worker(ckan_config, options={"ckanext.maemoh.forecast.min_history_days": 5})
 
     dataset = anonymous("package_show", id="forecast-pm25")
     assert dataset["type"] == "forecast" and dataset["forecast_variable"] == "pm25"
     assert dataset["issued_at"].startswith("2026-03-10T07:00:00")
-    assert dataset["forecast_method"]["fallback_reason"] is None  # 9 days of history, 5 needed
+    assert dataset["forecast_method"]["fallback_reason"] is None  # 30 days of history, 5 needed
     resources = {r["name"]: r for r in dataset["resources"]}
     record = json.loads(app.get(resources["Method record (JSON)"]["url"]).get_data())
     model = record["components"][0]
