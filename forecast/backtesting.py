@@ -17,8 +17,9 @@ climatology); coverage of
 the model's and the best persistence's intervals; for day-aheads, hit rate
 and false-alarm ratio of the daily mean above 37.5 µg/m³ (the Thai 24-h
 standard) and at or above 75.1 µg/m³ (band 5), and the share of forecasts
-in the right Thai AQI band over the last 90 days (every hourly issue counts;
-``right_band_days`` is the number of station-days). A lead publishes the
+in the right Thai AQI band over the last 90 days (every hourly issue of
+every station counts; ``right_band_days`` is the number of calendar days
+they cover, what residents read as "over the last N days"). A lead publishes the
 model only where its RMSE is at least 2 % below the best persistence's
 (a smaller gain is noise); otherwise that persistence.
 """
@@ -229,9 +230,8 @@ def _day_scores(part, ok, lead, d, end):
     recent = known > (end - pd.Timedelta(days=RIGHT_BAND_DAYS)).value
     dates = [daily.date_of(n) for n in day_number[recent]]
     bands = [(daily.band(a, t), daily.band(b, t)) for a, b, t in zip(f[recent], y[recent], dates)]
-    stations = np.asarray(part["row"][ok] // d.shape[0])[recent]
     out["right_band_share"] = _share([a == b for a, b in bands])
-    out["right_band_days"] = len(set(zip(stations.tolist(), [t.toordinal() for t in dates])))
+    out["right_band_days"] = len({t.toordinal() for t in dates})
     return out
 
 
