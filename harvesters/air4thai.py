@@ -4,7 +4,8 @@ One key per station. The raw payload bundles the station's latest values
 and its hourly history, both as the source sent them::
 
     {"latest": "<text of getNewAQI_JSON.php?stationID=..>",
-     "history": "<text of getHistoryData.php?..>" or null}
+     "history": "<text of getHistoryData.php?..>", a list of such texts
+                (a first harvest's backfill, one per year at most), or null}
 
 Source facts (reference §1): numbers are strings in the latest values and
 JSON numbers or null in the history; times carry no offset and are
@@ -19,7 +20,7 @@ import json
 import re
 
 from ckanext.maemoh.harvesters import http, model
-from ckanext.maemoh.harvesters.base import Adapter, ConfigError
+from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_backfill_days
 
 NETWORK = "air4thai"
 ATTRIBUTION = "Pollution Control Department (Air4Thai)"
@@ -47,8 +48,11 @@ class Air4Thai(Adapter):
              "en": "Pollution Control Department air-quality stations (Air4Thai)"}
     config_help = ('URL: the Air4Thai host, e.g. http://air4thai.pcd.go.th. '
                    'Configuration: {"stations": ["38t", ...], "days": 1-30 '
-                   '(hourly history window), "history": true|false}')
-    defaults = {"stations": ["38t", "39t", "40t", "37t"], "days": 2, "history": True}
+                   '(hourly history window), "history": true|false, "backfill_days": 0-730 '
+                   "(the history of a station's first harvest)}")
+    defaults = {"stations": ["38t", "39t", "40t", "37t"], "days": 2, "history": True, "backfill_days": 0}
+    #: the history service answers at most one year per request
+    HISTORY_MAX_DAYS = 366
     timeout = 60  # seconds per request
 
     @classmethod
@@ -65,6 +69,7 @@ class Air4Thai(Adapter):
             raise ConfigError("days: a whole number of days from 1 to 30")
         if not isinstance(config["history"], bool):
             raise ConfigError("history: true or false")
+        check_backfill_days(config, 730)
         return config
 
     def gather(self):
@@ -87,16 +92,23 @@ class Air4Thai(Adapter):
 
     def fetch(self, key):
         """Latest values and (if configured) hourly history of the last
-        ``days`` Asia/Bangkok calendar days, today included, as one JSON text."""
+        ``days`` (a first harvest: ``backfill_days``) Asia/Bangkok calendar
+        days, today included, as one JSON text; a history longer than a year
+        is asked for a year at a time."""
         latest = self._get(LATEST_PATH, {"stationID": key})
         history = None
         if self.config["history"]:
             today = self.now().astimezone(model.BANGKOK).date()
-            first = today - datetime.timedelta(days=self.config["days"] - 1)
-            history = self._get(HISTORY_PATH, {
-                "stationID": key, "param": ",".join(PARAMS), "type": "hr",
-                "sdate": first.isoformat(), "edate": today.isoformat(),
-                "stime": "00", "etime": "23"})
+            first = today - datetime.timedelta(days=self.history_days() - 1)
+            history = []
+            while first <= today:
+                last = min(today, first + datetime.timedelta(days=self.HISTORY_MAX_DAYS - 1))
+                history.append(self._get(HISTORY_PATH, {
+                    "stationID": key, "param": ",".join(PARAMS), "type": "hr",
+                    "sdate": first.isoformat(), "edate": last.isoformat(),
+                    "stime": "00", "etime": "23"}))
+                first = last + datetime.timedelta(days=1)
+            history = history[0] if len(history) == 1 else history
         raw = json.dumps({"latest": latest, "history": history}, ensure_ascii=False)
         try:
             self.parse(key, raw)
@@ -112,8 +124,9 @@ class Air4Thai(Adapter):
         if not isinstance(station, dict) or station.get("stationID") != key:
             raise ValueError(f"latest: not the station object of {key}")
         records = _latest(key, station)
-        if bundle.get("history") is not None:
-            records += _history(key, _load(bundle["history"], "history"))
+        history = bundle.get("history")
+        texts = history if isinstance(history, list) else [] if history is None else [history]
+        records += _history(key, [_load(text, "history") for text in texts])
         batch = model.Batch()
         for record in records:
             if isinstance(record, model.Observation):
@@ -183,23 +196,13 @@ def _latest(key, doc):
     return records
 
 
-def _history(key, doc):
-    """Hourly records. When rows repeat a DATETIMEDATA, the last of them
-    wins and the earlier ones are dropped (no record, not even a Reject)."""
-    if not (isinstance(doc, dict) and doc.get("result") == "OK"
-            and isinstance(doc.get("stations"), list)):
-        raise ValueError(f"history: not an OK answer with stations: {str(doc)[:200]}")
-    stations = doc["stations"]
-    mine = [s for s in stations if isinstance(s, dict) and s.get("stationID") == key]
-    if stations and not mine:
-        raise ValueError(f"history: no data for station {key}")
+def _history(key, docs):
+    """Hourly records of the history answers ``docs``. When rows repeat a
+    DATETIMEDATA, the last of them wins and the earlier ones are dropped (no
+    record, not even a Reject)."""
     rows = {}
-    for entry in mine:
-        data = entry.get("data")
-        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
-            raise ValueError(f"history: station {key} has no list of data rows")
-        for row in data:
-            rows[str(row.get("DATETIMEDATA"))] = row
+    for doc in docs:
+        _history_rows(key, doc, rows)
     records = []
     for stamp, row in rows.items():
         time = _utc(stamp)
@@ -208,6 +211,23 @@ def _history(key, doc):
                 records.append(_record(key, variable, row[param], unit, "PT1H", time,
                                        f"history/{param}/{stamp}"))
     return records
+
+
+def _history_rows(key, doc, rows):
+    """Add the rows of one history answer to ``rows`` (by DATETIMEDATA)."""
+    if not (isinstance(doc, dict) and doc.get("result") == "OK"
+            and isinstance(doc.get("stations"), list)):
+        raise ValueError(f"history: not an OK answer with stations: {str(doc)[:200]}")
+    stations = doc["stations"]
+    mine = [s for s in stations if isinstance(s, dict) and s.get("stationID") == key]
+    if stations and not mine:
+        raise ValueError(f"history: no data for station {key}")
+    for entry in mine:
+        data = entry.get("data")
+        if not isinstance(data, list) or not all(isinstance(row, dict) for row in data):
+            raise ValueError(f"history: station {key} has no list of data rows")
+        for row in data:
+            rows[str(row.get("DATETIMEDATA"))] = row
 
 
 def _record(key, variable, value, unit, period, time, ref):

@@ -26,6 +26,14 @@ CADENCE_KEY = "every_minutes"
 CADENCE_MINUTES = (5, 7 * 24 * 60)
 
 
+def check_backfill_days(config, highest):
+    """ConfigError unless ``backfill_days`` is 0 (none) or a whole number of
+    days up to ``highest``."""
+    value = config["backfill_days"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
+        raise ConfigError(f"backfill_days: 0 (none) or a whole number of days up to {highest}")
+
+
 def split_cadence(config):
     """``(config without the cadence, minutes or None)``; ConfigError naming
     the key for a value that is not a whole number of minutes in range."""
@@ -49,12 +57,21 @@ class Adapter:
     #: configuration keys and their defaults (None: required)
     defaults = {}
 
-    def __init__(self, url, config, *, session=None, sleep=time.sleep, now=None):
+    def __init__(self, url, config, *, session=None, sleep=time.sleep, now=None, backfill=False):
         self.url = url.rstrip("/")
         self.config = self.validate_config(config)
         self.session = session
         self.sleep = sleep
         self.now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        #: True when the key fetched was never harvested from this source:
+        #: an adapter with a ``backfill_days`` option then fetches that much history
+        self.backfill = backfill
+
+    def history_days(self):
+        """Days of history to fetch: ``backfill_days`` on a first harvest when
+        it is longer, else ``days``."""
+        days = self.config["days"]
+        return max(days, self.config.get("backfill_days") or 0) if self.backfill else days
 
     @classmethod
     def validate_config(cls, config):

@@ -52,7 +52,7 @@ import json
 import urllib.parse
 
 from ckanext.maemoh.harvesters import http
-from ckanext.maemoh.harvesters.base import Adapter, ConfigError
+from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_backfill_days
 from ckanext.maemoh.harvesters.model import (
     SUSPECT, UNCHECKED, VALID, Batch, Reject, Station, add_unique, normalise,
 )
@@ -67,11 +67,13 @@ class SensorThings(Adapter):
     name = "sensorthings"
     title = {"th": "OGC SensorThings API", "en": "OGC SensorThings API"}
     config_help = (
-        '{"days": 1-30, "observed_properties": {"<ObservedProperty name or definition>": '
+        '{"days": 1-30, "backfill_days": 0-730 (the history of a Thing\'s first harvest), '
+        '"observed_properties": {"<ObservedProperty name or definition>": '
         '"<variable code>"}, "network": "sensorthings", "page_size": 1-1000}'
     )
     defaults = {
         "days": 2,
+        "backfill_days": 0,
         "observed_properties": {
             "PM2.5": "pm25", "pm25": "pm25", "PM10": "pm10", "O3": "o3", "NO2": "no2",
             "SO2": "so2", "CO": "co", "Temperature": "temperature",
@@ -91,6 +93,7 @@ class SensorThings(Adapter):
             value = config[key]
             if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= high):
                 raise ConfigError(f"{key} must be a whole number from 1 to {high}")
+        check_backfill_days(config, 730)
         mapping = config["observed_properties"]
         if not isinstance(mapping, dict) or not mapping:
             raise ConfigError("observed_properties must be a non-empty object")
@@ -117,7 +120,7 @@ class SensorThings(Adapter):
         key = str(key)
         numeric = key.isascii() and key.isdecimal()
         thing_url = f"{self.url}/Things({_literal(int(key) if numeric else key)})"
-        start = self.now().astimezone(UTC) - datetime.timedelta(days=self.config["days"])
+        start = self.now().astimezone(UTC) - datetime.timedelta(days=self.history_days())
         since = start.strftime("%Y-%m-%dT%H:%M:%SZ")
         top = self.config["page_size"]
         thing = self._get(thing_url, {"$expand": "Locations"})

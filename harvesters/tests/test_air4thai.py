@@ -279,7 +279,7 @@ def test_malformed_payloads_raise_value_error_never_an_empty_batch(raw, message)
 
 def test_defaults_are_filled_in():
     assert Air4Thai.validate_config({}) == {
-        "stations": ["38t", "39t", "40t", "37t"], "days": 2, "history": True}
+        "stations": ["38t", "39t", "40t", "37t"], "days": 2, "history": True, "backfill_days": 0}
 
 
 @pytest.mark.parametrize("config, key", [
@@ -289,6 +289,8 @@ def test_defaults_are_filled_in():
     ({"days": 0}, "days"), ({"days": 31}, "days"), ({"days": "2"}, "days"),
     ({"days": True}, "days"), ({"days": 2.5}, "days"),
     ({"history": "yes"}, "history"), ({"history": 1}, "history"),
+    ({"backfill_days": 731}, "backfill_days"), ({"backfill_days": -1}, "backfill_days"),
+    ({"backfill_days": "90"}, "backfill_days"),
     ({"station": ["38t"]}, "unknown key"),
 ])
 def test_config_errors_name_the_key(config, key):
@@ -339,6 +341,19 @@ def test_history_window_ends_on_the_bangkok_date():
         Air4Thai(server.url, {"days": 7}, now=lambda: late).fetch("38t")
     assert (server.requests[1].query["sdate"], server.requests[1].query["edate"]) == (
         "2026-03-04", "2026-03-10")
+
+
+def test_a_first_harvest_backfills_a_year_at_a_time():
+    with ReplayServer(routes()) as server:
+        raw = Air4Thai(server.url, {"days": 2, "backfill_days": 400}, now=lambda: NOW,
+                       backfill=True).fetch("38t")
+        Air4Thai(server.url, {"days": 2, "backfill_days": 400}, now=lambda: NOW).fetch("38t")
+    windows = [(r.query["sdate"], r.query["edate"]) for r in server.requests
+               if r.path == "/forweb/getHistoryData.php"]
+    assert windows == [("2025-02-04", "2026-02-04"), ("2026-02-05", "2026-03-10"),  # the backfill
+                       ("2026-03-09", "2026-03-10")]                                # then ``days``
+    assert json.loads(raw)["history"] == [fixture("history_38t.json")] * 2
+    assert adapter().parse("38t", raw).observations == EXPECTED_38T_OBSERVATIONS  # the same rows twice: kept once
 
 
 def test_fetch_without_history_asks_once():

@@ -120,6 +120,18 @@ def test_fetch_reads_every_page_once_and_skips_unmapped_datastreams(server):
     assert sorted(bundle["observations"]) == ["11", "12", "13"]
 
 
+def test_a_first_harvest_asks_for_backfill_days_of_observations(server):
+    config = {"days": 2, "backfill_days": 90, "page_size": 2}
+    SensorThings(server.url + ROOT, config, now=lambda: NOW, backfill=True).fetch("1")
+    def windows():  # the first page of each datastream (the next pages follow the server's links)
+        return {r.query["$filter"] for r in server.requests
+                if r.path.endswith("/Observations") and "$skip" not in r.query}
+    assert windows() == {"phenomenonTime ge 2023-12-02T04:10:30Z"}  # 90 days before NOW
+    server.requests.clear()
+    SensorThings(server.url + ROOT, config, now=lambda: NOW).fetch("1")
+    assert windows() == {SINCE}
+
+
 def test_parse_gives_exact_station_observations_and_rejects(raw):
     batch = parser().parse("1", raw)
     assert batch.stations == [Station(

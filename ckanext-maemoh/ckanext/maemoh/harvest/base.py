@@ -80,8 +80,8 @@ class AdapterHarvester(HarvesterBase):
 
     def fetch_stage(self, harvest_object):
         try:
-            harvest_object.content = self._adapter(harvest_object.source).fetch(
-                harvest_object.guid)
+            adapter = self._adapter(harvest_object.source, backfill=self._first_harvest(harvest_object))
+            harvest_object.content = adapter.fetch(harvest_object.guid)
         except (SourceError, ValueError) as error:
             self._save_object_error(f"Could not fetch {harvest_object.guid}: {error}",
                                     harvest_object, "Fetch")
@@ -150,9 +150,20 @@ class AdapterHarvester(HarvesterBase):
 
     # Helpers
 
-    def _adapter(self, source):
+    def _adapter(self, source, backfill=False):
         config, _minutes = split_cadence(json.loads(source.config or "{}"))
-        return self.adapter_class(source.url, source_secrets.resolve(config), now=clock.now)
+        return self.adapter_class(source.url, source_secrets.resolve(config), now=clock.now,
+                                  backfill=backfill)
+
+    @staticmethod
+    def _first_harvest(harvest_object):
+        """True when no object of this key was imported from this source before
+        (then an adapter fetches its ``backfill_days`` of history)."""
+        return not HarvestObject.Session.query(HarvestObject).filter(
+            HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
+            HarvestObject.guid == harvest_object.guid,
+            HarvestObject.current.is_(True),
+        ).count()
 
     def _report_rejects(self, rejects, harvest_object):
         for reject in rejects[:MAX_LISTED_REJECTS]:

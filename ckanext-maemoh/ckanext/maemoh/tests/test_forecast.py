@@ -33,11 +33,13 @@ def editor_of(district):
 
 
 def harvest_a_month(district):
-    """The demo's Air4Thai stations 38t, 39t and 40t over 30 days: enough to fit
-    and backtest models when 5 days are enough (the weather and fires as usual)."""
+    """The demo's Air4Thai stations 38t, 39t and 40t, whose first harvest
+    backfills 30 days: enough to fit and backtest models when 5 days are
+    enough (the weather and fires as usual)."""
     with ReplayServer(replay_handler(NOW)) as server:
         source = create_source(district, server.url + "/air4thai", "air4thai",
-                               {"stations": ["38t", "39t", "40t"], "days": 30, "history": True}, "air4thai-month")
+                               {"stations": ["38t", "39t", "40t"], "days": 2, "backfill_days": 30},
+                               "air4thai-month")
         run_harvest(source["id"])
     harvest(district, NOW, "weather", "firms")
 
@@ -61,7 +63,7 @@ def test_a_run_through_the_worker_publishes_the_forecast(app, ckan_config, distr
     dataset = anonymous("package_show", id="forecast-pm25")
     assert dataset["type"] == "forecast" and dataset["forecast_variable"] == "pm25"
     assert dataset["issued_at"].startswith("2026-03-10T07:00:00")
-    assert dataset["forecast_method"]["fallback_reason"] is None  # 30 days of history, 5 needed
+    assert dataset["forecast_method"]["fallback_reason"] is None  # 30 days backfilled, 5 needed
     resources = {r["name"]: r for r in dataset["resources"]}
     record = json.loads(app.get(resources["Method record (JSON)"]["url"]).get_data())
     model = record["components"][0]
