@@ -74,7 +74,7 @@ def publish_forecast(context, issued, stations, sources):
                        & (daily["day_ahead"] == 1)]
         if chosen.empty:
             continue
-        station = str(chosen["stations"].iloc[0]).split(" ")[0]
+        station = chosen["station_id"].iloc[0]  # the station whose tomorrow the tambon shows
         files.append(publish.File(
             f"Chart {tambon['name_en']} (PNG)", "PNG", f"forecast-pm25-{tambon['tambon_code']}.png", "image/png",
             f"กราฟพยากรณ์ ต.{tambon['name_th']} (สถานี {station})\n\n"
