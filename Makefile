@@ -127,6 +127,7 @@ init:  ## configure CKAN, migrate, DataStore permissions, sysadmin, demo
 	    --replay-url http://127.0.0.1:$${REPLAY_PORT:-8765}
 	$(CKAN) -c $(INI) maemoh risk run  # queue every dimension; fresh harvests queue them again
 	$(CKAN) -c $(INI) maemoh ghg run   # queue the inventory of the latest year with activity data
+	$(CKAN) -c $(INI) maemoh forecast run  # queue the PM2.5 forecast; the scheduler issues it every hour
 
 test-db:  ## migrate the test databases (make test does it)
 	deploy/init-ckan.sh test.ini --no-sysadmin
