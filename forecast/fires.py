@@ -1,6 +1,9 @@
 """FIRMS fire detections as features: count and FRP per 24 h window before the issue time.
 
-A detection counts at the end of its hour (like an observation). Window
+A detection counts from the end of its hour plus :data:`LATENCY_HOURS`,
+when FIRMS near-real-time data have reached the platform (NASA's NRT
+products arrive within about three hours of the overpass), so neither the
+backtest nor the model uses a detection before it could be known. Window
 ``lag`` covers ``(T - 24 (lag + 1) h, T - 24 lag h]``, lag 0 being the last
 24 hours. Rings are ``[0, r1), [r1, r2), ...`` km around the station; the
 upwind sector holds detections within the outer ring whose bearing from the
@@ -14,6 +17,7 @@ import numpy as np
 from .inputs import bearing_deg, distance_km
 
 SECTOR_HALF_WIDTH = 45.0
+LATENCY_HOURS = 3
 _BIN = 10.0                     # bearing bins for the upwind sector, degrees
 _BINS = int(360 / _BIN)
 
@@ -36,8 +40,10 @@ def features(fires, stations, times, rings_km, lags, wind_from=None):
     """
     n, s = len(times), len(stations)
     start = times[0]
-    fires = fires[(fires["time_utc"] > start - np.timedelta64(1, "h")) & (fires["time_utc"] <= times[-1])]
-    hour = ((fires["time_utc"].dt.ceil("h") - start) // np.timedelta64(1, "h")).to_numpy(int)
+    known = fires["time_utc"].dt.ceil("h") + np.timedelta64(LATENCY_HOURS, "h")
+    inside = ((known >= start) & (known <= times[-1])).to_numpy()
+    fires, known = fires[inside], known[inside]
+    hour = ((known - start) // np.timedelta64(1, "h")).to_numpy(int)
     lat, lon = stations["latitude"].to_numpy(), stations["longitude"].to_numpy()
     km = distance_km(lat[None, :], lon[None, :], fires["latitude"].to_numpy()[:, None],
                      fires["longitude"].to_numpy()[:, None])           # (fires, S)
