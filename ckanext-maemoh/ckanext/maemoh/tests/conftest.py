@@ -25,9 +25,12 @@ def _config_marked(request):
 
 
 def _load_plugins(marked):
+    """Load every plugin unless they are kept loaded (a fixture of a test
+    module may have unloaded them: asked of the plugins themselves)."""
     import ckan.plugins as plugins
 
-    if marked or not _kept["plugins"]:
+    loaded = all(plugins.plugin_loaded(name) for name in tk.aslist(tk.config.get("ckan.plugins")))
+    if marked or not (_kept["plugins"] and loaded):
         plugins.load_all()
     _kept["plugins"] = not marked
 
