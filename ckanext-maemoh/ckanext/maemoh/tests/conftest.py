@@ -89,13 +89,17 @@ def district(clean_db):
 
 @pytest.fixture
 def clean_risk():
-    """No risk run records or debounce gates in Redis; no spatial units cached."""
+    """No risk or forecast run records or debounce gates in Redis; no spatial
+    units cached; no fitted forecast model kept."""
+    from ckanext.maemoh.forecasting import runs as forecast_runs
     from ckanext.maemoh.risk import runs as risk_runs
 
     redis_ = risk_runs.connection()
-    for key in redis_.scan_iter("maemoh:risk:*"):
-        redis_.delete(key)
+    for pattern in ("maemoh:risk:*", "maemoh:forecast:*"):
+        for key in redis_.scan_iter(pattern):
+            redis_.delete(key)
     risk_runs.spatial_units.cache_clear()
+    forecast_runs.model_path().unlink(missing_ok=True)
 
 
 @pytest.fixture

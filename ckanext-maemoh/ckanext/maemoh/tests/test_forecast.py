@@ -44,17 +44,8 @@ def harvest_a_month(district):
     harvest(district, NOW, "weather", "firms")
 
 
-@pytest.fixture
-def forecast_model_path(ckan_config):
-    """No fitted model kept by an earlier test."""
-    path = forecast_runs.model_path()
-    path.unlink(missing_ok=True)
-    yield path
-    path.unlink(missing_ok=True)
-
-
 @pytest.mark.ckan_config("ckanext.maemoh.forecast.min_history_days", 5)
-def test_a_run_through_the_worker_publishes_the_forecast(app, ckan_config, district, forecast_model_path):
+def test_a_run_through_the_worker_publishes_the_forecast(app, ckan_config, district):
     harvest_a_month(district)
     queued = helpers.call_action("maemoh_forecast_run", context={"user": editor_of(district)["name"]})
     assert queued["job_id"] and queued["trigger"] == "action"
@@ -101,7 +92,7 @@ def test_a_run_through_the_worker_publishes_the_forecast(app, ckan_config, distr
     assert "Tomorrow" in app.get("/en/maemoh/").get_data(as_text=True)
 
 
-def test_too_little_history_publishes_persistence_and_says_why(district, forecast_model_path):
+def test_too_little_history_publishes_persistence_and_says_why(district):
     harvest(district, NOW, "air4thai")
     outcome = forecast_runs.execute()
     assert outcome["status"] == "published" and outcome["fitted"]
@@ -110,7 +101,7 @@ def test_too_little_history_publishes_persistence_and_says_why(district, forecas
     assert forecast_runs.execute()["fitted"] is False  # the kept model is reused within refit_hours
 
 
-def test_without_pm25_nothing_is_published(district, forecast_model_path):
+def test_without_pm25_nothing_is_published(district):
     assert forecast_runs.execute() == {"status": "no data",
                                        "reason": "no hourly PM2.5 from a trusted public station"}
     with pytest.raises(tk.ObjectNotFound):
