@@ -9,13 +9,14 @@ Fitting (every horizon's model and the rolling-origin backtest) costs far
 more than issuing, so the fitted model is kept on disk
 (``{ckan.storage_path}/maemoh/forecast/model.bin``) and fitted again only
 when it is ``ckanext.maemoh.forecast.refit_hours`` old, when the settings
-changed, or when none is kept; every other run only issues.
+or the PM2.5 stations changed, or when none is kept; every other run only
+issues.
 
 Runs are requested like the risk runs (:mod:`ckanext.maemoh.risk.runs`):
 fresh PM2.5 or weather rows mark the forecast "dirty" and queue a job unless
 one was queued less than ``ckanext.maemoh.forecast.min_interval_minutes``
 ago; :func:`flush` (``ckan maemoh tick``) queues what is dirty once the
-interval has passed, and queues a run anyway when the published forecast is
+interval has passed, and queues a run anyway when the last run is
 ``ckanext.maemoh.forecast.every_minutes`` old (the hourly schedule).
 Jobs run on the risk worker's queue.
 """
