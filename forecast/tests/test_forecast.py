@@ -1,5 +1,4 @@
 """The forecast package on small synthetic series (fast, deterministic)."""
-import numpy as np
 import pandas as pd
 import pytest
 
