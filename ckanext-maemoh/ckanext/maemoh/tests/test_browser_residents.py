@@ -11,7 +11,18 @@ pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk"
 GREY = "#bdbdbd"
 
 
-def test_the_district_page_on_a_phone(portal, live_server, browser_page):
+@pytest.fixture
+def with_forecast(portal):
+    """The portal with its PM2.5 forecast published and in the residents' snapshot."""
+    from ckanext.maemoh.forecasting import runs as forecast_runs
+    from ckanext.maemoh.residents import snapshot
+
+    assert forecast_runs.execute()["status"] == "published"
+    snapshot.refresh()
+    return portal
+
+
+def test_the_district_page_on_a_phone(with_forecast, live_server, browser_page):
     from playwright.sync_api import expect
 
     page = browser_page
@@ -29,6 +40,7 @@ def test_the_district_page_on_a_phone(portal, live_server, browser_page):
     expect(cards).to_have_count(5)
     for name in TAMBONS_TH:
         expect(page.get_by_role("link", name=f"ตำบล {name}")).to_be_visible()
+    expect(cards.first.locator("ul.maemoh-forecast li")).to_have_count(2)  # tomorrow and the day after
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "maemoh-th-360")
 
@@ -56,7 +68,7 @@ def test_the_district_page_on_a_phone(portal, live_server, browser_page):
 @pytest.mark.parametrize("path", ["/maemoh/", "/en/maemoh/", "/maemoh/tambon/520204", "/en/maemoh/net-zero",
                                   "/maemoh/about-data", "/maemoh/about-publishing",
                                   "/en/maemoh/about-publishing"])
-def test_residents_pages_pass_axe(portal, live_server, browser_page, path):
+def test_residents_pages_pass_axe(with_forecast, live_server, browser_page, path):
     """WCAG 2 A/AA (axe-core in Chromium) on a 360 px phone, in Thai and English."""
     page = browser_page
     assert page.goto(f"{live_server}{path}").status == 200
