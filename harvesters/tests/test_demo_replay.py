@@ -8,6 +8,7 @@ import datetime
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import pathlib
 import signal
@@ -62,8 +63,8 @@ STATIONS = {
     "demo-agency-files": {"LF-01"},
     "demo-water-quality": {"MM01", "MM02", "MM03", "MM04"},
 }
-# What the demo promises per variable, in canonical units (haze season: the
-# four weeks to 2026-03-10).
+# What the demo promises per variable, in canonical units (the weeks to
+# 2026-03-10, the haze season; 120 days at the Air4Thai and weather stations).
 RANGES = {
     "pm25": (5, 250), "pm10": (6, 400), "o3": (0, 75), "co": (0.1, 2.5), "no2": (5, 30),
     "so2": (1, 120), "temperature": (10, 40), "relative-humidity": (20, 100),
@@ -79,14 +80,15 @@ PERSONAL_FIELDS = ("dustboy_contact_name", "dustboy_contact_phone", "dustboy_ema
 
 @pytest.fixture(scope="module")
 def demo():
-    """Every demo source harvested once (gather, fetch, parse) against the replay server."""
+    """Every demo source harvested once (gather, fetch, parse) against the replay
+    server, as the first harvests of `make run` (a station's backfill included)."""
     harvests = {}
     with ReplayServer(replay.make_handler(lambda: NOW)) as server:
         for source in SOURCES:
             slept = []
             adapter = ADAPTERS[source["source_type"]](
                 server.url + source["path"], with_secrets(source["config"]), now=lambda: NOW,
-                sleep=slept.append)
+                sleep=slept.append, backfill=True)
             raws = {key: adapter.fetch(key) for key in adapter.gather()}
             batch = model.Batch()
             for key, raw in raws.items():
@@ -145,11 +147,12 @@ def test_values_are_plausible_for_mae_moh(demo):
 
 
 def expected_air4thai_rejects():
-    """The gaps and sentinels of the history window (the 28 Bangkok days up
-    to now), and the latest 1-hour values that fall on a flawed hour."""
+    """The gaps and sentinels of the history window (the ``backfill_days``
+    Bangkok days up to now), and the latest 1-hour values that fall on a flawed hour."""
     reasons = {"gap": "no data", "sentinel": "no-data sentinel -999"}
     local = NOW.astimezone(model.BANGKOK)
-    first = datetime.datetime.combine(local.date() - datetime.timedelta(days=27),
+    days = next(s for s in SOURCES if s["source_type"] == "air4thai")["config"]["backfill_days"]
+    first = datetime.datetime.combine(local.date() - datetime.timedelta(days=days - 1),
                                       datetime.time(), model.BANGKOK).astimezone(UTC)
     current = NOW.replace(minute=0)
     expected = set()
@@ -171,7 +174,7 @@ def test_the_only_rejects_are_the_deliberate_gaps_and_sentinels(demo):
     found = [(r.station_id, r.variable, r.time, r.reason) for r in rejects]
     assert len(found) == len(set(found))
     assert set(found) == expected_air4thai_rejects()
-    for station in STATIONS["demo-air4thai"]:  # 4 weeks: about 4 of each
+    for station in STATIONS["demo-air4thai"]:  # one of each a station-week
         reasons = [reason for s, _, _, reason in found if s == station]
         assert reasons.count("no-data sentinel -999") >= 3 and reasons.count("no data") >= 3 * 6
     for name, harvest in demo.harvests.items():
@@ -232,8 +235,10 @@ def test_water_quality_gives_monthly_grab_samples_at_four_points(demo):
 
 
 def test_paging_is_followed(demo):
+    config = next(s for s in SOURCES if s["source_type"] == "sensorthings")["config"]
+    pages = math.ceil(24 * config["backfill_days"] / sensorthings.SensorThings.defaults["page_size"])
     for raw in demo.harvests["demo-sensorthings"].raws.values():
-        assert all(len(pages) == 7 for pages in json.loads(raw)["observations"].values())
+        assert all(len(found) == pages for found in json.loads(raw)["observations"].values())
     # OpenAQ: smaller pages give the same values, and pacing went through the injected sleep
     assert demo.harvests["demo-openaq"].slept and set(demo.harvests["demo-openaq"].slept) == {1.8}
     source = next(s for s in SOURCES if s["source_type"] == "openaq")
