@@ -1,6 +1,6 @@
 """The layers of the house hold.
 
-* The domain packages (``harvesters``, ``risk_jobs``, ``netzero``,
+* The domain packages (``harvesters``, ``risk_jobs``, ``netzero``, ``forecast``,
   ``writers``) never import CKAN, so they run and test without it: every
   module of each is imported in a fresh interpreter, which must not load ``ckan``.
 * They import each other only through public names (no ``_private`` module
@@ -17,7 +17,7 @@ import sys
 import pytest
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
-PURE = ("harvesters", "risk_jobs", "netzero", "writers")
+PURE = ("harvesters", "risk_jobs", "netzero", "writers", "forecast")
 CKAN_LAYER = REPOSITORY / "ckanext-maemoh" / "ckanext" / "maemoh"
 
 PROBE = """
