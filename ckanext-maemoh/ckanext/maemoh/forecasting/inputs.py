@@ -11,7 +11,6 @@ import pandas as pd
 
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk_jobs import hazards
-from ckanext.maemoh.trust import publishers as trust
 
 VARIABLES = ("pm25", "pm10", "temperature", "relative-humidity", "wind-speed", "wind-direction", "rainfall")
 HOURLY = "PT1H"
@@ -35,13 +34,14 @@ def load(issued_at, days):
                 rows = rows[(rows["averaging_period"] == HOURLY) & (rows["quality"] != "suspect")]
                 if len(rows):
                     observations.append(rows[["station_id", "variable", "time_utc", "value"]])
-                    sources.append(_source("observations", dataset, resource, sorted(rows["variable"].unique())))
+                    sources.append(risk_inputs.source("observations", dataset, resource,
+                                                      variables=sorted(rows["variable"].unique())))
             elif kind == "fire_detections":
                 rows = risk_inputs.read_fire(resource["id"], start, end)
                 rows = rows[~hazards.is_low_confidence(rows["confidence"])]
                 if len(rows):
                     fires.append(rows[["time_utc", "latitude", "longitude", "frp_mw"]])
-                    sources.append(_source("fire_detections", dataset, resource, ["fire-radiative-power"]))
+                    sources.append(risk_inputs.source("fire_detections", dataset, resource))
     stations = risk_inputs.stations(datasets)
     frame = (pd.concat(observations, ignore_index=True) if observations
              else pd.DataFrame(columns=["station_id", "variable", "time_utc", "value"]))
@@ -54,8 +54,3 @@ def load(issued_at, days):
     return Inputs(observations=frame, stations=stations[["station_id", "latitude", "longitude"]]
                   .reset_index(drop=True), fires=detections), sources
 
-
-def _source(kind, dataset, resource, variables):
-    return {"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
-            "resource_id": resource["id"], "publisher": trust.publisher(dataset),
-            "data_source": dataset.get("data_source"), "variables": variables}

@@ -68,11 +68,11 @@ def load(names, parameters):
                 rows = read_observations(resource["id"], variables, start, end)
                 if len(rows):
                     observations.append(rows)
-                    sources.append(_source(kind, dataset, resource,
+                    sources.append(source(kind, dataset, resource,
                                            places=sorted(rows["station_id"].unique())))
             elif kind == "fire_detections" and "fire_detections" in reads:
                 fires.append(read_fire(resource["id"], start, end))
-                sources.append(_source(kind, dataset, resource))
+                sources.append(source(kind, dataset, resource))
 
     emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
     raster, raster_source = land_cover_raster(datasets) if "land_cover" in reads else (None, None)
@@ -108,7 +108,7 @@ def land_cover_raster(datasets=None):
     for dataset, resource in found:
         path = _local_copy(resource)
         if path:
-            return path, _source("land_cover", dataset, resource, format=resource["format"])
+            return path, source("land_cover", dataset, resource, format=resource["format"])
     return None, None
 
 
@@ -253,7 +253,7 @@ def _emissions(datasets):
                       and r.get("datastore_active")), None)
         if table:
             rows = read_table(table["id"], dataset.get(publish.RUN_FIELD))
-            return rows, [_source("inventory", dataset, table)]
+            return rows, [source("inventory", dataset, table)]
     return None, []
 
 
@@ -273,7 +273,7 @@ def _vulnerability():
     rows = tk.get_action("datastore_search")(dict(context), {
         "resource_id": resource_id, "limit": 100000})["records"]
     dataset = tk.get_action("package_show")(dict(context), {"id": resource["package_id"]})
-    return pd.DataFrame(rows), [_source("vulnerability", dataset, resource)]
+    return pd.DataFrame(rows), [source("vulnerability", dataset, resource)]
 
 
 def _reference_sources():
@@ -284,7 +284,8 @@ def _reference_sources():
     ]
 
 
-def _source(kind, dataset, resource, **extra):
+def source(kind, dataset, resource, **extra):
+    """What a method record says of one input: its kind, dataset, resource and publisher."""
     return {"kind": kind, "dataset_id": dataset["id"], "dataset_name": dataset["name"],
             "resource_id": resource["id"], "publisher": trust.publisher(dataset),
             "data_source": dataset.get("data_source"), **extra}
