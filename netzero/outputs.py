@@ -14,9 +14,7 @@
 from __future__ import annotations
 
 import io
-import logging
 import textwrap
-from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -29,7 +27,6 @@ from ckanext.maemoh.netzero.inventory import Inventory
 from ckanext.maemoh.risk_jobs.hazards import geodesic_area_km2
 from ckanext.maemoh.writers import geojson, maps, tables
 
-log = logging.getLogger(__name__)
 SCOPE_COLOURS = {1: "#08519c", 2: "#6baed6", 3: "#c6dbef"}
 PLANT_COLOUR = "#636363"
 PLACE = ("อำเภอแม่เมาะ", "Mae Moh district")
@@ -82,20 +79,6 @@ def tambon_table(inventory: Inventory, tambons_gdf: gpd.GeoDataFrame, population
     return table[list(TAMBON_TABLE_COLUMNS)].sort_values("tambon_code", ignore_index=True)
 
 
-def _fonts() -> tuple[Any, Callable[[str, str], str], dict[str, str]]:
-    """(font properties, label maker, extra PNG metadata) as :func:`writers.maps.to_png` does it."""
-    from matplotlib import font_manager
-
-    path = maps.thai_font()
-    if path:
-        font_manager.fontManager.addfont(path)
-        family = font_manager.FontProperties(fname=path).get_name()
-        return font_manager.FontProperties(family=[family, "DejaVu Sans"]), lambda th, en: f"{th} / {en}", {}
-    log.warning(maps.NO_THAI_FONT_WARNING)
-    return (font_manager.FontProperties(family="DejaVu Sans"), lambda th, en: en,
-            {"Warning": maps.NO_THAI_FONT_WARNING})
-
-
 def _figure(width_px: int, height_px: int, dpi: int) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -121,7 +104,7 @@ def sector_chart_png(inventory: Inventory, *, attribution: str | None = None,
                      width_px: int = 1600, height_px: int = 900, dpi: int = 150) -> bytes:
     """Bars per GPC sector (BASIC+, stacked by scope; notation key where no data) and, on its own
     axis, the district's BASIC+ total beside I.4.4 (the power plant)."""
-    font, label, extra = _fonts()
+    font, label, extra = maps.chart_fonts()
     record = inventory.factor_record
     attribution = attribution or (f"GPC inventory {inventory.year}; emission factors "
                                   f"{', '.join(record['versions'])}; GWP {record['gwp_set'].upper()}")
@@ -174,7 +157,7 @@ def pathway_chart_png(pathway: pd.DataFrame, *, attribution: str | None = None,
                       width_px: int = 1600, height_px: int = 900, dpi: int = 150) -> bytes:
     """Net emissions per scenario to the last year, the net-zero line, and the gap left in the last
     year annotated (shaded for the scenario that ends lowest)."""
-    font, label, extra = _fonts()
+    font, label, extra = maps.chart_fonts()
     method = pathway.attrs.get("method", {})
     attribution = attribution or (
         f"Pathway from the {method.get('baseline_year', '')} inventory (BASIC+, without I.4.4); "

@@ -15,6 +15,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -71,6 +72,22 @@ def thai_font() -> str | None:
         if _font_has_thai(path):
             return path
     return None
+
+
+def chart_fonts() -> tuple[Any, Callable[[str, str], str], dict[str, str]]:
+    """(font properties, label maker, extra PNG metadata) for a chart, as
+    :func:`to_png` does it: labels "ไทย / English", English only (and a warning
+    in the metadata) where no Thai font is installed."""
+    from matplotlib import font_manager
+
+    path = thai_font()
+    if path:
+        font_manager.fontManager.addfont(path)
+        family = font_manager.FontProperties(fname=path).get_name()
+        return font_manager.FontProperties(family=[family, "DejaVu Sans"]), lambda th, en: f"{th} / {en}", {}
+    log.warning(NO_THAI_FONT_WARNING)
+    return (font_manager.FontProperties(family="DejaVu Sans"), lambda th, en: en,
+            {"Warning": NO_THAI_FONT_WARNING})
 
 
 def to_png(

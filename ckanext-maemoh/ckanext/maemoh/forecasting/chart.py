@@ -14,24 +14,11 @@ WIDTH_PX, HEIGHT_PX, DPI = 960, 480, 120
 def png(hourly, tambon, attribution):
     """``hourly``: the rows of one station (valid_time, p50, p10, p90, p025,
     p975); ``tambon``: its code and names; the PNG bytes."""
-    from matplotlib import font_manager
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.dates import DateFormatter
     from matplotlib.figure import Figure
 
-    path = maps.thai_font()
-    if path:
-        font_manager.fontManager.addfont(path)
-        font = font_manager.FontProperties(family=[font_manager.FontProperties(fname=path).get_name(),
-                                                   "DejaVu Sans"])
-
-        def label(th, en):
-            return f"{th} / {en}"
-    else:
-        font = font_manager.FontProperties(family="DejaVu Sans")
-
-        def label(th, en):
-            return en
+    font, label, extra = maps.chart_fonts()
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -55,5 +42,5 @@ def png(hourly, tambon, attribution):
     fig.text(0.01, 0.01, attribution, fontsize=6)
     fig.autofmt_xdate()
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Title": title, "Source": attribution})
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Title": title, "Source": attribution, **extra})
     return buffer.getvalue()
