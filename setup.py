@@ -1,7 +1,7 @@
 """ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
 
 The repository keeps domain code in top-level folders (``harvesters/``,
-``risk_jobs/``, ``netzero/``, ``writers/``, ``forecast/``) and scheming YAML in ``schemas/``;
+``risk_jobs/``, ``netzero/``, ``writers/``, ``forecast/``, ``alerts/``) and scheming YAML in ``schemas/``;
 they are installed under the ``ckanext.maemoh`` namespace so nothing bare
 lands in site-packages.
 """
@@ -24,7 +24,7 @@ PACKAGE_DIRS = {
     "ckanext.maemoh": "ckanext-maemoh/ckanext/maemoh",
     "ckanext.maemoh.tests": "ckanext-maemoh/ckanext/maemoh/tests",
     **{f"ckanext.maemoh.{name}": f"ckanext-maemoh/ckanext/maemoh/{name}" for name in (
-        "demo", "forecasting", "ghg", "harvest", "logic", "reference", "residents", "risk", "search", "store",
+        "alerting", "demo", "forecasting", "ghg", "harvest", "logic", "reference", "residents", "risk", "search", "store",
         "tables", "trust")},
     "ckanext.maemoh.harvesters": "harvesters",
     "ckanext.maemoh.harvesters.tests": "harvesters/tests",
@@ -36,6 +36,8 @@ PACKAGE_DIRS = {
     "ckanext.maemoh.writers.tests": "writers/tests",
     "ckanext.maemoh.forecast": "forecast",
     "ckanext.maemoh.forecast.tests": "forecast/tests",
+    "ckanext.maemoh.alerts": "alerts",
+    "ckanext.maemoh.alerts.tests": "alerts/tests",
     "ckanext.maemoh.schemas": "schemas",
 }
 
@@ -57,6 +59,9 @@ setup(
             "data/ghg/*",
             "templates/**/*.html",
             "templates/**/*.atom",
+            "templates/**/*.txt",
+            "migration/maemoh/*.ini",
+            "migration/maemoh/*.mako",
             "assets/*",
             "assets/vendor/*/*",
             "public/*/*",
@@ -65,6 +70,7 @@ setup(
         ],
         "ckanext.maemoh.schemas": ["*.yaml", "*.json"],
         "ckanext.maemoh.netzero": ["*.yaml"],
+        "ckanext.maemoh.alerts": ["data/*"],
     },
     install_requires=[
         "ckan>=2.11,<2.13",
