@@ -4,7 +4,7 @@ Sources are unreachable from tests and the demo: this serves canned answers
 on 127.0.0.1 so the real fetching code runs unchanged. A handler decides the
 answer of each request::
 
-    def handler(request):            # request: Request(method, path, query, headers)
+    def handler(request):            # Request(method, path, query, headers, body)
         return 200, {"Content-Type": "application/json"}, b"{...}"
 
     with ReplayServer(handler) as server:
@@ -23,6 +23,7 @@ class Request:
     path: str
     query: dict          # name -> first value
     headers: dict
+    body: bytes = b""    # what a POST sent
 
 
 class ReplayServer:
@@ -39,9 +40,15 @@ class ReplayServer:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
+                self._answer(b"")
+
+            def do_POST(self):
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, body):
                 parsed = urllib.parse.urlsplit(self.path)
                 query = {k: v[0] for k, v in urllib.parse.parse_qs(parsed.query).items()}
-                request = Request("GET", parsed.path, query, dict(self.headers))
+                request = Request(self.command, parsed.path, query, dict(self.headers), body)
                 if replay.record:
                     replay.requests.append(request)
                 status, headers, body = replay.handler(request)
