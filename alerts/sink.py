@@ -27,8 +27,7 @@ log = logging.getLogger(__name__)
 
 class Sink:
     """An SMTP server on ``host:port`` storing into ``directory`` (port 0:
-    one the system chooses, kept
-    when the sink is stopped and started again)."""
+    one the system chooses, kept when the sink is stopped and started again)."""
 
     def __init__(self, directory, host="127.0.0.1", port=0):
         self.directory = pathlib.Path(directory)
