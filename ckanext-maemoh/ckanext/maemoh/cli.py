@@ -1,11 +1,14 @@
 """``ckan maemoh ...`` commands."""
 import json
+import signal
 
 import click
 
 import ckan.plugins.toolkit as tk
 from ckan import model
 
+from ckanext.maemoh.alerting import deliver as alert_delivery, evaluate as alert_evaluation
+from ckanext.maemoh.alerting import status as alert_status, subscriptions as alert_subscriptions
 from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
@@ -51,7 +54,7 @@ def tick():
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
              jobs_recover.callback, risk_flush.callback, forecast_flush.callback, snapshot_flush.callback,
-             _prune_hourly)
+             _prune_hourly, _forget_unconfirmed)
     for step in steps:
         try:
             step()
@@ -74,6 +77,12 @@ def jobs_recover():
     while a service was down (run it every minute; see health/recovery.py)."""
     for queue, job_id, why, what in recovery.recover():
         click.echo(f"{queue} job {job_id}: {why}; {what}")
+
+
+def _forget_unconfirmed():
+    forgotten = alert_subscriptions.forget_unconfirmed()
+    if forgotten:
+        click.echo(f"deleted {forgotten} warning sign-ups never confirmed")
 
 
 def _prune_hourly():
@@ -280,3 +289,30 @@ def xloader_token():
     ckanext.xloader.api_token while it is valid, else a new one of the site
     user (deploy/init-ckan.sh writes it into the configuration)."""
     click.echo(table_loading.loader_token(tk.config.get("ckanext.xloader.api_token")))
+
+
+@maemoh.group(short_help="The warnings: run, status.")
+def alerts():
+    """Warnings to subscribers (e-mail, LINE, webhooks) and the CAP feed."""
+
+
+@alerts.command("run")
+@click.option("--forever", is_flag=True, help="keep delivering: the worker of `make run`")
+def alerts_run(forever):
+    """Decide the warnings from the current snapshot, then deliver what is
+    due. With --forever, deliver whenever messages are queued, until stopped
+    (evaluations then come with every snapshot refresh)."""
+    if not forever:
+        decided = alert_evaluation.evaluate()
+        click.echo(f"transitions: {len(decided['transitions'])}, messages queued: {decided['queued']}")
+        click.echo(f"delivered: {alert_delivery.deliver_due()}")
+        return
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    alert_delivery.run_forever(stop=lambda: bool(stopping))
+
+
+@alerts.command("status")
+def alerts_status():
+    """Subscriptions, open episodes and the outbox, as JSON (no personal data)."""
+    click.echo(json.dumps(alert_status.status(), indent=2, ensure_ascii=False, default=str))

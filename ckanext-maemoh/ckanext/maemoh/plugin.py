@@ -18,6 +18,9 @@ its capability:
 * ``residents/``: the residents' pages, their data and map layers;
 * ``health/``: health and metrics for monitors, and 503 pages while a
   service is down;
+* ``alerting/``: warnings decided from the snapshot (episodes, the outbox,
+  CAP messages), subscriptions and their pages, delivery by e-mail, LINE
+  and webhooks, around the pure ``alerts/``;
 * ``demo/``: the demo, imported by ``cli.py`` only.
 
 The harvesters are plugins of their own (``harvest/plugins.py``), and so are
@@ -34,6 +37,7 @@ from ckan.lib.plugins import DefaultTranslation
 from ckanext.xloader.interfaces import IXloader
 
 from ckanext.maemoh import clock
+from ckanext.maemoh.alerting import evaluate as alert_evaluation
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
 from ckanext.maemoh.health import outages
@@ -158,7 +162,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     def get_signal_subscriptions(self):
         return {observations_changed_signal(): [risk_runs.on_observations_changed, forecast_runs.on_observations_changed,
                                                  snapshot.on_data_changed],
-                store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed]}
+                store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed],
+                snapshot.refreshed_signal(): [alert_evaluation.on_snapshot_refreshed]}
 
     # IForkObserver
 

@@ -7,6 +7,7 @@ queued.
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh.alerting import status as alert_status, subscriptions as alert_subscriptions
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.ghg import guidance
 from ckanext.maemoh.forecasting import runs as forecast_runs
@@ -17,7 +18,9 @@ from ckanext.maemoh.logic import schema
 from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
+           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
+           "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
+           "maemoh_alert_deliveries", "maemoh_alerts_status"]
 
 
 def get_actions():
@@ -216,3 +219,75 @@ def maemoh_validation_run(context, data_dict):
     if not table_validation.file_format(resource):
         raise tk.ValidationError({"id": [tk._("Only CSV, TSV and XLSX resources are checked")]})
     return {"job_id": table_validation.enqueue(resource["id"]).id}
+
+
+# ------------------------------------------------------------ warnings
+
+def _organization_id(context, name_or_id, action):
+    """The id of an organisation the user may manage warnings of (its editors)."""
+    org = tk.get_action("organization_show")(dict(context, ignore_auth=True),
+                                             {"id": name_or_id, "include_datasets": False})
+    tk.check_access(action, context, {"organization_id": org["id"]})
+    return org["id"]
+
+
+def maemoh_alert_webhook_create(context, data_dict):
+    """Subscribe an organisation's webhook to warnings (Standard Webhooks:
+    signed with the secret returned here, and only here).
+
+    :param organization: the organisation (name or id); you must be its editor
+    :param url: http or https address the warnings are POSTed to
+    :param lang: "th" or "en"
+    :param tambons: tambon codes (for aqi, forecast, fire, risk)
+    :param aqi, forecast, risk: threshold level 3-5; fire: 1-3 (25, 10, 5 km);
+        station_stale, harvest_failed: 1 (the organisation's own stations and sources)
+    """
+    data = _validated(data_dict, schema.maemoh_alert_webhook_create_schema(), context)
+    org_id = _organization_id(context, data["organization"], "maemoh_alert_webhook_create")
+    return alert_subscriptions.create_webhook(org_id, data)
+
+
+@tk.side_effect_free
+def maemoh_alert_webhook_list(context, data_dict):
+    """An organisation's webhook subscriptions (without their secrets).
+
+    :param organization: name or id; you must be its editor
+    """
+    data = _validated(data_dict, schema.maemoh_alert_organization_schema(), context)
+    return alert_subscriptions.webhooks_of(_organization_id(context, data["organization"], "maemoh_alert_webhook_list"))
+
+
+def maemoh_alert_webhook_delete(context, data_dict):
+    """Delete a webhook subscription, its queued messages and delivery log.
+
+    :param id: the subscription's id
+    """
+    data = _validated(data_dict, schema.maemoh_alert_webhook_delete_schema(), context)
+    found = alert_subscriptions.webhook(data["id"])
+    if found is None:
+        raise tk.ObjectNotFound(tk._("No such webhook subscription"))
+    tk.check_access("maemoh_alert_webhook_delete", context, {"organization_id": found["organization_id"]})
+    alert_subscriptions.unsubscribe(found["id"])
+    return {"id": found["id"], "deleted": True}
+
+
+@tk.side_effect_free
+def maemoh_alert_deliveries(context, data_dict):
+    """The newest delivery attempts to an organisation's webhooks.
+
+    :param organization: name or id; you must be its editor
+    :param limit: how many (default 100, at most 1000)
+    """
+    data = _validated(data_dict, schema.maemoh_alert_organization_schema(), context)
+    org_id = _organization_id(context, data["organization"], "maemoh_alert_deliveries")
+    return alert_status.deliveries(org_id, data["limit"])
+
+
+@tk.side_effect_free
+def maemoh_alerts_status(context, data_dict):
+    """How the warnings stand: subscriptions by channel and status, the
+    outbox by status, the age of its oldest due message, open episodes
+    (no personal data). For editors of the district organisation."""
+    _validated(data_dict, schema.maemoh_alerts_status_schema(), context)
+    tk.check_access("maemoh_alerts_status", context, data_dict)
+    return alert_status.status()

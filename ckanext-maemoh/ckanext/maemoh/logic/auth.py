@@ -8,7 +8,9 @@ or admin of that organisation. The guidance and the residents' data are public.
 import ckan.plugins.toolkit as tk
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
-           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run"]
+           "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
+           "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
+           "maemoh_alert_deliveries", "maemoh_alerts_status"]
 
 
 def _publisher(context):
@@ -71,3 +73,32 @@ def maemoh_validation_show(context, data_dict):
 def maemoh_validation_run(context, data_dict):
     """Whoever may edit the resource may have it checked again."""
     return tk.check_access("resource_update", dict(context), {"id": data_dict.get("id")}) and {"success": True}
+
+
+def _editor_of(context, data_dict):
+    """Editors (and admins) of the organisation ``organization_id``."""
+    try:
+        tk.check_access("package_create", dict(context), {"owner_org": data_dict.get("organization_id")})
+    except tk.NotAuthorized:
+        return {"success": False, "msg": tk._("Only editors of the organisation may manage its warnings")}
+    return {"success": True}
+
+
+def maemoh_alert_webhook_create(context, data_dict):
+    return _editor_of(context, data_dict)
+
+
+def maemoh_alert_webhook_list(context, data_dict):
+    return _editor_of(context, data_dict)
+
+
+def maemoh_alert_webhook_delete(context, data_dict):
+    return _editor_of(context, data_dict)
+
+
+def maemoh_alert_deliveries(context, data_dict):
+    return _editor_of(context, data_dict)
+
+
+def maemoh_alerts_status(context, data_dict):
+    return _publisher(context)

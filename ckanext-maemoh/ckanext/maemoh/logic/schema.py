@@ -61,3 +61,46 @@ def maemoh_risk_summary_schema(maemoh_ignore_blank, maemoh_tambon_code, maemoh_d
 @tk.validator_args
 def maemoh_resource_id_schema(not_empty, unicode_safe):
     return {"id": [not_empty, unicode_safe]}
+
+
+def _alert_levels(maemoh_ignore_blank, maemoh_alert_level, kinds):
+    return {kind: [maemoh_ignore_blank, maemoh_alert_level(kind)] for kind in kinds}
+
+
+@tk.validator_args
+def maemoh_alert_signup_schema(not_empty, one_of, email_validator, unicode_safe, maemoh_ignore_blank,
+                               maemoh_tambon_codes, maemoh_alert_level, ignore_missing):
+    """The residents' sign-up form (alerting/subscriptions.py)."""
+    return {"channel": [not_empty, one_of(["email", "line"])],
+            "email": [maemoh_ignore_blank, unicode_safe, email_validator],
+            "lang": [not_empty, one_of(air_now.LANGUAGES)],
+            "tambons": [not_empty, maemoh_tambon_codes],
+            "consent": [not_empty, one_of(["yes"])],
+            "website": [ignore_missing, unicode_safe],
+            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level, ("aqi", "forecast", "fire", "risk"))}
+
+
+@tk.validator_args
+def maemoh_alert_webhook_create_schema(not_empty, one_of, unicode_safe, maemoh_ignore_blank,
+                                       maemoh_tambon_codes, maemoh_alert_level, maemoh_webhook_url):
+    return {"organization": [not_empty, unicode_safe],
+            "url": [not_empty, maemoh_webhook_url],
+            "lang": [not_empty, one_of(air_now.LANGUAGES)],
+            "tambons": [maemoh_ignore_blank, maemoh_tambon_codes],
+            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level,
+                            ("aqi", "forecast", "fire", "risk", "station_stale", "harvest_failed"))}
+
+
+@tk.validator_args
+def maemoh_alert_organization_schema(not_empty, unicode_safe, default, maemoh_count):
+    return {"organization": [not_empty, unicode_safe], "limit": [default(100), maemoh_count(1000)]}
+
+
+@tk.validator_args
+def maemoh_alert_webhook_delete_schema(not_empty, unicode_safe):
+    return {"id": [not_empty, unicode_safe]}
+
+
+@tk.validator_args
+def maemoh_alerts_status_schema():
+    return {}

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import reprlib
+import urllib.parse
 import zoneinfo
 
 from shapely.errors import ShapelyError
@@ -20,7 +21,8 @@ from ckanext.scheming.validation import scheming_validator
 
 from ckanext.maemoh.reference import places
 from ckanext.maemoh.reference import vocabularies
-from ckanext.maemoh.harvesters import table_checks
+from ckanext.maemoh.alerts import levels
+from ckanext.maemoh.harvesters import egress, table_checks
 from ckanext.maemoh.risk_jobs import dimensions, pipeline
 
 __all__ = [
@@ -434,3 +436,34 @@ def maemoh_table_schema(value):
     if problem:
         raise tk.Invalid(tk._("Not a usable table schema: {reason}").format(reason=problem))
     return json.dumps(descriptor, ensure_ascii=False)
+
+
+def maemoh_tambon_codes(value):
+    """Tambons: a code, codes separated by commas or a list of codes; the
+    list of them, each once, at least one."""
+    if isinstance(value, str):
+        value = [code.strip() for code in value[:MAX_TEXT].split(",") if code.strip()]
+    if not isinstance(value, list) or not value or len(value) > MAX_ITEMS:
+        raise tk.Invalid(_("Give one tambon or more"))
+    return list(dict.fromkeys(maemoh_tambon_code(code) for code in value))
+
+
+def maemoh_alert_level(kind):
+    """A subscriber's threshold for the event ``kind``: one of
+    :data:`.levels.CHOICES` of it, as a whole number."""
+    def validator(value):
+        number = _whole_number(value)
+        if number not in levels.CHOICES[kind]:
+            raise tk.Invalid(_("One of: {levels}").format(levels=", ".join(map(str, levels.CHOICES[kind]))))
+        return number
+    return validator
+
+
+def maemoh_webhook_url(value):
+    """An http or https address of at most 2 000 characters, with a host.
+    (Whether it may be reached is checked when it is called, by the
+    harvesters' egress rules.)"""
+    parts = urllib.parse.urlsplit(str(value))
+    if len(str(value)) > 2000 or parts.scheme not in egress.SCHEMES or not parts.hostname:
+        raise tk.Invalid(_("Give an http or https address"))
+    return str(value)

@@ -55,6 +55,7 @@ DIRTY_KEY = KEY + ":dirty"
 GATE_KEY = KEY + ":gate"
 LOCK_KEY = KEY + ":lock"
 GATE_SECONDS = 600
+REFRESHED = "maemoh:snapshot_refreshed"
 LOCK_SECONDS = 600
 MAX_AGE_OPTION = "ckanext.maemoh.snapshot.max_age_minutes"
 HISTORY_DAYS = 30
@@ -100,9 +101,17 @@ def refresh(now=None):
     return snapshot
 
 
+def refreshed_signal():
+    """``maemoh:snapshot_refreshed``, sent after each refresh job with the
+    snapshot's ``computed_at`` (the warnings are decided from it)."""
+    return tk.signals.ckanext.signal(REFRESHED)
+
+
 def refresh_job():
     """The job :func:`request` queues."""
-    return refresh()["computed_at"]
+    computed_at = refresh()["computed_at"]
+    refreshed_signal().send(KEY, computed_at=computed_at)
+    return computed_at
 
 
 def request():
