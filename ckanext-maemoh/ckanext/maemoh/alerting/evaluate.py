@@ -66,12 +66,13 @@ def current_levels(now):
     return found
 
 
-def evaluate(now=None):
-    """Decide and record what is owed as of ``now`` (the platform clock);
+def evaluate(now=None, found=None):
+    """Decide and record what is owed as of ``now`` (the platform clock)
+    from the levels ``found`` (default: :func:`current_levels`);
     ``{"transitions": [...], "queued": n}``."""
     now = now or clock.now()
     hour = now.astimezone(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
-    found = current_levels(now)
+    found = current_levels(now) if found is None else found
     the_rules = rules()
     with model.engine().begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})

@@ -33,6 +33,7 @@ __all__ = [
     "maemoh_number", "maemoh_ignore_blank", "maemoh_count",
     "maemoh_year_common_era", "maemoh_tambon_code", "maemoh_dimension",
     "maemoh_dimensions", "maemoh_risk_grid", "maemoh_table_schema",
+    "maemoh_tambon_codes", "maemoh_alert_level", "maemoh_webhook_url",
 ]
 
 #: how deep each geometry type nests its positions in ``coordinates``

@@ -5,6 +5,7 @@ pytest imports this file."""
 import configparser
 
 import pytest
+import sqlalchemy as sa
 
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
@@ -79,6 +80,17 @@ def clean_db(reset_db, migrate_db_for, with_plugins):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
+    migrate_db_for("maemoh")
+    _empty_alert_tables()
+
+
+def _empty_alert_tables():
+    """The warnings' own tables (outside CKAN's model, which reset_db empties)."""
+    from ckanext.maemoh.alerting import model as alert_model
+
+    with alert_model.engine().begin() as conn:
+        conn.execute(sa.text("TRUNCATE {} CASCADE".format(
+            ", ".join(table.name for table in alert_model.metadata.sorted_tables))))
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
 
 
 class Process:
-    """A ``ckan`` command of the tests' configuration, in a session of its own."""
+    """A ``ckan`` command of the tests' configuration (or ``config``), in a session of its own."""
 
-    def __init__(self, *args, env=None):
+    def __init__(self, *args, env=None, config=None):
         self.log = open(os.devnull, "w")
-        self.popen = subprocess.Popen([CKAN, "-c", tk.config["__file__"], *args], stdout=self.log,
+        self.popen = subprocess.Popen([CKAN, "-c", config or tk.config["__file__"], *args], stdout=self.log,
                                       stderr=subprocess.STDOUT, start_new_session=True,
                                       env=dict(os.environ, **(env or {})))
 
