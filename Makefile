@@ -1,5 +1,6 @@
 # The local Mae Moh platform: `make run` serves it, `make test` tests it.
-# Ports: CKAN_PORT (5000), SOLR_PORT (8983), PG_PORT (5432), REDIS_PORT (6379).
+# Ports: CKAN_PORT (5000), SOLR_PORT (8983), PG_PORT (5432), REDIS_PORT (6379),
+# MAIL_PORT (8025, the demo's SMTP sink), REPLAY_PORT (8765, the demo's sources).
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -12,7 +13,7 @@ export MAEMOH_VAR := $(CURDIR)/var
 export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export CKAN := $(CURDIR)/$(CKAN)
 SERVICES := deploy/services
-BACKGROUND := replay worker risk-worker gather fetch scheduler
+BACKGROUND := replay mail worker risk-worker gather fetch scheduler alerts
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

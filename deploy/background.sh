@@ -11,6 +11,10 @@
 #               starts due harvest jobs and finishes done ones; queues again
 #               the jobs whose worker died; queues the risk layers whose data
 #               changed since their last run)
+#   alerts      ckan maemoh alerts run --forever (delivers the warnings'
+#               outbox: e-mail, LINE, webhooks)
+#   mail        the demo's SMTP sink on 127.0.0.1:$MAIL_PORT (default 8025):
+#               every e-mail the site sends lands in var/mail/*.eml
 #   replay      the demo's local replay server of source payloads (deploy/demo)
 # Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
 set -euo pipefail
@@ -20,6 +24,7 @@ CKAN=${CKAN:-$REPO/.venv/bin/ckan}
 PYTHON=${CKAN_PYTHON:-$REPO/.venv/bin/python}
 HARVEST_EVERY=${HARVEST_EVERY:-60}
 REPLAY_PORT=${REPLAY_PORT:-8765}
+MAIL_PORT=${MAIL_PORT:-8025}
 
 command_of() {  # NAME CONFIG -> the command line
   case $1 in
@@ -29,6 +34,8 @@ command_of() {  # NAME CONFIG -> the command line
     fetch) echo "$CKAN -c $2 harvester fetch-consumer" ;;
     scheduler) echo "bash -c 'while true; do $CKAN -c $2 maemoh tick; sleep $HARVEST_EVERY; done'" ;;
     replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
+    alerts) echo "$CKAN -c $2 maemoh alerts run --forever" ;;
+    mail) echo "$PYTHON -m ckanext.maemoh.alerts.sink --dir $MAEMOH_VAR/mail --port $MAIL_PORT" ;;
     *) die "unknown background process $1" ;;
   esac
 }

@@ -2,7 +2,9 @@
 # Writes $MAEMOH_VAR/ckan.ini: generated once by `ckan generate config` (so
 # each install has its own random secrets), then brought up to date with
 # deploy/ckan-options.ini and the ports on every run (harvests may fetch from
-# the demo replay server on 127.0.0.1:$REPLAY_PORT, not from other internal hosts).
+# the demo replay server on 127.0.0.1:$REPLAY_PORT, not from other internal hosts;
+# e-mail goes to the demo's SMTP sink on 127.0.0.1:$MAIL_PORT, and the CAP
+# warnings of the demo's generated data say status Test).
 # With --addresses, only the addresses of the local services, the site and
 # the repository's files are set (deploy/restore.sh: a restored configuration on this machine's ports).
 set -euo pipefail
@@ -15,6 +17,7 @@ SOLR_PORT=${SOLR_PORT:-8983}
 REDIS_PORT=${REDIS_PORT:-6379}
 CKAN_PORT=${CKAN_PORT:-5000}
 REPLAY_PORT=${REPLAY_PORT:-8765}
+MAIL_PORT=${MAIL_PORT:-8025}
 SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
 
 if [ "${1:-}" != --addresses ]; then
@@ -40,6 +43,9 @@ fi
   "ckan.devserver.host=127.0.0.1" \
   "ckan.devserver.port=$CKAN_PORT" \
   "ckanext.maemoh.harvest.allowed_hosts=127.0.0.1:$REPLAY_PORT" \
+  "smtp.server=127.0.0.1:$MAIL_PORT" \
+  "smtp.mail_from=Mae Moh warnings <warnings@maemoh.localhost>" \
+  "ckanext.maemoh.alerts.cap_status=Test" \
   "licenses_group_url=file://$REPO/schemas/licenses.json"
 # The generated config logs ckanext at DEBUG, which prints every geometry.
 "$CKAN" config-tool "$INI" -s logger_ckanext "level=INFO"
