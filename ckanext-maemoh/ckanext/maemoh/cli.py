@@ -47,14 +47,16 @@ def tick():
     sources (`harvest due`), start and finish harvest jobs (`ckan harvester
     run`), queue again the jobs whose worker died (`jobs recover`), queue
     the risk layers whose data changed (`risk flush`), the forecast when
-    due (`forecast flush`) and the residents' snapshot when out of date (`snapshot flush`), and once an hour
+    due (`forecast flush`) and the residents' snapshot when out of date (`snapshot flush`) (whose
+    refresh decides the warnings), delete warning sign-ups never confirmed and
+    delivered messages past ckanext.maemoh.alerts.keep_days, and once an hour
     delete harvest records older than ckanext.maemoh.harvest.keep_days
     (`harvest prune`). A step that fails (a service down) does not stop the
     others; the exit status is then 1."""
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
              jobs_recover.callback, risk_flush.callback, forecast_flush.callback, snapshot_flush.callback,
-             _prune_hourly, _forget_unconfirmed)
+             _prune_hourly, _prune_alerts)
     for step in steps:
         try:
             step()
@@ -79,10 +81,10 @@ def jobs_recover():
         click.echo(f"{queue} job {job_id}: {why}; {what}")
 
 
-def _forget_unconfirmed():
-    forgotten = alert_subscriptions.forget_unconfirmed()
-    if forgotten:
-        click.echo(f"deleted {forgotten} warning sign-ups never confirmed")
+def _prune_alerts():
+    signups, messages = alert_subscriptions.prune()
+    if signups or messages:
+        click.echo(f"deleted {signups} warning sign-ups never confirmed and {messages} old messages")
 
 
 def _prune_hourly():

@@ -27,6 +27,7 @@ import smtplib
 import time
 
 import sqlalchemy as sa
+from psycopg2.extras import execute_values
 
 import ckan.plugins.toolkit as tk
 
@@ -56,9 +57,11 @@ def deliver_due(now=None, limit=None):
 def _deliver_batch(now, size):
     with model.engine().begin() as conn:
         rows = conn.execute(
-            sa.select(model.outbox, model.subscription.c.channel, model.subscription.c.address,
-                      model.subscription.c.secret, model.subscription.c.status.label("subscription_status"))
+            sa.select(model.outbox, model.message.c.payload, model.subscription.c.channel,
+                      model.subscription.c.address, model.subscription.c.secret,
+                      model.subscription.c.status.label("subscription_status"))
             .join(model.subscription, model.subscription.c.id == model.outbox.c.subscription_id)
+            .join(model.message, model.message.c.id == model.outbox.c.message_id)
             .where(model.outbox.c.status == "pending", model.outbox.c.next_attempt_at <= now)
             .order_by(model.outbox.c.created_at, model.outbox.c.id).limit(size)
             .with_for_update(of=model.outbox, skip_locked=True)).mappings().all()
@@ -72,7 +75,19 @@ def _deliver_batch(now, size):
             for row in rows:
                 result = _send(row, smtp, now)
                 outcomes.append(_record(conn, row, result, now))
-        return outcomes
+        _store_outcomes(conn, outcomes)
+        return [outcome["outcome"] for outcome in outcomes]
+
+
+def _store_outcomes(conn, outcomes):
+    """One UPDATE for the batch's rows (a statement per row costs a round trip each)."""
+    execute_values(conn.connection.cursor(), f"""
+        UPDATE {model.outbox.name} AS o SET attempts = v.attempts, status = v.status, sent_at = v.sent_at,
+               next_attempt_at = v.next_attempt_at, last_error = v.last_error
+        FROM (VALUES %s) AS v(id, attempts, status, sent_at, next_attempt_at, last_error)
+        WHERE o.id = v.id""", [(o["id"], o["attempts"], o["status"], o["sent_at"], o["next_attempt_at"],
+                                o["last_error"]) for o in outcomes],
+        template="(%s, %s, %s, %s::timestamptz, %s::timestamptz, %s)", page_size=1000)
 
 
 def _send(row, smtp, now):
@@ -109,20 +124,20 @@ def _email(row, payload, unsubscribe, smtp, now):
 
 
 def _record(conn, row, result, now):
-    """Store one attempt's outcome; "sent", "retry" or "dead"."""
+    """One attempt's outcome ("sent", "retry" or "dead") and the outbox
+    row's new values; a webhook's or LINE's attempt is logged at once."""
     attempts = row["attempts"] + 1
     retry_at = webhooks.next_attempt(attempts, now) if result.retry else None
     outcome = "sent" if result.ok else ("retry" if retry_at else "dead")
-    conn.execute(model.outbox.update().where(model.outbox.c.id == row["id"]).values(
-        attempts=attempts, status={"sent": "sent", "retry": "pending", "dead": "dead"}[outcome],
-        sent_at=now if result.ok else None, next_attempt_at=retry_at or row["next_attempt_at"],
-        last_error=None if result.ok else result.error))
     if row["channel"] != "email":
         conn.execute(model.attempt.insert().values(outbox_id=row["id"], number=attempts, at=now,
                                                    status=result.status, ok=result.ok, error=result.error))
     if row["channel"] == "webhook":
         _count_failures(conn, row["subscription_id"], outcome, result)
-    return outcome
+    return {"outcome": outcome, "id": row["id"], "attempts": attempts,
+            "status": {"sent": "sent", "retry": "pending", "dead": "dead"}[outcome],
+            "sent_at": now if result.ok else None, "next_attempt_at": retry_at or row["next_attempt_at"],
+            "last_error": None if result.ok else result.error}
 
 
 def _count_failures(conn, subscription_id, outcome, result):

@@ -168,7 +168,7 @@ def _decide(conn, active, found, now):
         model.subscription.c.id, model.subscription.c.channel, model.subscription.c.lang,
         model.subscription.c.tambons, model.subscription.c.thresholds,
         model.subscription.c.organization_id).where(model.subscription.c.status == "confirmed"))
-    outbox, sent_rows, rendered = [], [], {}
+    outbox, sent_rows, messages_ = [], [], {}
     for sub in subscriptions:
         for kind, threshold in sorted(sub.thresholds.items()):
             for key in _keys(sub, kind, found):
@@ -182,22 +182,20 @@ def _decide(conn, active, found, now):
                     continue
                 if msg_type != "Cancel":
                     today[sub.id] = today.get(sub.id, 0) + 1
-                payload_key = (kind, key, msg_type, state.level, sub.lang, episode_id)
-                if payload_key not in rendered:
-                    rendered[payload_key] = messages.payload(kind, key, msg_type, state, sub.lang,
-                                                             episode_id, now)
+                said = (kind, key, msg_type, state.level, sub.lang, episode_id)
+                if said not in messages_:
+                    messages_[said] = {"id": uuid.uuid4().hex, "created_at": now, "payload": messages.payload(
+                        kind, key, msg_type, state, sub.lang, episode_id, now)}
                 outbox.append({"id": uuid.uuid4().hex, "subscription_id": sub.id, "episode_id": episode_id,
-                               "msg_type": msg_type, "payload": rendered[payload_key], "status": "pending",
+                               "msg_type": msg_type, "message_id": messages_[said]["id"], "status": "pending",
                                "created_at": now, "next_attempt_at": now})
                 sent_rows.append({"subscription_id": sub.id, "episode_id": episode_id,
                                   "level": state.level if msg_type != "Cancel" else before.level,
                                   "cancelled": msg_type == "Cancel"})
-    if outbox:
-        conn.execute(model.outbox.insert(), outbox)
-        stmt = insert(model.sent)
-        conn.execute(stmt.on_conflict_do_update(
-            index_elements=["subscription_id", "episode_id"],
-            set_={"level": stmt.excluded.level, "cancelled": stmt.excluded.cancelled}), sent_rows)
+    model.insert_many(conn, model.message, list(messages_.values()))
+    model.insert_many(conn, model.outbox, outbox)
+    model.insert_many(conn, model.sent, sent_rows, "ON CONFLICT (subscription_id, episode_id) DO UPDATE SET "
+                      "level = EXCLUDED.level, cancelled = EXCLUDED.cancelled")
     return len(outbox)
 
 

@@ -15,12 +15,15 @@ and the CAP messages.
                   (kind, key, threshold) and its current episode
 ``episode``       when each episode opened and closed, its level and peak
 ``sent``          per subscription and episode: the last level sent, cancelled
-``outbox``        one row per message to deliver; its id is the idempotency
-                  key (Message-ID, webhook-id, X-Line-Retry-Key)
+``message``       what a message says (its payload), once for all its
+                  subscribers in a language
+``outbox``        one row per message to deliver to a subscriber; its id is
+                  the idempotency key (Message-ID, webhook-id, X-Line-Retry-Key)
 ``attempt``       each delivery attempt of a webhook or LINE message
 ``cap``           the public CAP 1.2 messages
 """
 import sqlalchemy as sa
+from psycopg2.extras import Json, execute_values
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 import ckan.model as model
@@ -89,13 +92,20 @@ sent = sa.Table(
     sa.Column("cancelled", sa.Boolean, nullable=False, server_default="false"),
 )
 
+message = sa.Table(
+    PREFIX + "message", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("created_at", _utc, nullable=False),
+)
+
 outbox = sa.Table(
     PREFIX + "outbox", metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("subscription_id", sa.Text, _fk("subscription"), nullable=False),
     sa.Column("episode_id", sa.Text, _fk("episode")),
     sa.Column("msg_type", sa.Text, nullable=False),
-    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("message_id", sa.Text, _fk("message"), nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", _utc, nullable=False),
@@ -124,6 +134,19 @@ cap = sa.Table(
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("xml", sa.LargeBinary, nullable=False),
 )
+
+
+def insert_many(conn, table, rows, on_conflict=""):
+    """INSERT ``rows`` (dicts with the same keys; dicts and lists as JSON)
+    into ``table`` in pages of VALUES lists: psycopg2's ``execute_values``,
+    ten times faster than ``executemany`` for thousands of rows."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    values = [tuple(Json(v) if isinstance(v, dict) else v for v in (row[c] for c in columns)) for row in rows]
+    cursor = conn.connection.cursor()
+    execute_values(cursor, f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES %s {on_conflict}",
+                   values, page_size=5000)
 
 
 def notify(conn):

@@ -8,9 +8,9 @@ Residents sign up on ``/maemoh/alerts`` with no account (double opt-in):
   (:func:`link_line`) confirms it and gives the LINE user id.
 Every message carries a signed one-click unsubscribe link (no expiry) that
 deletes the subscription and everything sent to it. A pending subscription
-not confirmed in time is deleted (:func:`forget_unconfirmed`). Only the
-address and the choices are kept (Thai PDPA: what is necessary), never the
-client's IP address: sign-ups are counted per address in Redis for an hour.
+not confirmed in time is deleted (:func:`prune`). Only the
+address and the choices are kept (Thai PDPA: what is necessary); the
+client's IP address only as a hash counting its sign-ups in Redis for an hour.
 
 Agencies create webhook subscriptions through the Action API with their
 API token (``maemoh_alert_webhook_create``); the signing secret is shown
@@ -116,9 +116,11 @@ def _confirm_payload(row, now):
 
 
 def _queue_notice(conn, subscription_id, msg_type, payload, now):
+    message_id = uuid.uuid4().hex
+    conn.execute(model.message.insert().values(id=message_id, payload=payload, created_at=now))
     conn.execute(model.outbox.insert().values(
         id=uuid.uuid4().hex, subscription_id=subscription_id, episode_id=None, msg_type=msg_type,
-        payload=payload, status="pending", created_at=now, next_attempt_at=now))
+        message_id=message_id, status="pending", created_at=now, next_attempt_at=now))
     model.notify(conn)
 
 
@@ -170,13 +172,21 @@ def forget_line_user(user_id):
             model.subscription.c.channel == "line", model.subscription.c.address == user_id))
 
 
-def forget_unconfirmed(now=None):
-    """Delete pending sign-ups older than ``confirm_hours``; how many."""
+def prune(now=None):
+    """Delete pending sign-ups older than ``confirm_hours`` and the outbox
+    rows (with their attempts) delivered or given up more than
+    ``ckanext.maemoh.alerts.keep_days`` ago; ``(sign-ups, messages)``."""
     now = now or clock.now()
-    before = now - dt.timedelta(hours=tk.config["ckanext.maemoh.alerts.confirm_hours"])
+    unconfirmed = now - dt.timedelta(hours=tk.config["ckanext.maemoh.alerts.confirm_hours"])
+    done = now - dt.timedelta(days=tk.config["ckanext.maemoh.alerts.keep_days"])
     with model.engine().begin() as conn:
-        return conn.execute(model.subscription.delete().where(
-            model.subscription.c.status == "pending", model.subscription.c.created_at < before)).rowcount
+        signups = conn.execute(model.subscription.delete().where(
+            model.subscription.c.status == "pending", model.subscription.c.created_at < unconfirmed)).rowcount
+        messages = conn.execute(model.outbox.delete().where(
+            model.outbox.c.status.in_(("sent", "dead")), model.outbox.c.created_at < done)).rowcount
+        conn.execute(model.message.delete().where(~sa.exists().where(
+            model.outbox.c.message_id == model.message.c.id)))
+    return signups, messages
 
 
 # ------------------------------------------------------------ agencies' webhooks

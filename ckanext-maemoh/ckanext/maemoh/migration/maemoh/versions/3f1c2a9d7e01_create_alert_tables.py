@@ -1,5 +1,5 @@
 """The warnings' tables: subscriptions, readings, tracks, episodes, what
-was sent, the outbox, delivery attempts and CAP messages
+was sent, messages, the outbox, delivery attempts and CAP messages
 (``ckanext.maemoh.alerting.model``).
 
 Revision ID: 3f1c2a9d7e01
@@ -69,12 +69,17 @@ def upgrade():
         sa.Column("level", sa.Integer),
         sa.Column("cancelled", sa.Boolean, nullable=False, server_default="false"))
     op.create_table(
+        P + "message",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("created_at", UTC, nullable=False))
+    op.create_table(
         P + "outbox",
         sa.Column("id", sa.Text, primary_key=True),
         sa.Column("subscription_id", sa.Text, _fk("subscription"), nullable=False),
         sa.Column("episode_id", sa.Text, _fk("episode")),
         sa.Column("msg_type", sa.Text, nullable=False),
-        sa.Column("payload", JSONB, nullable=False),
+        sa.Column("message_id", sa.Text, _fk("message"), nullable=False),
         sa.Column("status", sa.Text, nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("created_at", UTC, nullable=False),
@@ -101,5 +106,5 @@ def upgrade():
 
 
 def downgrade():
-    for name in ("cap", "attempt", "outbox", "sent", "track", "episode", "reading", "subscription"):
+    for name in ("cap", "attempt", "outbox", "message", "sent", "track", "episode", "reading", "subscription"):
         op.drop_table(P + name)
