@@ -140,7 +140,7 @@ def test_the_public_track_publishes_valid_cap_messages_in_an_atom_feed(app, site
     assert app.get("/maemoh/alerts/cap/nothing.xml", status=404)
 
 
-def test_levels_come_from_the_residents_snapshot(portal):
+def test_levels_come_from_the_residents_snapshot_and_each_refresh_decides(portal):
     from ckanext.maemoh.residents import snapshot
 
     found = evaluate.current_levels(NOW)
@@ -148,6 +148,32 @@ def test_levels_come_from_the_residents_snapshot(portal):
     assert bands and all(found[("aqi", code)][1] == band for code, band in bands.items())
     assert {("fire", code) for code in bands} <= set(found)
     assert all(value[1] in (0, 1, 2, 3) for (kind, _), value in found.items() if kind == "fire")
+    stations = {key: value for (kind, key), value in found.items() if kind == "station_stale"}
+    assert stations and {owner for owner, _ in stations.values()} == {portal["id"]}
+    assert {owner for (kind, _), (owner, _) in found.items() if kind == "harvest_failed"} == {portal["id"]}
+    snapshot.refresh_job()  # the refresh's signal runs an evaluation
+    with model.engine().connect() as conn:
+        recorded = {(r.kind, r.key): r.level for r in conn.execute(sa.select(model.reading))}
+    assert recorded == {key: level for key, (_, level) in evaluate.current_levels(NOW).items()}
+
+
+def test_agencies_are_warned_of_their_own_stations_only(site):
+    editor, other = factories.User(), factories.User()
+    mine = factories.Organization(agency_type="government", users=[{"name": editor["name"], "capacity": "editor"}])
+    theirs = factories.Organization(agency_type="government", users=[{"name": other["name"], "capacity": "editor"}])
+    with ReplayServer(lambda request: (204, {}, b"")) as receiver:
+        for user, org in ((editor, mine), (other, theirs)):
+            helpers.call_action("maemoh_alert_webhook_create", context=_as(user), organization=org["name"],
+                                url=f"{receiver.url}/{org['name']}", lang="en", station_stale=1, harvest_failed=1)
+        for k in range(2):
+            evaluate.evaluate(NOW + k * HOUR, {("station_stale", "38t"): (mine["id"], 1),
+                                               ("harvest_failed", "their-source"): (theirs["id"], 0)})
+        deliver.deliver_due(now=NOW + HOUR)
+        paths = [r.path for r in receiver.requests]
+    assert paths == [f"/{mine['name']}"]
+    assert json.loads(receiver.requests[0].body)["data"]["key"] == "38t"
+    with pytest.raises(tk.NotAuthorized):
+        helpers.call_action("maemoh_alerts_status", context=_as(editor))
 
 
 def test_bad_sign_ups_are_refused_with_the_field_and_nothing_is_kept(app, site, caplog):
