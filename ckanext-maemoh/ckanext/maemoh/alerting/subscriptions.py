@@ -37,8 +37,9 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 RESIDENT_KINDS = ("aqi", "forecast", "fire", "risk")
 
 
-class RateLimited(Exception):
-    """Too many sign-ups from one client address this hour."""
+class RateLimited(tk.NotAuthorized):
+    """Too many sign-ups from one client address this hour (the API's 403;
+    the sign-up page answers 429)."""
 
 
 def token(purpose, subscription_id):
@@ -73,7 +74,7 @@ def check_rate(client):
     if count == 1:
         redis_.expire(key, 3600)
     if count > tk.config["ckanext.maemoh.alerts.signups_per_hour"]:
-        raise RateLimited
+        raise RateLimited(tk._("Too many sign-ups from this address: please try again in an hour"))
 
 
 def sign_up(data, now=None):

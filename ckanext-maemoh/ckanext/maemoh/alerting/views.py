@@ -14,7 +14,6 @@ from ckan.config.middleware.flask_app import csrf
 
 from ckanext.maemoh.alerting import publish_cap, subscriptions
 from ckanext.maemoh.alerts import cap, levels, line
-from ckanext.maemoh.logic import schema
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.residents.views import lang, local_time, security_headers
 from ckanext.maemoh.risk_jobs import air_now
@@ -58,11 +57,7 @@ def signup():
     if form["website"]:  # the honeypot: a person never fills it
         return tk.render("maemoh/alerts/done.html", {"lang": lang(), "outcome": "check_mail"})
     try:
-        subscriptions.check_rate(request.remote_addr or "")
-        data, errors = tk.navl_validate(form, schema.maemoh_alert_signup_schema(), {})
-        if errors:
-            raise tk.ValidationError(errors)
-        made = subscriptions.sign_up(data)
+        made = tk.get_action("maemoh_alert_subscribe")({"user": tk.g.user}, form)
     except subscriptions.RateLimited:
         return tk.render("maemoh/alerts/done.html", {"lang": lang(), "outcome": "too_many"}), 429
     except tk.ValidationError as error:

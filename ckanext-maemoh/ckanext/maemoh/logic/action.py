@@ -4,6 +4,8 @@ Each first validates its parameters with its schema (:mod:`.schema`): a bad
 one is a ValidationError naming it (HTTP 409), before anything is read or
 queued.
 """
+from flask import has_request_context
+
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
@@ -19,7 +21,7 @@ from ckanext.maemoh.risk_jobs import dimensions
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
-           "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
+           "maemoh_alert_subscribe", "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
            "maemoh_alert_deliveries", "maemoh_alerts_status"]
 
 
@@ -229,6 +231,25 @@ def _organization_id(context, name_or_id, action):
                                              {"id": name_or_id, "include_datasets": False})
     tk.check_access(action, context, {"organization_id": org["id"]})
     return org["id"]
+
+
+def maemoh_alert_subscribe(context, data_dict):
+    """Sign a resident up for warnings (what the form on ``/maemoh/alerts``
+    does): e-mail gets a confirmation link, LINE a code to send to the
+    district's account. Counted against the client's hourly allowance.
+
+    :param channel: "email" or "line"
+    :param email: the address (channel email)
+    :param lang: "th" or "en"
+    :param tambons: tambon codes
+    :param aqi, forecast, risk: from level 3, 4 or 5; fire: 1-3 (within 25, 10, 5 km)
+    :param consent: "yes": the subscriber agrees to the keeping of the address and choices
+    :returns: ``{"id", "channel", "link_code"}``
+    """
+    data = _validated(data_dict, schema.maemoh_alert_signup_schema(), context)
+    tk.check_access("maemoh_alert_subscribe", context, data)
+    alert_subscriptions.check_rate(tk.request.remote_addr if has_request_context() else "")
+    return alert_subscriptions.sign_up(data)
 
 
 def maemoh_alert_webhook_create(context, data_dict):

@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
-           "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
+           "maemoh_alert_subscribe", "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
            "maemoh_alert_deliveries", "maemoh_alerts_status"]
 
 
@@ -73,6 +73,12 @@ def maemoh_validation_show(context, data_dict):
 def maemoh_validation_run(context, data_dict):
     """Whoever may edit the resource may have it checked again."""
     return tk.check_access("resource_update", dict(context), {"id": data_dict.get("id")}) and {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_alert_subscribe(context, data_dict):
+    """Anyone may sign up (rate-limited per client; confirmed by the link or code)."""
+    return {"success": True}
 
 
 def _editor_of(context, data_dict):

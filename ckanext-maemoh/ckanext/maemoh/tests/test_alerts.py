@@ -181,6 +181,9 @@ def test_bad_sign_ups_are_refused_with_the_field_and_nothing_is_kept(app, site, 
     assert _sign_up(app, consent="").status_code == 400
     answer = _sign_up(app, tambons=["999999"])
     assert answer.status_code == 400 and 'href="#field-tambons"' in answer.body
+    api = app.post("/api/3/action/maemoh_alert_subscribe", json={
+        "channel": "fax", "email": "x@", "lang": "fr", "tambons": ["1"], "aqi": 9}, status=409)
+    assert set(api.json["error"]) >= {"channel", "email", "lang", "tambons", "aqi", "consent"}
     honeypot = _sign_up(app, website="http://spam.example")
     assert honeypot.status_code == 200  # the bot is told nothing
     with model.engine().connect() as conn:
@@ -195,6 +198,10 @@ def test_sign_ups_are_rate_limited_per_client(app, site, ckan_config, monkeypatc
         snapshot.connection().delete(key)
     answers = [_sign_up(app, email=f"r{k}@example.org", ip="198.51.100.7").status_code for k in range(3)]
     assert answers == [200, 200, 429]
+    refused = app.post("/api/3/action/maemoh_alert_subscribe", json={
+        "channel": "email", "email": "api@example.org", "lang": "en", "tambons": [TAMBON], "aqi": 4,
+        "consent": "yes"}, environ_overrides={"REMOTE_ADDR": "198.51.100.7"}, status=403)
+    assert "ลองใหม่อีกครั้งในหนึ่งชั่วโมง" in refused.json["error"]["message"]  # the site speaks Thai first
     assert _sign_up(app, email="other@example.org", ip="198.51.100.8").status_code == 200
 
 
