@@ -3,14 +3,15 @@
 # databases (pg_dump, custom format), the uploaded and published files
 # (ckan.storage_path), the configuration WITHOUT its secrets, and a
 # manifest (`ckan maemoh manifest`) to check a restore against.
-# The secrets (SECRET_KEY, token secrets, API tokens, source keys) go to a
+# The secrets (SECRET_KEY, token secrets, API tokens, source keys, LINE's
+# channel token and secret, the SMTP password) go to a
 # file of their own beside the archive, readable by its owner only: keep it
 # apart from the archives (a password manager, a vault). Redis (queues,
 # schedules) and the Solr index are not kept: restore.sh rebuilds the index
 # from the database and the scheduler queues harvests again.
 # Usage: deploy/backup.sh [DIRECTORY]   (default $MAEMOH_VAR/backups)
 set -euo pipefail
-umask 077  # the archive holds the site's data: users, private datasets
+umask 077  # the archive holds the site's data: users, private datasets, warning subscribers
 source "$(dirname "$0")/services/common.sh"
 
 CKAN=${CKAN:-$REPO/.venv/bin/ckan}
@@ -18,7 +19,7 @@ INI=$MAEMOH_VAR/ckan.ini
 PG_PORT=${PG_PORT:-5432}
 OUT=${1:-$MAEMOH_VAR/backups}
 # Options whose values are secrets: they never enter an archive
-SECRET_KEYS='^(SECRET_KEY|WTF_CSRF_SECRET_KEY|beaker\.session\.secret|api_token\.jwt\.(en|de)code\.secret|ckanext\.xloader\.api_token|ckanext\.maemoh\.secret\.[^ =]+) *='
+SECRET_KEYS='^(SECRET_KEY|WTF_CSRF_SECRET_KEY|beaker\.session\.secret|api_token\.jwt\.(en|de)code\.secret|ckanext\.xloader\.api_token|ckanext\.maemoh\.secret\.[^ =]+|ckanext\.maemoh\.alerts\.line\.channel_(token|secret)|smtp\.password) *='
 
 [ -f "$INI" ] || die "no $INI: nothing to back up"
 "$REPO/deploy/services/postgres.sh" status >/dev/null 2>&1 || die "PostgreSQL is not running: make services"
