@@ -22,6 +22,8 @@ When it is computed
     lost with its worker is queued again after :data:`GATE_SECONDS`).
     Refreshes are serialised by a lock, and a refresh never replaces a
     snapshot computed at a later time.
+    Each refresh job then sends ``maemoh:snapshot_refreshed``: the warnings
+    are decided from the new snapshot (alerting/evaluate.py).
 Honest ages
     The ages, staleness and windows are those of the time of reading, not of
     the snapshot: a station's AQI is current only while it is younger than
