@@ -20,6 +20,9 @@ CHOICES = {"aqi": (3, 4, 5), "forecast": (3, 4, 5), "fire": (1, 2, 3), "risk": (
            "station_stale": (1,), "harvest_failed": (1,)}
 #: the level at which public CAP messages are issued
 PUBLIC_THRESHOLD = {"aqi": 4, "forecast": 4, "fire": 2, "risk": 4}
+#: the events of a tambon, for residents; the events of an agency's own stations and sources
+RESIDENT_KINDS = tuple(PUBLIC_THRESHOLD)
+AGENCY_KINDS = ("station_stale", "harvest_failed")
 #: the composite's class per tambon in the "Risk per tambon" table: its highest cell class
 RISK_CLASS_FIELD = "risk_class_max"
 #: metres, for distances: UTM zone 47N, which covers Mae Moh

@@ -30,8 +30,6 @@ from ckanext.maemoh.risk_jobs import aqi
 
 log = logging.getLogger(__name__)
 
-RESIDENT_KINDS = ("aqi", "forecast", "fire", "risk")
-AGENCY_KINDS = ("station_stale", "harvest_failed")
 LOCK = 20261206  # pg_advisory_xact_lock key of the evaluations
 KEEP_READINGS = dt.timedelta(days=3)
 
@@ -142,7 +140,7 @@ def _step_tracks(conn, found, readings, hour, the_rules, now):
                                                         set_=values))
             if change:
                 transitions.append((kind, key, threshold, change))
-                if kind in RESIDENT_KINDS and threshold == levels.PUBLIC_THRESHOLD[kind] \
+                if kind in levels.RESIDENT_KINDS and threshold == levels.PUBLIC_THRESHOLD[kind] \
                         and change in ("open", "worsen", "close"):
                     publish_cap.record(conn, episode_id, kind, key, state, change, now)
             if episode_id and (state.open or change == "close"):
@@ -202,7 +200,7 @@ def _decide(conn, active, found, now):
 def _keys(sub, kind, found):
     """The keys of ``kind`` a subscription follows: its tambons, or for an
     agency's webhook its organisation's stations and harvest sources."""
-    if kind in RESIDENT_KINDS:
+    if kind in levels.RESIDENT_KINDS:
         return sub.tambons
     return [key for (k, key), (owner, _) in found.items()
             if k == kind and sub.organization_id and owner == sub.organization_id]

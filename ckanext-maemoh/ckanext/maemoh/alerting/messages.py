@@ -14,7 +14,7 @@ import jinja2
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh.alerts import texts
+from ckanext.maemoh.alerts import levels, texts
 from ckanext.maemoh.residents import data as residents
 from ckanext.maemoh.risk_jobs import aqi
 
@@ -30,7 +30,7 @@ def site_url(path=""):
 
 def place(kind, key):
     """Thai and English names of the place a (kind, key) is about."""
-    if kind in ("station_stale", "harvest_failed"):
+    if kind in levels.AGENCY_KINDS:
         return key, key
     tambon = next((t for t in residents.tambons() if t["tambon_code"] == key), None)
     return (tambon["name_th"], tambon["name_en"]) if tambon else (key, key)
@@ -48,7 +48,7 @@ def payload(kind, key, msg_type, state, lang, episode_id, now):
     place_th, place_en = place(kind, key)
     text = texts.message(kind, msg_type, lang, place_th=place_th, place_en=place_en,
                          level=state.level or state.peak, detail=detail(kind, now))
-    page = f"/maemoh/tambon/{key}" if kind not in ("station_stale", "harvest_failed") else "/maemoh/"
+    page = "/maemoh/" if kind in levels.AGENCY_KINDS else f"/maemoh/tambon/{key}"
     return {"kind": kind, "key": key, "level": state.level, "peak": state.peak, "msg_type": msg_type,
             "lang": lang, "episode_id": episode_id, "created_at": now.isoformat(),
             "subject": text.subject, "headline": text.headline, "body": list(text.body),

@@ -28,13 +28,12 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh import clock
 from ckanext.maemoh.alerting import messages, model
-from ckanext.maemoh.alerts import webhooks
+from ckanext.maemoh.alerts import levels, webhooks
 from ckanext.maemoh.residents import snapshot
 
 SALTS = {"confirm": "maemoh-alerts-confirm", "unsubscribe": "maemoh-alerts-unsubscribe"}
 RATE_KEY = "maemoh:alerts:signups:{}"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-RESIDENT_KINDS = ("aqi", "forecast", "fire", "risk")
 
 
 class RateLimited(tk.NotAuthorized):
@@ -81,7 +80,7 @@ def sign_up(data, now=None):
     """Record a resident's pending subscription from the validated form
     ``data``; ``{"id", "channel", "link_code"}``."""
     now = now or clock.now()
-    thresholds = {kind: data[kind] for kind in RESIDENT_KINDS if data.get(kind)}
+    thresholds = {kind: data[kind] for kind in levels.RESIDENT_KINDS if data.get(kind)}
     if not thresholds:
         raise tk.ValidationError({"aqi": [tk._("Choose at least one kind of warning")]})
     if data["channel"] == "email" and not data.get("email"):
@@ -197,7 +196,7 @@ def create_webhook(organization_id, data, now=None):
     signing secret (shown this once)."""
     now = now or clock.now()
     thresholds = {kind: value for kind, value in data.items()
-                  if kind in ("aqi", "forecast", "fire", "risk", "station_stale", "harvest_failed") and value}
+                  if kind in levels.CHOICES and value}
     if not thresholds:
         raise tk.ValidationError({"aqi": [tk._("Choose at least one kind of warning")]})
     row = {"id": uuid.uuid4().hex, "channel": "webhook", "address": data["url"], "lang": data["lang"],

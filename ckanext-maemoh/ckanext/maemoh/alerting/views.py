@@ -52,7 +52,7 @@ def signup_form():
 @alerts_pages.route("/alerts", methods=["POST"])
 def signup():
     form = {key: request.form.get(key, "") for key in (
-        "channel", "email", "lang", "consent", "website", *levels.PUBLIC_THRESHOLD)}
+        "channel", "email", "lang", "consent", "website", *levels.RESIDENT_KINDS)}
     form["tambons"] = request.form.getlist("tambons")
     if form["website"]:  # the honeypot: a person never fills it
         return tk.render("maemoh/alerts/done.html", {"lang": lang(), "outcome": "check_mail"})

@@ -6,6 +6,7 @@ passed in by name (``validator_args``).
 """
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh.alerts import levels
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import air_now
 
@@ -77,7 +78,7 @@ def maemoh_alert_signup_schema(not_empty, one_of, email_validator, unicode_safe,
             "tambons": [not_empty, maemoh_tambon_codes],
             "consent": [not_empty, one_of(["yes"])],
             "website": [ignore_missing, unicode_safe],
-            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level, ("aqi", "forecast", "fire", "risk"))}
+            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level, levels.RESIDENT_KINDS)}
 
 
 @tk.validator_args
@@ -87,8 +88,7 @@ def maemoh_alert_webhook_create_schema(not_empty, one_of, unicode_safe, maemoh_i
             "url": [not_empty, maemoh_webhook_url],
             "lang": [not_empty, one_of(air_now.LANGUAGES)],
             "tambons": [maemoh_ignore_blank, maemoh_tambon_codes],
-            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level,
-                            ("aqi", "forecast", "fire", "risk", "station_stale", "harvest_failed"))}
+            **_alert_levels(maemoh_ignore_blank, maemoh_alert_level, levels.CHOICES)}
 
 
 @tk.validator_args
