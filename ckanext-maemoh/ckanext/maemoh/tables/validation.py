@@ -72,9 +72,14 @@ def enqueue(resource_id):
 
 
 def validate_job(resource_id):
-    """The background job: check the resource's current file, store the report."""
+    """The background job: check the resource's current file, store the
+    report; nothing for a resource deleted since it was queued."""
     context = catalog.site_context()
-    resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
+    try:
+        resource = tk.get_action("resource_show")(dict(context), {"id": resource_id})
+    except tk.ObjectNotFound:
+        log.info("resource %s is gone: nothing to validate", resource_id)
+        return None
     fmt = file_format(resource)
     if not fmt:
         return None

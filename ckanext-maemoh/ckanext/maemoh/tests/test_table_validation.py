@@ -134,3 +134,9 @@ def test_reports_follow_the_resource_permissions(organization, editor):
     with pytest.raises(tk.ValidationError) as missing:
         helpers.call_action("maemoh_validation_show", id="")
     assert "id" in missing.value.error_dict
+
+
+def test_a_table_deleted_before_its_check_ran_is_no_error(clean_db):
+    from ckanext.maemoh.tables import validation
+
+    assert validation.validate_job("no-such-resource") is None
