@@ -27,7 +27,7 @@ dev: install services init  ## the same with CKAN's development server, reloadin
 	deploy/serve.sh $(INI)
 
 test: install services test-db  ## the whole test suite against the real services, but the long scenarios
-	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers forecast alerts
+	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers forecast alerts citizen
 	$(VENV)/bin/pytest --ckan-ini=test.ini --durations=20 -m "not long" ckanext-maemoh
 
 test-long: install services test-db  ## the long scenarios: processes killed mid-work and their recovery (about 3 min)

@@ -1,7 +1,7 @@
 """ckanext-maemoh: the Mae Moh City Data Platform CKAN extension.
 
 The repository keeps domain code in top-level folders (``harvesters/``,
-``risk_jobs/``, ``netzero/``, ``writers/``, ``forecast/``, ``alerts/``) and scheming YAML in ``schemas/``;
+``risk_jobs/``, ``netzero/``, ``writers/``, ``forecast/``, ``alerts/``, ``citizen/``) and scheming YAML in ``schemas/``;
 they are installed under the ``ckanext.maemoh`` namespace so nothing bare
 lands in site-packages.
 """
@@ -38,6 +38,8 @@ PACKAGE_DIRS = {
     "ckanext.maemoh.forecast.tests": "forecast/tests",
     "ckanext.maemoh.alerts": "alerts",
     "ckanext.maemoh.alerts.tests": "alerts/tests",
+    "ckanext.maemoh.citizen": "citizen",
+    "ckanext.maemoh.citizen.tests": "citizen/tests",
     "ckanext.maemoh.schemas": "schemas",
 }
 

@@ -17,7 +17,7 @@ import sys
 import pytest
 
 REPOSITORY = pathlib.Path(__file__).resolve().parents[2]
-PURE = ("harvesters", "risk_jobs", "netzero", "writers", "forecast", "alerts")
+PURE = ("harvesters", "risk_jobs", "netzero", "writers", "forecast", "alerts", "citizen")
 CKAN_LAYER = REPOSITORY / "ckanext-maemoh" / "ckanext" / "maemoh"
 
 PROBE = """
