@@ -116,11 +116,12 @@ def cell(longitude, latitude):
 
 
 def public_record(report, report_id, photo_url=None):
-    """What is published of an approved report: no exact point, no text of
-    the reporter's beyond what they wrote, the photo only when given."""
+    """What is published of an approved report: category, time, H3 cell,
+    tambon, status and the photo when given; never the exact point, nor the
+    resident's text (it may name people: editors read it, the public does not)."""
     if report.status != "approved":
         raise ValueError("only approved reports are published")
     return {"report_id": report_id, "category": report.category,
             "observed_at": report.observed_at.isoformat(), "h3_cell": cell(report.longitude, report.latitude),
-            "h3_resolution": H3_RESOLUTION, "tambon_code": report.tambon_code, "text": report.text,
+            "h3_resolution": H3_RESOLUTION, "tambon_code": report.tambon_code,
             "status": report.status, "photo_url": photo_url}

@@ -66,4 +66,4 @@ def test_only_approved_reports_are_published_and_never_by_their_point():
     assert record["tambon_code"] == "520204" and record["photo_url"] == "https://x/photo.jpg"
     shown = repr(record)
     assert str(MAE_MO[0]) not in shown and str(MAE_MO[1]) not in shown
-    assert not {"longitude", "latitude"} & set(record)
+    assert not {"longitude", "latitude", "text"} & set(record) and "ควันไฟ" not in shown
