@@ -7,6 +7,9 @@
 - :class:`Station`: what the catalogue needs to describe a station. No
   personal data: adapters must not put any here.
 - :class:`FireDetection`: one satellite fire detection (a point event).
+- :class:`CitizenReport`: one complaint a resident filed on a citizen
+  platform (Traffy Fondue), in our categories and statuses. Community data:
+  shown labelled, never mixed into official products.
 - :class:`Batch`: what an adapter returns for one payload.
 
 :func:`normalise` is the one place that turns a raw source value into an
@@ -39,6 +42,13 @@ UNCHECKED = "unchecked"   # the source says nothing about quality
 VALID = "valid"           # the source marks the value as good
 SUSPECT = "suspect"       # the source flags the value; shown with a warning
 QUALITY_FLAGS = (UNCHECKED, VALID, SUSPECT)
+
+# What citizen reports are about, and where they stand (ours, whatever the platform says).
+REPORT_CATEGORIES = ("smoke-burning", "dust", "ash", "odour", "water-colour",
+                     "waste-dumping", "other")
+REPORT_STATUSES = ("new", "in-progress", "done", "rejected")
+#: the longest text a CitizenReport keeps, in characters
+REPORT_TEXT_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -100,18 +110,45 @@ class FireDetection:
     raw_ref: str
 
 
+@dataclass(frozen=True)
+class CitizenReport:
+    source: str                  # the platform, e.g. "traffy"
+    report_id: str               # the platform's id of the report
+    category: str                # one of REPORT_CATEGORIES
+    source_categories: tuple     # the platform's own category names, as given
+    text: str                    # what the resident wrote, stripped, at most REPORT_TEXT_LENGTH
+    time: datetime.datetime      # UTC, timezone-aware; when the report was filed
+    longitude: float
+    latitude: float
+    status: str                  # one of REPORT_STATUSES
+    photo_url: str | None = None
+    place_text: str | None = None  # the platform's address or place names
+
+    def __post_init__(self):
+        if self.category not in REPORT_CATEGORIES:
+            raise ValueError(f"unknown report category {self.category!r}")
+        if self.status not in REPORT_STATUSES:
+            raise ValueError(f"unknown report status {self.status!r}")
+        if self.time.tzinfo is None or self.time.utcoffset():
+            raise ValueError(f"{self.report_id}: the time must be UTC, not {self.time}")
+        if len(self.text) > REPORT_TEXT_LENGTH:
+            raise ValueError(f"{self.report_id}: text longer than {REPORT_TEXT_LENGTH} characters")
+
+
 @dataclass
 class Batch:
     stations: list = field(default_factory=list)
     observations: list = field(default_factory=list)
     rejects: list = field(default_factory=list)
     detections: list = field(default_factory=list)
+    reports: list = field(default_factory=list)
 
     def extend(self, other):
         self.stations += other.stations
         self.observations += other.observations
         self.rejects += other.rejects
         self.detections += other.detections
+        self.reports += other.reports
         return self
 
 
