@@ -26,6 +26,25 @@ CADENCE_KEY = "every_minutes"
 CADENCE_MINUTES = (5, 7 * 24 * 60)
 
 
+def check_bbox(value):
+    """``[west, south, east, north]`` as floats; ConfigError naming ``bbox``
+    unless four numbers with west < east and south < north."""
+    if not (isinstance(value, (list, tuple)) and len(value) == 4 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        raise ConfigError("bbox: must be four numbers [west, south, east, north]")
+    west, south, east, north = (float(v) for v in value)
+    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise ConfigError("bbox: must be [west, south, east, north], west < east, south < north")
+    return [west, south, east, north]
+
+
+def check_whole(config, key, low, high):
+    """ConfigError naming ``key`` unless ``config[key]`` is a whole number from ``low`` to ``high``."""
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{key}: a whole number from {low} to {high}")
+
+
 def check_backfill_days(config, highest):
     """ConfigError unless ``backfill_days`` is 0 (none) or a whole number of
     days up to ``highest``."""

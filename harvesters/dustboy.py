@@ -26,7 +26,7 @@ import math
 import urllib.parse
 
 from ckanext.maemoh.harvesters import http, model
-from ckanext.maemoh.harvesters.base import Adapter, ConfigError
+from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_bbox
 from ckanext.maemoh.harvesters.http import SourceError
 
 NETWORK = "dustboy"
@@ -76,7 +76,7 @@ class DustBoy(Adapter):
             config["values_path"].format(dustboy_id="")
         except (KeyError, IndexError, ValueError):
             raise ConfigError("values_path: only {dustboy_id} may stand in braces") from None
-        config["bbox"] = _bbox(config["bbox"])
+        config["bbox"] = check_bbox(config["bbox"])
         period = config["averaging_period"]
         if not isinstance(period, str) or not model.ISO_DURATION.fullmatch(period):
             raise ConfigError("averaging_period: must be an ISO 8601 duration such as PT1H")
@@ -181,15 +181,6 @@ def _decoded(response):
     given = "charset" in response.headers.get("Content-Type", "").lower()
     return response.content.decode(response.encoding if given else "utf-8", errors="replace")
 
-
-def _bbox(value):
-    if not (isinstance(value, (list, tuple)) and len(value) == 4 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ConfigError("bbox: must be four numbers [west, south, east, north]")
-    west, south, east, north = (float(v) for v in value)
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ConfigError("bbox: must be [west, south, east, north], west < east, south < north")
-    return [west, south, east, north]
 
 
 def _coordinates(fields):

@@ -48,7 +48,7 @@ import json
 import re
 
 from ckanext.maemoh.harvesters import http
-from ckanext.maemoh.harvesters.base import Adapter, ConfigError
+from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_whole
 from ckanext.maemoh.harvesters.model import (
     BANGKOK, SUSPECT, UNCHECKED, Batch, Reject, Station, add_unique, normalise,
 )
@@ -103,8 +103,8 @@ class OpenAQ(Adapter):
                 or not -90 <= bbox[1] < bbox[3] <= 90):
             raise ConfigError("bbox must be [minLon, minLat, maxLon, maxLat] "
                               "with min < max, in degrees")
-        _check_whole(config, "days", 1, 30)
-        _check_whole(config, "page_limit", 1, MAX_PAGE_LIMIT)
+        check_whole(config, "days", 1, 30)
+        check_whole(config, "page_limit", 1, MAX_PAGE_LIMIT)
         parameters = config["parameters"]
         if (not isinstance(parameters, list) or not parameters
                 or not all(isinstance(p, str) and p in PARAMETERS for p in parameters)):
@@ -324,11 +324,6 @@ def _name(entity):
 def _iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def _check_whole(config, key, low, high):
-    value = config[key]
-    if not (isinstance(value, int) and not isinstance(value, bool) and low <= value <= high):
-        raise ConfigError(f"{key} must be a whole number from {low} to {high}")
 
 
 def _positive_int(value):

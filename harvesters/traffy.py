@@ -67,7 +67,7 @@ import math
 import re
 
 from ckanext.maemoh.harvesters import http, model
-from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_backfill_days
+from ckanext.maemoh.harvesters.base import Adapter, ConfigError, check_backfill_days, check_bbox, check_whole
 from ckanext.maemoh.harvesters.http import SourceError
 
 SOURCE = "traffy"
@@ -158,17 +158,17 @@ class Traffy(Adapter):
         config = super().validate_config(config)
         if config["api"] not in APIS:
             raise ConfigError(f"api: one of {', '.join(APIS)}")
-        config["bbox"] = _bbox(config["bbox"])
+        config["bbox"] = check_bbox(config["bbox"])
         for key in ("provinces", "districts"):
             names = config[key]
             if not isinstance(names, list) or not all(
                     isinstance(n, str) and _place_name(n) for n in names):
                 raise ConfigError(f"{key}: a list of Thai names, e.g. {EXAMPLES[key]}")
             config[key] = [_place_name(n) for n in names]
-        _check_whole(config, "days", 1, 30)
+        check_whole(config, "days", 1, 30)
         check_backfill_days(config, 90)
-        _check_whole(config, "page_limit", 1, MAX_PAGE_LIMIT)
-        _check_whole(config, "max_pages", 1, MAX_PAGES)
+        check_whole(config, "page_limit", 1, MAX_PAGE_LIMIT)
+        check_whole(config, "max_pages", 1, MAX_PAGES)
         params = config["params"]
         if not isinstance(params, dict) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
@@ -446,20 +446,6 @@ def _place_name(name):
     return PLACE_PREFIXES.sub("", " ".join(str(name).split()))
 
 
-def _bbox(value):
-    if not (isinstance(value, (list, tuple)) and len(value) == 4 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ConfigError("bbox: must be four numbers [west, south, east, north]")
-    west, south, east, north = (float(v) for v in value)
-    if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-        raise ConfigError("bbox: must be [west, south, east, north], west < east, south < north")
-    return [west, south, east, north]
-
-
-def _check_whole(config, key, low, high):
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{key}: a whole number from {low} to {high}")
 
 
 def _is_count(value):
