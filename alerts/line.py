@@ -7,16 +7,12 @@ sent twice; the repeat answers 409 with ``x-line-accepted-request-id``,
 which means delivered.
 """
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
 import uuid
 
-import requests
-
-from ckanext.maemoh.alerts.webhooks import Result, http_error, reason
-from ckanext.maemoh.harvesters import egress
+from ckanext.maemoh.alerts.webhooks import Result, exchange, http_error
 
 API_BASE = "https://api.line.me"
 PUSH_PATH = "/v2/bot/message/push"
@@ -41,21 +37,13 @@ def push(api_base, token, to, texts, retry_key, session=None, timeout=10):
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                "X-Line-Retry-Key": str(uuid.UUID(str(retry_key)))}
     url = (api_base or API_BASE).rstrip("/") + PUSH_PATH
-    sending = egress.GuardedSession() if session is None else contextlib.nullcontext(session)
-    with sending as http:
-        try:
-            egress.check_scheme(url)
-            with http.post(url, data=body, headers=headers, timeout=timeout,
-                           allow_redirects=False) as response:
-                status, text = response.status_code, response.text
-                accepted = response.headers.get("x-line-accepted-request-id")
-        except egress.Refused as error:
-            return Result(False, error=str(error))
-        except requests.RequestException as error:
-            return Result(False, error=reason(error), retry=True)
-    if status == 200 or (status == 409 and accepted):
-        return Result(True, status)
-    return Result(False, status, http_error(status, _message(text)), retry=status in RETRY_STATUSES)
+    answer = exchange(url, headers, body, session, timeout)
+    if isinstance(answer, Result):
+        return answer
+    if answer.status == 200 or (answer.status == 409 and answer.headers.get("x-line-accepted-request-id")):
+        return Result(True, answer.status)
+    return Result(False, answer.status, http_error(answer.status, _message(answer.text)),
+                  retry=answer.status in RETRY_STATUSES)
 
 
 def verify_signature(channel_secret, body, signature):

@@ -82,25 +82,42 @@ def should_disable(failed_in_a_row):
     return failed_in_a_row >= DISABLE_AFTER
 
 
-def post(url, headers, body, session=None, timeout=10):
-    """POST ``body`` to ``url``; a :class:`Result`. 2xx is delivered; other
-    answers and connection errors are retried, except 410 Gone (disable)
-    and addresses the egress guard refuses. Redirects are not followed."""
+@dataclass(frozen=True)
+class Answer:
+    """What the receiver answered: status, text and headers."""
+    status: int
+    text: str
+    headers: dict
+
+
+def exchange(url, headers, body, session=None, timeout=10):
+    """POST ``body`` to ``url`` through the egress guard, without following
+    redirects: the :class:`Answer`, or a failed :class:`Result` when there is
+    none (an address the guard refuses: not retried; a connection error: retried)."""
     sending = egress.GuardedSession() if session is None else contextlib.nullcontext(session)
     with sending as http:
         try:
             egress.check_scheme(url)
             with http.post(url, data=body, headers=headers, timeout=timeout,
                            allow_redirects=False) as response:
-                status, text = response.status_code, response.text
+                return Answer(response.status_code, response.text, response.headers)
         except egress.Refused as error:
             return Result(False, error=str(error))
         except requests.RequestException as error:
             return Result(False, error=reason(error), retry=True)
-    if 200 <= status < 300:
-        return Result(True, status)
-    return Result(False, status, http_error(status, text),
-                  retry=status != GONE, disable=status == GONE)
+
+
+def post(url, headers, body, session=None, timeout=10):
+    """POST ``body`` to ``url``; a :class:`Result`. 2xx is delivered; other
+    answers and connection errors are retried, except 410 Gone (disable)
+    and addresses the egress guard refuses. Redirects are not followed."""
+    answer = exchange(url, headers, body, session, timeout)
+    if isinstance(answer, Result):
+        return answer
+    if 200 <= answer.status < 300:
+        return Result(True, answer.status)
+    return Result(False, answer.status, http_error(answer.status, answer.text),
+                  retry=answer.status != GONE, disable=answer.status == GONE)
 
 
 def http_error(status, text):
