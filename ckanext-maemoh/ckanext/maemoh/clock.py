@@ -31,6 +31,13 @@ def now():
     return parse(frozen)
 
 
+def wall():
+    """The real time, never frozen: only for what another clock checks on
+    arrival — a webhook's ``webhook-timestamp``, which receivers compare with
+    their own time to refuse replays. Everything else reads :func:`now`."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def parse(text):
     """An ISO 8601 time with its offset, as UTC; ValueError otherwise."""
     stamp = dt.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))

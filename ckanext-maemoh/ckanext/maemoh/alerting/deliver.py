@@ -24,7 +24,6 @@ queued messages) and polls every :data:`POLL_SECONDS`.
 import logging
 import select
 import smtplib
-import time
 
 import sqlalchemy as sa
 from psycopg2.extras import execute_values
@@ -101,7 +100,7 @@ def _send(row, smtp, now):
         return line.push(tk.config["ckanext.maemoh.alerts.line.api_url"],
                          tk.config["ckanext.maemoh.alerts.line.channel_token"], row["address"],
                          messages.line_texts(payload, unsubscribe), row["id"])
-    timestamp = int(time.time())  # when it leaves, for the receiver's replay check: the wall clock
+    timestamp = int(clock.wall().timestamp())  # when it leaves, for the receiver's replay check
     body = messages.webhook_body(row["id"], payload, timestamp)
     return webhooks.post(row["address"], webhooks.headers(row["secret"], row["id"], timestamp, body), body)
 
