@@ -4,8 +4,9 @@
   hours joined with those of its nearest reference station within ``max_km``.
 * ``fit(pairs, ..., until=...)``: one sensor's :class:`Correction`, or a
   :class:`NoCorrection` that says why there is none.
-* ``apply(correction, raw, rh)``: corrected values; ``record(...)``: a
-  JSON-able dict for the ``sensor-calibration`` dataset.
+* ``apply(correction, raw, rh)``: corrected values; ``correct(...)``: the
+  corrected hourly rows of every corrected sensor, with the correction's id;
+  ``record(...)``: a JSON-able dict for the ``sensor-calibration`` dataset.
 
 Method ``linear-rh`` is the US EPA PurpleAir form (Barkjohn et al. 2021,
 AMT 14, 4617): ``PM_ref = a·PM_raw + b·RH + c`` by ordinary least squares,
@@ -54,7 +55,10 @@ COEFFICIENTS = ("a", "b", "c")    # of pm25 raw, RH (%) and the intercept
 MIN_HOURS = 72
 PAIR_COLUMNS = ["sensor_id", "reference_id", "distance_km", "time_utc",
                 "raw", "reference", "rh", "rh_source"]
+CORRECTED_COLUMNS = ["sensor_id", "time_utc", "raw", "rh", "rh_source", "value", "correction_id"]
 _GEOD = Geod(ellps="WGS84")
+_MISSING = pd.DataFrame({PM25: [], RH: []}, index=pd.DatetimeIndex([], tz="UTC"))  # a station without rows
+_NOBODY = pd.DataFrame(columns=["station_id", "kind", "km"])  # no station within reach
 
 
 @dataclass(frozen=True)
@@ -106,37 +110,77 @@ def _hourly(frame):
             for sid, rows in frame.groupby("station_id")}
 
 
+def _neighbours(stations, max_km):
+    """low-cost sensor id -> its reference and weather stations within
+    ``max_km`` (``station_id, kind, km``), nearest first, ties by id."""
+    others = stations[stations["kind"].isin((REFERENCE, WEATHER))]
+    found = {}
+    for sensor in stations[stations["kind"] == LOW_COST].itertuples(index=False):
+        _, _, metres = _GEOD.inv(np.full(len(others), sensor.longitude),
+                                 np.full(len(others), sensor.latitude),
+                                 others["longitude"].to_numpy(), others["latitude"].to_numpy())
+        found[sensor.station_id] = (others.assign(km=metres / 1000).query("km <= @max_km")
+                                    .sort_values(["km", "station_id"])[["station_id", "kind", "km"]])
+    return found
+
+
+def _humidity(sensor_id, index, low, ref, near):
+    """(RH, the id of the station it comes from) at the hours ``index``: the
+    sensor's own, else the nearest station's within reach that has it."""
+    rh = low[sensor_id][RH].reindex(index)
+    source = pd.Series(np.where(rh.notna(), sensor_id, None), index=index, dtype=object)
+    for other in near["station_id"]:
+        fill = ref.get(other, _MISSING)[RH].reindex(index)
+        take = rh.isna() & fill.notna()
+        rh[take], source[take] = fill[take], other
+    return rh, source
+
+
+
 def pairs(low_cost, reference, stations, max_km):
     """Hourly rows (``PAIR_COLUMNS``) of every low-cost sensor with its
     nearest reference station within ``max_km``; hours with both PM2.5 values
     only. ``reference`` holds the rows of reference and weather stations."""
     low, ref = _hourly(low_cost), _hourly(reference)
-    others = stations[stations["kind"].isin((REFERENCE, WEATHER))]
-    missing = pd.DataFrame({PM25: [], RH: []}, index=pd.DatetimeIndex([], tz="UTC"))
     out = []
-    for sensor in stations[stations["kind"] == LOW_COST].itertuples(index=False):
-        _, _, metres = _GEOD.inv(np.full(len(others), sensor.longitude),
-                                 np.full(len(others), sensor.latitude),
-                                 others["longitude"].to_numpy(), others["latitude"].to_numpy())
-        near = others.assign(km=metres / 1000).query("km <= @max_km").sort_values(["km", "station_id"])
+    for sensor_id, near in _neighbours(stations, max_km).items():
         refs = near[near["kind"] == REFERENCE]
-        if refs.empty or sensor.station_id not in low:
+        if refs.empty or sensor_id not in low:
             continue
         ref_id, km = refs["station_id"].iloc[0], float(refs["km"].iloc[0])
-        mine = low[sensor.station_id]
-        rows = pd.DataFrame({"raw": mine[PM25], "reference": ref.get(ref_id, missing)[PM25]}).dropna()
-        rh = mine[RH].reindex(rows.index)
-        source = pd.Series(np.where(rh.notna(), sensor.station_id, None), index=rows.index, dtype=object)
-        for other in near["station_id"]:
-            fill = ref.get(other, missing)[RH].reindex(rows.index)
-            take = rh.isna() & fill.notna()
-            rh[take], source[take] = fill[take], other
-        out.append(rows.assign(sensor_id=sensor.station_id, reference_id=ref_id, distance_km=km,
+        rows = pd.DataFrame({"raw": low[sensor_id][PM25], "reference": ref.get(ref_id, _MISSING)[PM25]}).dropna()
+        rh, source = _humidity(sensor_id, rows.index, low, ref, near)
+        out.append(rows.assign(sensor_id=sensor_id, reference_id=ref_id, distance_km=km,
                                rh=rh, rh_source=source).rename_axis("time_utc").reset_index())
     if not out:
         return pd.DataFrame(columns=PAIR_COLUMNS)
     return pd.concat(out, ignore_index=True)[PAIR_COLUMNS].sort_values(
         ["sensor_id", "time_utc"], ignore_index=True)
+
+
+def correct(low_cost, reference, stations, corrections, max_km):
+    """Corrected hourly PM2.5 (``CORRECTED_COLUMNS``) of every sensor with a
+    :class:`Correction` in ``corrections``, at each of its hours with a raw
+    value and RH (found as in :func:`pairs`); ``raw`` is the hourly mean the
+    correction was applied to. Hours without RH are left out."""
+    low, ref = _hourly(low_cost), _hourly(reference)
+    near = _neighbours(stations, max_km)
+    out = []
+    for correction in corrections:
+        if not isinstance(correction, Correction) or correction.sensor_id not in low:
+            continue
+        raw = low[correction.sensor_id][PM25].dropna()
+        rh, source = _humidity(correction.sensor_id, raw.index, low, ref,
+                               near.get(correction.sensor_id, _NOBODY))
+        rows = pd.DataFrame({"raw": raw, "rh": rh, "rh_source": source}).dropna(subset=["rh"])
+        out.append(rows.assign(sensor_id=correction.sensor_id, value=apply(correction, rows["raw"], rows["rh"]),
+                               correction_id=correction.correction_id)
+                   .rename_axis("time_utc").reset_index())
+    if not out:
+        return pd.DataFrame(columns=CORRECTED_COLUMNS)
+    return pd.concat(out, ignore_index=True)[CORRECTED_COLUMNS].sort_values(
+        ["sensor_id", "time_utc"], ignore_index=True)
+
 
 
 def _metrics(values, truth):

@@ -141,3 +141,27 @@ def test_bad_input_is_refused(paired):
     two = pd.concat([paired, paired.assign(sensor_id="LC2")])
     with pytest.raises(ValueError, match="one sensor"):
         calibration.fit(two, until=UNTIL)
+
+
+def test_correct_every_hour_with_rh_raw_rows_untouched(paired):
+    low, ref = synthetic()
+    c = calibration.fit(paired, until=UNTIL)
+    # hours without a reference value are corrected too; one hour has no RH anywhere
+    extra = pd.DataFrame({"station_id": "LC1", "time_utc": [UNTIL + HOUR, UNTIL + 2 * HOUR],
+                          "pm25": [70.0, 80.0], RH: [50.0, None]})
+    low = pd.concat([low, extra], ignore_index=True)
+    before = low.copy()
+    none = calibration.NoCorrection("LC-AWAY", "", "linear-rh", T0, UNTIL, 0, "no reference")
+    out = calibration.correct(low, ref, STATIONS, [c, none], max_km=5)
+    pd.testing.assert_frame_equal(low, before)
+    assert list(out.columns) == calibration.CORRECTED_COLUMNS
+    assert set(out["sensor_id"]) == {"LC1"} and set(out["correction_id"]) == {c.correction_id}
+    assert len(out) == 60 * 24 + 1 and out["time_utc"].iloc[-1] == UNTIL + HOUR
+    last = out.iloc[-1]
+    assert last["raw"] == 70.0 and last["rh_source"] == "LC1"
+    a, b, k = c.coefficients
+    assert last["value"] == pytest.approx(a * 70 + b * 50 + k)
+    # the corrected values are nearer the truth (the reference) than the raw ones
+    joined = out.merge(ref.rename(columns={"pm25": "truth"}), on="time_utc")
+    assert (joined["value"] - joined["truth"]).abs().mean() < 0.2 * (joined["raw"] - joined["truth"]).abs().mean()
+    assert calibration.correct(low, ref, STATIONS, [none], max_km=5).empty
