@@ -9,6 +9,7 @@ from ckan import model
 
 from ckanext.maemoh.alerting import deliver as alert_delivery, evaluate as alert_evaluation
 from ckanext.maemoh.alerting import status as alert_status, subscriptions as alert_subscriptions
+from ckanext.maemoh.calibration import runs as calibration_runs
 from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
@@ -46,7 +47,8 @@ def tick():
     """What the scheduler does every minute, in one process: harvest the due
     sources (`harvest due`), start and finish harvest jobs (`ckan harvester
     run`), queue again the jobs whose worker died (`jobs recover`), queue
-    the risk layers whose data changed (`risk flush`), the forecast when
+    the calibration of low-cost sensors (`calibration flush`) and the risk
+    layers (`risk flush`) whose data changed, the forecast when
     due (`forecast flush`) and the residents' snapshot when out of date (`snapshot flush`) (whose
     refresh decides the warnings), delete warning sign-ups never confirmed and
     delivered messages past ckanext.maemoh.alerts.keep_days, and once an hour
@@ -55,7 +57,8 @@ def tick():
     others; the exit status is then 1."""
     failed = False
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
-             jobs_recover.callback, risk_flush.callback, forecast_flush.callback, snapshot_flush.callback,
+             jobs_recover.callback, calibration_flush.callback, risk_flush.callback, forecast_flush.callback,
+             snapshot_flush.callback,
              _prune_hourly, _prune_alerts)
     for step in steps:
         try:
@@ -202,6 +205,37 @@ def risk_flush():
     (run it every few minutes, e.g. from the harvest scheduler or cron)."""
     for run in risk_runs.flush():
         click.echo(f"queued {run['dimension']} ({run['grid']}): run {run['id']}")
+
+
+@maemoh.group(short_help="Low-cost sensors corrected against reference stations: run, flush.")
+def calibration():
+    """The corrections of low-cost PM2.5 sensors (sensor-calibration)."""
+
+
+@calibration.command("run")
+@click.option("--sync", is_flag=True, help="compute here and now instead of queueing a job")
+def calibration_run(sync):
+    """Fit every low-cost sensor's correction against its reference station
+    and publish it with the corrected PM2.5 in sensor-calibration. Without
+    --sync the run is queued for the risk worker."""
+    if not sync:
+        click.echo(f"queued a calibration run: job {calibration_runs.enqueue(trigger='cli')['job_id']}")
+        return
+    outcome = calibration_runs.execute()
+    if outcome["status"] != "published":
+        raise click.ClickException(f"no calibration: {outcome['reason']}")
+    for fit in outcome["fits"]:
+        click.echo(calibration_runs.describe(fit))
+    click.echo(f"published sensor-calibration: {outcome['corrected']} sensors corrected, "
+               f"{outcome['without']} without a correction, {outcome['rows']} corrected hours written")
+
+
+@calibration.command("flush")
+def calibration_flush():
+    """Queue a calibration run when fresh PM2.5 or humidity arrived (run by `tick`)."""
+    queued = calibration_runs.flush()
+    if queued:
+        click.echo(f"queued a calibration run: job {queued['job_id']}")
 
 
 @maemoh.group(short_help="The PM2.5 forecast: run, flush.")

@@ -38,6 +38,7 @@ from ckanext.xloader.interfaces import IXloader
 
 from ckanext.maemoh import clock
 from ckanext.maemoh.alerting import evaluate as alert_evaluation
+from ckanext.maemoh.calibration import runs as calibration_runs
 from ckanext.maemoh.harvest import redaction
 from ckanext.maemoh.harvest.base import observations_changed_signal
 from ckanext.maemoh.health import outages
@@ -160,7 +161,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
     # ISignal
 
     def get_signal_subscriptions(self):
-        return {observations_changed_signal(): [risk_runs.on_observations_changed, forecast_runs.on_observations_changed,
+        return {observations_changed_signal(): [calibration_runs.on_observations_changed,
+                                                 risk_runs.on_observations_changed, forecast_runs.on_observations_changed,
                                                  snapshot.on_data_changed],
                 store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed],
                 snapshot.refreshed_signal(): [alert_evaluation.on_snapshot_refreshed]}

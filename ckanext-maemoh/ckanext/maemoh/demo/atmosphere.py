@@ -121,9 +121,20 @@ monthly climatology interpolated linearly between mid-months (cyclically).
 
 4. PM10 = PM2.5 * (1.3 + 0.3 u_t), ``u_t`` uniform by place and hour.
 
+5. What a low-cost optical sensor (DustBoy, PurpleAir, Clarity) reads of
+   that PM2.5 (:func:`low_cost_pm25`): ``raw = 1.35 PM2.5 g(RH) + e_t``,
+   ``g(RH) = 1 + 0.05 (RH/100)^2 / (1 - RH/100)`` with the place's RH
+   (:func:`weather`, at most 99 %), ``e_t`` N(0, 1.5) by place and hour,
+   clipped to 0-1000 and rounded to 0.1. So the sensor reads about 40 %
+   high in dry air (1.35 x 1.03 at 50 % RH) and much more in humid hours
+   (x 1.6 at 90 %, hygroscopic growth of the particles the sensor counts
+   as dry mass): the bias and humidity effect reported for Plantower
+   sensors (Barkjohn et al. 2021; Chiang Mai DustBoy evaluations). A
+   correction linear in RH (the US EPA form) takes most of it, not all.
+
 The public API (used by the demo, the forecasting benchmark and tests):
 ``STATIONS``, :func:`hourly`, :func:`fire_detections`, :func:`fires`,
-:func:`pm25`, :func:`pm10`, :func:`weather`.
+:func:`pm25`, :func:`pm10`, :func:`low_cost_pm25`, :func:`weather`.
 """
 import csv
 import datetime
@@ -498,6 +509,26 @@ def pm25(place, t, position=None):
 def pm10(place, t, position=None):
     latitude, longitude = _position(place, position)
     return float(_value(lambda k: _place(str(place), latitude, longitude, k), _index(t), "pm10"))
+
+
+LOW_COST_GAIN = 1.35
+LOW_COST_KAPPA = 0.05
+LOW_COST_NOISE_SD = 1.5
+
+
+def low_cost_pm25(place, t, position=None):
+    """What a low-cost sensor at ``place`` reads of :func:`pm25` in the hour
+    ending at ``t`` (ug/m3, 0.1; section 5 of the module docstring)."""
+    rh = min(weather(place, t)["relative-humidity"], 99.0) / 100
+    k, j = divmod(_index(t), BLOCK_HOURS)
+    noise = _low_cost_noise(str(place), k)[j]
+    raw = LOW_COST_GAIN * pm25(place, t, position) * (1 + LOW_COST_KAPPA * rh ** 2 / (1 - rh)) + noise
+    return float(np.round(np.clip(raw, 0, 1000), 1))
+
+
+@functools.lru_cache(maxsize=64)
+def _low_cost_noise(place, k):
+    return _rng("low-cost", place, k).normal(0, LOW_COST_NOISE_SD, BLOCK_HOURS)
 
 
 def weather(place, t):

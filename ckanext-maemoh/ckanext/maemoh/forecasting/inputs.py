@@ -25,18 +25,17 @@ def load(issued_at, days):
     datasets = risk_inputs.official_datasets()
     kinds = risk_inputs.table_kinds([r["id"] for d in datasets for r in d["resources"]
                                      if r.get("datastore_active")])
-    observations, fires, sources = [], [], []
+    observations, fires, sources = [], [], [risk_inputs.low_cost_source()]
+    for dataset, resource, left_out in risk_inputs.observation_tables(datasets, kinds):
+        rows = risk_inputs.read_observations(resource["id"], set(VARIABLES) - left_out, start, end)
+        rows = rows[(rows["averaging_period"] == HOURLY) & (rows["quality"] != "suspect")]
+        if len(rows):
+            observations.append(rows[["station_id", "variable", "time_utc", "value"]])
+            sources.append(risk_inputs.source("observations", dataset, resource,
+                                              variables=sorted(rows["variable"].unique())))
     for dataset in datasets:
         for resource in dataset["resources"]:
-            kind = kinds.get(resource["id"])
-            if kind == "observations":
-                rows = risk_inputs.read_observations(resource["id"], VARIABLES, start, end)
-                rows = rows[(rows["averaging_period"] == HOURLY) & (rows["quality"] != "suspect")]
-                if len(rows):
-                    observations.append(rows[["station_id", "variable", "time_utc", "value"]])
-                    sources.append(risk_inputs.source("observations", dataset, resource,
-                                                      variables=sorted(rows["variable"].unique())))
-            elif kind == "fire_detections":
+            if kinds.get(resource["id"]) == "fire_detections":
                 rows = risk_inputs.read_fire(resource["id"], start, end)
                 rows = rows[~hazards.is_low_confidence(rows["confidence"])]
                 if len(rows):

@@ -165,5 +165,5 @@ def _dataset(issued, hourly, sources):
         "forecast_method": {"method": record.get("method"), "fallback_reason": record.get("fallback_reason"),
                             "right_band_share_d1": skill, "seed": record.get("seed"),
                             "drivers_missing": record.get("drivers_missing", {})},
-        "input_datasets": sorted({s["dataset_name"] for s in sources}),
+        "input_datasets": sorted({s["dataset_name"] for s in sources if s.get("dataset_name")}),
     }

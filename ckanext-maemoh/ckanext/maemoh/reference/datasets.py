@@ -40,6 +40,10 @@ FORECAST_TYPE = "forecast"
 FORECAST_DATASET = "forecast-pm25"
 FORECAST_TABLE = "Forecast"
 FORECAST_DAILY_TABLE = "Daily forecast"
+#: the low-cost sensors' calibration: its dataset and tables
+CALIBRATION_DATASET = "sensor-calibration"
+CALIBRATION_CORRECTIONS_TABLE = "Corrections"
+CALIBRATION_CORRECTED_TABLE = "Corrected PM2.5"
 #: a dataset with this tag holds made-up data: what is computed from it says so
 ILLUSTRATIVE_TAG = "illustrative"
 

@@ -29,6 +29,12 @@ Air stations
     ``measured_parameters``; only the rows of its own ``station_id`` count.
     Its tambon is the tambon polygon covering the point (the first in code
     order on a shared border), None outside the district.
+Low-cost sensors
+    A station whose ``instrument_class`` is ``low-cost`` is read from the
+    district's corrected PM2.5 table only (``corrected`` True; its raw
+    particulate readings never), and not at all when
+    ``ckanext.maemoh.calibration.low_cost`` is ``reference-only``
+    (:func:`risk.inputs.observation_tables`); ``state`` says which mode.
 Station AQI
     ``air_quality.hourly_aqi`` (the one place where observations become the
     Thai AQI, averaging periods honoured) over the rows with
@@ -285,7 +291,8 @@ def state(now=None, days=30, fire_hours=48):
     ``stations`` (:func:`station_aqi`), ``daily`` and ``changes`` per tambon
     code (:func:`pm25_daily` and :func:`band_changes` over ``days``),
     ``fires`` (:func:`fire_hotspots` of ``fire_hours``) and ``risk``
-    (:func:`risk_summary`) and ``forecast`` (:func:`forecast`); JSON-safe."""
+    (:func:`risk_summary`), ``forecast`` (:func:`forecast`) and ``low_cost``
+    (what low-cost sensors count for: ``corrected`` or ``reference-only``); JSON-safe."""
     now = _utc(now)
     history = _history(now, days)
     stale = stale_after_hours()
@@ -296,7 +303,8 @@ def state(now=None, days=30, fire_hours=48):
     return {"stations": stations,
             "daily": {t["tambon_code"]: _daily_of(t, history) for t in tambons()},
             "changes": {t["tambon_code"]: _changes_of(t, history) for t in tambons()},
-            "fires": fire_hotspots(fire_hours, now), "risk": risk_summary(), "forecast": forecast()}
+            "fires": fire_hotspots(fire_hours, now), "risk": risk_summary(), "forecast": forecast(),
+            "low_cost": risk_inputs.low_cost_mode()}
 
 
 class _History:
@@ -392,12 +400,15 @@ def _read_catalogue():
 def _air_stations():
     """The public air stations (see "Air stations"), by station id."""
     datasets, kinds = _catalogue()
+    read = list(risk_inputs.observation_tables(datasets, kinds))
+    corrected = [r["id"] for d, r, _ in read if risk_inputs.is_calibration(d)]
     stations = []
     for dataset in datasets:
         if (dataset.get("type") != "sensor-station"
                 or not set(_as_list(dataset.get("measured_parameters"))) & set(aqi.VARIABLE_ORDER)):
             continue
-        tables = [r["id"] for r in dataset["resources"] if kinds.get(r["id"]) == "observations"]
+        low_cost = dataset.get("instrument_class") == risk_inputs.LOW_COST
+        tables = corrected if low_cost else [r["id"] for d, r, _ in read if d["id"] == dataset["id"]]
         point = places.point(dataset.get("spatial"))
         if not tables or point is None:
             continue
@@ -407,7 +418,7 @@ def _air_stations():
             "name_th": title.get("th") or title.get("en") or dataset.get("title"),
             "name_en": title.get("en") or title.get("th") or dataset.get("title"),
             "tambon_code": tambon_of(*point), "longitude": point[0], "latitude": point[1],
-            "_tables": tables,
+            "corrected": low_cost, "_tables": tables,
         })
     return sorted(stations, key=lambda s: (s["station_id"], s["dataset_name"]))
 

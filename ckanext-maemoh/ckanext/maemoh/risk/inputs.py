@@ -7,6 +7,10 @@ without private datasets, and only the DataStore tables of those datasets
 are read; each input names its publisher. A table is recognised by its
 columns (:data:`~ckanext.maemoh.datastore_tables.OBSERVATIONS` or
 :data:`~ckanext.maemoh.datastore_tables.FIRE_DETECTIONS`), whatever its name.
+Low-cost sensors' particulate readings are never read raw: what replaces
+them (:func:`observation_tables`) is the option
+``ckanext.maemoh.calibration.low_cost``, the same for the risk layers, the
+forecast and the residents' pages.
 Rows are read with the DataStore's read-only database user. The land-cover
 raster is a GeoTIFF resource (:func:`land_cover_raster`).
 """
@@ -36,6 +40,10 @@ KINDS = {"observations": datastore_tables.OBSERVATIONS,
 PAGE = 1000
 LAND_COVER_THEME = "green-space"
 LAND_COVER_FORMAT = "geotiff"
+LOW_COST_OPTION = "ckanext.maemoh.calibration.low_cost"
+LOW_COST = "low-cost"
+#: a low-cost sensor's readings that are never used raw
+LOW_COST_RAW = frozenset({"pm25", "pm10"})
 
 
 class InputError(Exception):
@@ -60,19 +68,20 @@ def load(names, parameters):
     datasets = official_datasets()
     tables = table_kinds([r["id"] for d in datasets for r in d["resources"]
                           if r.get("datastore_active")])
-    sources, observations, fires = [], [], []
-    for dataset in datasets:
-        for resource in dataset["resources"]:
-            kind = tables.get(resource["id"])
-            if kind == "observations" and variables:
-                rows = read_observations(resource["id"], variables, start, end)
-                if len(rows):
-                    observations.append(rows)
-                    sources.append(source(kind, dataset, resource,
-                                           places=sorted(rows["station_id"].unique())))
-            elif kind == "fire_detections" and "fire_detections" in reads:
-                fires.append(read_fire(resource["id"], start, end))
-                sources.append(source(kind, dataset, resource))
+    sources, observations, fires = [low_cost_source()], [], []
+    for dataset, resource, left_out in observation_tables(datasets, tables):
+        wanted = variables - left_out
+        rows = read_observations(resource["id"], wanted, start, end) if wanted else ()
+        if len(rows):
+            observations.append(rows)
+            sources.append(source("observations", dataset, resource,
+                                  places=sorted(rows["station_id"].unique())))
+    if "fire_detections" in reads:
+        for dataset in datasets:
+            for resource in dataset["resources"]:
+                if tables.get(resource["id"]) == "fire_detections":
+                    fires.append(read_fire(resource["id"], start, end))
+                    sources.append(source("fire_detections", dataset, resource))
 
     emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
     raster, raster_source = land_cover_raster(datasets) if "land_cover" in reads else (None, None)
@@ -92,6 +101,43 @@ def load(names, parameters):
         land_cover=raster,
         sources=tuple(sources),
     )
+
+
+def low_cost_mode():
+    """``corrected`` or ``reference-only``: see :data:`LOW_COST_OPTION`."""
+    return tk.config[LOW_COST_OPTION]
+
+
+def observation_tables(datasets, kinds):
+    """``(dataset, resource, variables left out)`` of each observations table
+    (``kinds``: :func:`table_kinds`) the products read. A low-cost sensor's
+    own table is read without :data:`LOW_COST_RAW`; its PM2.5 comes from the
+    district's corrected table (``sensor-calibration``), read in mode
+    ``corrected`` only."""
+    mode = low_cost_mode()
+    for dataset in datasets:
+        calibration = is_calibration(dataset)
+        for resource in dataset["resources"]:
+            if kinds.get(resource["id"]) != "observations":
+                continue
+            if not calibration:
+                yield dataset, resource, LOW_COST_RAW if dataset.get("instrument_class") == LOW_COST else frozenset()
+            elif mode == "corrected" and resource.get("name") == reference_datasets.CALIBRATION_CORRECTED_TABLE:
+                yield dataset, resource, frozenset()
+
+
+def is_calibration(dataset):
+    """True for the district's ``sensor-calibration`` dataset."""
+    return (dataset.get("name") == reference_datasets.CALIBRATION_DATASET
+            and (dataset.get("organization") or {}).get("name") == trust.district())
+
+
+def low_cost_source():
+    """What a method record says of the low-cost sensors it read (or not)."""
+    return {"kind": "low_cost_sensors", "mode": low_cost_mode(),
+            "rule": "raw PM2.5 and PM10 of low-cost sensors never used; "
+                    + ("their PM2.5 corrected against the nearest reference station"
+                       if low_cost_mode() == "corrected" else "reference stations only")}
 
 
 def land_cover_raster(datasets=None):

@@ -101,13 +101,13 @@ def district(clean_db):
 
 @pytest.fixture
 def clean_risk():
-    """No risk or forecast run records or debounce gates in Redis; no spatial
-    units cached; no fitted forecast model kept."""
+    """No risk, forecast or calibration run records or debounce gates in
+    Redis; no spatial units cached; no fitted forecast model kept."""
     from ckanext.maemoh.forecasting import runs as forecast_runs
     from ckanext.maemoh.risk import runs as risk_runs
 
     redis_ = risk_runs.connection()
-    for pattern in ("maemoh:risk:*", "maemoh:forecast:*"):
+    for pattern in ("maemoh:risk:*", "maemoh:forecast:*", "maemoh:calibration:*"):
         for key in redis_.scan_iter(pattern):
             redis_.delete(key)
     risk_runs.spatial_units.cache_clear()

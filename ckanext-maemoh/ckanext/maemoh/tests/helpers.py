@@ -167,14 +167,15 @@ def risk_worker(ckan_config, now=None, options=None):
 
 def harvest(district, now, *kinds):
     """Harvest the demo replay server as of ``now``: its air stations, fire
-    detections, weather station, agency files (waste, electricity) and/or
-    water quality."""
+    detections, weather station, low-cost DustBoy sensors, agency files
+    (waste, electricity) and/or water quality."""
     demo = {source["name"]: source for source in json.loads(DEMO_SOURCES.read_text())}
     configs = {
         "air4thai": ("/air4thai", "air4thai", {"stations": ["38t", "39t", "40t"], "days": 9, "history": True}),
         "firms": ("/firms", "firms", {"map_key": {"secret": "test-firms"}, "sources": ["VIIRS_SNPP_NRT"],
                                       "bbox": BBOX, "days": 5}),
         "weather": ("/sensorthings/v1.1", "sensorthings", {"days": 9}),
+        "dustboy": ("/dustboy", "dustboy", {"api_key": {"secret": "test-dustboy"}}),
         "agency": ("/agency", "agency-files", demo["demo-agency-files"]["config"]),
         "water": ("/pcd", "agency-files", demo["demo-water-quality"]["config"]),
     }
