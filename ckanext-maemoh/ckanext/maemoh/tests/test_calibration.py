@@ -97,8 +97,15 @@ def test_corrected_values_sit_beside_the_raw_ones_and_can_be_recomputed(calibrat
                       + coefficients[:, 2]).clip(lower=0).round(1)
         assert (recomputed.to_numpy() - mine["value"].to_numpy()).max() < 0.051
         assert (mine["value"] < mine["raw_value"]).mean() > 0.9
-    again = calibration_runs.execute()
-    assert again["rows"] == 0 and again["corrected"] == 2
+
+
+def test_a_second_run_writes_nothing_new_and_prints_the_scores(calibrated, cli):
+    result = cli.invoke(ckan_command, ["maemoh", "calibration", "run", "--sync"])
+    assert result.exit_code == 0, result.output
+    print(result.output)
+    assert "5211 against 40t (0.5 km)" in result.output and "corrected R² 0." in result.output
+    assert "5213: no correction (no reference station within 5 km" in result.output
+    assert "2 sensors corrected, 1 without a correction, 0 corrected hours written" in result.output
 
 
 def test_products_read_corrected_low_cost_values_and_say_which(calibrated, monkeypatch):
