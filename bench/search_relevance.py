@@ -11,7 +11,7 @@ Thai and English labels of its codes. Ties in score are broken by name.
     .venv/bin/python bench/search_relevance.py [--url http://127.0.0.1:5000] [--record]
 
 ``--record`` writes the figures to ``bench/search_relevance.json``, the
-floor that ``make test`` checks (test_search_relevance.py). Target (issue
+floor that ``make test`` checks (test_demo.py). Target (issue
 14): recall@10 >= 0.9.
 """
 import argparse

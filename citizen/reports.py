@@ -18,6 +18,16 @@ from dataclasses import dataclass, replace
 import h3
 
 CATEGORIES = ("smoke-burning", "dust", "ash", "odour", "water-colour", "waste-dumping", "other")
+#: each category's name, Thai then English
+CATEGORY_NAMES = {
+    "smoke-burning": ("ควันหรือการเผาในที่โล่ง", "Smoke or open burning"),
+    "dust": ("ฝุ่น", "Dust"),
+    "ash": ("เถ้า", "Ash"),
+    "odour": ("กลิ่น", "Odour"),
+    "water-colour": ("สีของน้ำผิดปกติ", "Water colour"),
+    "waste-dumping": ("การทิ้งขยะ", "Waste dumping"),
+    "other": ("อื่น ๆ", "Other"),
+}
 STATUSES = ("pending", "approved", "rejected")
 MAX_TEXT = 500
 MAX_AGE = dt.timedelta(days=30)

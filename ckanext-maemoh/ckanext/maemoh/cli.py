@@ -14,6 +14,7 @@ from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.harvest import cadence, retention
 from ckanext.maemoh.health import manifest, recovery
+from ckanext.maemoh.reporting import store as report_store
 from ckanext.maemoh.residents import snapshot as residents_snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.search import consistency
@@ -51,7 +52,9 @@ def tick():
     layers (`risk flush`) whose data changed, the forecast when
     due (`forecast flush`) and the residents' snapshot when out of date (`snapshot flush`) (whose
     refresh decides the warnings), delete warning sign-ups never confirmed and
-    delivered messages past ckanext.maemoh.alerts.keep_days, and once an hour
+    delivered messages past ckanext.maemoh.alerts.keep_days, empty the
+    personal data of residents' reports past ckanext.maemoh.citizen.keep_days
+    (rejected ones deleted), and once an hour
     delete harvest records older than ckanext.maemoh.harvest.keep_days
     (`harvest prune`). A step that fails (a service down) does not stop the
     others; the exit status is then 1."""
@@ -59,7 +62,7 @@ def tick():
     steps = (harvest_due.callback, lambda: tk.get_action("harvest_jobs_run")(catalog.site_context(), {}),
              jobs_recover.callback, calibration_flush.callback, risk_flush.callback, forecast_flush.callback,
              snapshot_flush.callback,
-             _prune_hourly, _prune_alerts)
+             _prune_hourly, _prune_alerts, _prune_reports)
     for step in steps:
         try:
             step()
@@ -88,6 +91,12 @@ def _prune_alerts():
     signups, messages = alert_subscriptions.prune()
     if signups or messages:
         click.echo(f"deleted {signups} warning sign-ups never confirmed and {messages} old messages")
+
+
+def _prune_reports():
+    pruned = report_store.prune()
+    if pruned:
+        click.echo(f"emptied or deleted {pruned} residents' reports past ckanext.maemoh.citizen.keep_days")
 
 
 def _prune_hourly():

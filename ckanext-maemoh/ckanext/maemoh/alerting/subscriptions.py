@@ -17,7 +17,6 @@ API token (``maemoh_alert_webhook_create``); the signing secret is shown
 once.
 """
 import datetime as dt
-import hashlib
 import secrets
 import uuid
 
@@ -26,19 +25,12 @@ import sqlalchemy as sa
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.maemoh import clock
+from ckanext.maemoh import clock, rate_limit
 from ckanext.maemoh.alerting import messages, model
 from ckanext.maemoh.alerts import levels, webhooks
-from ckanext.maemoh.residents import snapshot
 
 SALTS = {"confirm": "maemoh-alerts-confirm", "unsubscribe": "maemoh-alerts-unsubscribe"}
-RATE_KEY = "maemoh:alerts:signups:{}"
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-class RateLimited(tk.NotAuthorized):
-    """Too many sign-ups from one client address this hour (the API's 403;
-    the sign-up page answers 429)."""
 
 
 def token(purpose, subscription_id):
@@ -65,15 +57,9 @@ def link(purpose, subscription_id):
 
 
 def check_rate(client):
-    """Count a sign-up of ``client`` (an address); RateLimited past the
-    hourly allowance. Only a hash of the address is kept, for an hour."""
-    key = RATE_KEY.format(hashlib.sha256(client.encode()).hexdigest()[:32])
-    redis_ = snapshot.connection()
-    count = redis_.incr(key)
-    if count == 1:
-        redis_.expire(key, 3600)
-    if count > tk.config["ckanext.maemoh.alerts.signups_per_hour"]:
-        raise RateLimited(tk._("Too many sign-ups from this address: please try again in an hour"))
+    """Count a sign-up of ``client`` (an address); RateLimited past the hourly allowance."""
+    rate_limit.count("alerts", client, tk.config["ckanext.maemoh.alerts.signups_per_hour"],
+                     tk._("Too many sign-ups from this address: please try again in an hour"))
 
 
 def sign_up(data, now=None):

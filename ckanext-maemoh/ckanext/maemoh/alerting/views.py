@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request
 import ckan.plugins.toolkit as tk
 from ckan.config.middleware.flask_app import csrf
 
+from ckanext.maemoh import rate_limit
 from ckanext.maemoh.alerting import publish_cap, subscriptions
 from ckanext.maemoh.alerts import cap, levels, line
 from ckanext.maemoh.residents import data as residents
@@ -58,7 +59,7 @@ def signup():
         return tk.render("maemoh/alerts/done.html", {"lang": lang(), "outcome": "check_mail"})
     try:
         made = tk.get_action("maemoh_alert_subscribe")({"user": tk.g.user}, form)
-    except subscriptions.RateLimited:
+    except rate_limit.RateLimited:
         return tk.render("maemoh/alerts/done.html", {"lang": lang(), "outcome": "too_many"}), 429
     except tk.ValidationError as error:
         return _form_page(form, error.error_dict, 400)

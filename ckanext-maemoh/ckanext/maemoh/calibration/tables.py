@@ -63,7 +63,7 @@ def dataset_fields(organization):
         "name": datasets.CALIBRATION_DATASET,
         "type": "dataset",
         "owner_org": organization,
-        "title_translated": {"th": "การปรับแก้ค่าเซนเซอร์ฝุ่นราคาประหยัด",
+        "title_translated": {"th": "การปรับเทียบเซนเซอร์ฝุ่นราคาประหยัด (ค่า PM2.5 ที่ปรับแก้แล้ว)",
                              "en": "Low-cost PM2.5 sensor calibration"},
         "notes_translated": {
             "th": "สมการปรับแก้ค่า PM2.5 ของเซนเซอร์ราคาประหยัดแต่ละตัว เทียบกับสถานีตรวจวัดมาตรฐาน"

@@ -10,9 +10,11 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.alerting import status as alert_status, subscriptions as alert_subscriptions
+from ckanext.maemoh.citizen import photos
 from ckanext.maemoh.ghg import runs as ghg_runs
 from ckanext.maemoh.ghg import guidance
 from ckanext.maemoh.forecasting import runs as forecast_runs
+from ckanext.maemoh.reporting import store as report_store
 from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tables import validation as table_validation
@@ -22,7 +24,9 @@ from ckanext.maemoh.risk_jobs import dimensions
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
            "maemoh_alert_subscribe", "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
-           "maemoh_alert_deliveries", "maemoh_alerts_status"]
+           "maemoh_alert_deliveries", "maemoh_alerts_status", "maemoh_citizen_report_create",
+           "maemoh_citizen_report_show", "maemoh_citizen_report_delete", "maemoh_citizen_report_list",
+           "maemoh_citizen_report_decide"]
 
 
 def get_actions():
@@ -248,7 +252,7 @@ def maemoh_alert_subscribe(context, data_dict):
     """
     data = _validated(data_dict, schema.maemoh_alert_signup_schema(), context)
     tk.check_access("maemoh_alert_subscribe", context, data)
-    alert_subscriptions.check_rate(tk.request.remote_addr if has_request_context() else "")
+    alert_subscriptions.check_rate(_client())
     return alert_subscriptions.sign_up(data)
 
 
@@ -312,3 +316,84 @@ def maemoh_alerts_status(context, data_dict):
     _validated(data_dict, schema.maemoh_alerts_status_schema(), context)
     tk.check_access("maemoh_alerts_status", context, data_dict)
     return alert_status.status()
+
+
+def maemoh_citizen_report_create(context, data_dict):
+    """A resident's report (what the form on ``/maemoh/report`` does).
+
+    :param category: smoke-burning, dust, ash, odour, water-colour, waste-dumping or other
+    :param longitude: degrees east (WGS 84), a point in Mae Moh district
+    :param latitude: degrees north (WGS 84)
+    :param observed_at: when it was seen: ISO 8601 with its offset, in the last 30 days
+    :param text: what was seen, at most 500 characters (optional; read by editors only)
+    :param photo: a JPEG, PNG or WebP file (multipart upload, optional; up to 8 MB)
+    :returns: ``{"id", "token", "status_url"}``: keep the token: it is the only
+        way to follow or delete the report, and it is not shown again
+
+    Rate-limited per client address (``ckanext.maemoh.citizen.reports_per_hour``: 403).
+    """
+    data = _validated(data_dict, schema.maemoh_citizen_report_create_schema(), context)
+    tk.check_access("maemoh_citizen_report_create", context, data)
+    report_store.check_rate(_client())
+    photo = data.pop("photo", None)
+    made = report_store.receive(data, _photo_bytes(photo), _client())
+    return dict(made, status_url=tk.url_for("maemoh_reports.status", token=made["token"], _external=True))
+
+
+def _client():
+    """The address the request came from ("" outside a request or when unknown)."""
+    return (tk.request.remote_addr or "") if has_request_context() else ""
+
+
+def _photo_bytes(photo):
+    """The bytes of an uploaded photo, at most one byte past the size limit
+    (so an oversized file is refused without reading it all)."""
+    if photo is None or not hasattr(photo, "read"):
+        if photo:
+            raise tk.ValidationError({"photo": [tk._("Upload the photo as a file")]})
+        return None
+    return photo.read(photos.MAX_BYTES + 1) or None
+
+
+def maemoh_citizen_report_show(context, data_dict):
+    """The status of a report, by the token of its private link: category,
+    time, tambon, H3 cell, status and the reason of a rejection."""
+    data = _validated(data_dict, schema.maemoh_citizen_report_token_schema(), context)
+    tk.check_access("maemoh_citizen_report_show", context, data)
+    try:
+        return report_store.by_token(data["token"])
+    except report_store.NotFound:
+        raise tk.ObjectNotFound(tk._("No report behind this link")) from None
+
+
+def maemoh_citizen_report_delete(context, data_dict):
+    """Delete a report, by the token of its private link: the report, its
+    photo and, when it was published, its public row."""
+    data = _validated(data_dict, schema.maemoh_citizen_report_token_schema(), context)
+    tk.check_access("maemoh_citizen_report_delete", context, data)
+    try:
+        report_store.delete(data["token"])
+    except report_store.NotFound:
+        raise tk.ObjectNotFound(tk._("No report behind this link")) from None
+    return {"deleted": True}
+
+
+def maemoh_citizen_report_list(context, data_dict):
+    """Reports to moderate, newest first, with the resident's words and the
+    exact point (editors of the district organisation only).
+
+    :param status: pending (default), approved or rejected
+    :param limit: at most this many (default 100, at most 1000)
+    """
+    data = _validated(data_dict, schema.maemoh_citizen_report_list_schema(), context)
+    tk.check_access("maemoh_citizen_report_list", context, data)
+    return report_store.queue(data["status"], data["limit"])
+
+
+def maemoh_citizen_report_decide(context, data_dict):
+    """Approve a pending report (it is published in ``citizen-reports`` at
+    cell level) or reject it with a reason (editors of the district
+    organisation only). A decided report cannot be decided again (409)."""
+    data = _validated(data_dict, schema.maemoh_citizen_report_decide_schema(), context)
+    tk.check_access("maemoh_citizen_report_decide", context, data)
+    return report_store.decide(data["id"], data["decision"], data.get("reason", ""), context.get("user"))

@@ -3,14 +3,19 @@
 Risk, inventory and forecast runs publish into the district organisation
 (``ckanext.maemoh.organization``), so starting one, or reading the run log
 with its errors, takes what creating a dataset there takes: being an editor
-or admin of that organisation. The guidance and the residents' data are public.
+or admin of that organisation. The guidance and the residents' data are public. Residents' reports are
+made by anyone, followed and deleted by whoever holds the private link, and
+read whole (the exact point, the words) and decided only by editors of the
+district organisation.
 """
 import ckan.plugins.toolkit as tk
 
 __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_guidance",
            "maemoh_forecast_run", "maemoh_forecast", "maemoh_aqi_latest", "maemoh_risk_summary", "maemoh_validation_show", "maemoh_validation_run",
            "maemoh_alert_subscribe", "maemoh_alert_webhook_create", "maemoh_alert_webhook_list", "maemoh_alert_webhook_delete",
-           "maemoh_alert_deliveries", "maemoh_alerts_status"]
+           "maemoh_alert_deliveries", "maemoh_alerts_status", "maemoh_citizen_report_create",
+           "maemoh_citizen_report_show", "maemoh_citizen_report_delete", "maemoh_citizen_report_list",
+           "maemoh_citizen_report_decide"]
 
 
 def _publisher(context):
@@ -108,3 +113,40 @@ def maemoh_alert_deliveries(context, data_dict):
 
 def maemoh_alerts_status(context, data_dict):
     return _publisher(context)
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_citizen_report_create(context, data_dict):
+    """Anyone may report (rate-limited per client)."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_citizen_report_show(context, data_dict):
+    """Whoever holds the private link (its token is the authority)."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def maemoh_citizen_report_delete(context, data_dict):
+    """Whoever holds the private link (its token is the authority)."""
+    return {"success": True}
+
+
+def _moderator(context):
+    org = tk.config["ckanext.maemoh.organization"]
+    try:
+        tk.check_access("package_create", dict(context), {"owner_org": org})
+    except tk.NotAuthorized:
+        return {"success": False,
+                "msg": tk._("Only editors of the organisation {org} may read and decide residents' reports")
+                .format(org=org)}
+    return {"success": True}
+
+
+def maemoh_citizen_report_list(context, data_dict):
+    return _moderator(context)
+
+
+def maemoh_citizen_report_decide(context, data_dict):
+    return _moderator(context)

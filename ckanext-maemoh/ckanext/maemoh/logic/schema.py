@@ -104,3 +104,30 @@ def maemoh_alert_webhook_delete_schema(not_empty, unicode_safe):
 @tk.validator_args
 def maemoh_alerts_status_schema():
     return {}
+
+
+@tk.validator_args
+def maemoh_citizen_report_create_schema(not_empty, ignore_missing, unicode_safe):
+    """A resident's report (reporting/store.py checks the values whole:
+    category, a point in the district, a time with its offset in the last
+    30 days, at most 500 characters; the photo's content)."""
+    return {"category": [not_empty, unicode_safe], "longitude": [not_empty], "latitude": [not_empty],
+            "observed_at": [not_empty, unicode_safe], "text": [ignore_missing, unicode_safe],
+            "photo": [ignore_missing]}
+
+
+@tk.validator_args
+def maemoh_citizen_report_token_schema(not_empty, unicode_safe):
+    return {"token": [not_empty, unicode_safe]}
+
+
+@tk.validator_args
+def maemoh_citizen_report_list_schema(default, one_of, maemoh_count):
+    return {"status": [default("pending"), one_of(["pending", "approved", "rejected"])],
+            "limit": [default(100), maemoh_count(1000)]}
+
+
+@tk.validator_args
+def maemoh_citizen_report_decide_schema(not_empty, one_of, unicode_safe, ignore_missing):
+    return {"id": [not_empty, unicode_safe], "decision": [not_empty, one_of(["approved", "rejected"])],
+            "reason": [ignore_missing, unicode_safe]}

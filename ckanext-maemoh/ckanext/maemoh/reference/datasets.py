@@ -44,6 +44,9 @@ FORECAST_DAILY_TABLE = "Daily forecast"
 CALIBRATION_DATASET = "sensor-calibration"
 CALIBRATION_CORRECTIONS_TABLE = "Corrections"
 CALIBRATION_CORRECTED_TABLE = "Corrected PM2.5"
+#: the residents' approved reports and their table
+CITIZEN_REPORTS_DATASET = "citizen-reports"
+CITIZEN_REPORTS_TABLE = "Reports"
 #: a dataset with this tag holds made-up data: what is computed from it says so
 ILLUSTRATIVE_TAG = "illustrative"
 

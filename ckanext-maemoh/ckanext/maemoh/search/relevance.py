@@ -5,7 +5,7 @@ The set lists what residents, agencies and developers type, in Thai and
 English, each with the datasets a person expects in the first results, and
 the catalogue it is judged against (the datasets of a fresh ``make run``).
 ``bench/search_relevance.py`` prints the figures of a running portal; the
-test ``test_search_relevance.py`` computes them on the same catalogue built
+test ``test_demo.py`` computes them on the same catalogue built
 in the test database and checks neither falls below the figures recorded in
 ``bench/search_relevance.json``.
 """

@@ -71,26 +71,31 @@ def make_app(request, ckan_config):
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for, with_plugins):
     """CKAN's ``clean_db`` plus the migrations of our plugins' tables; no
-    residents' snapshot of an earlier test."""
+    residents' snapshot and no rate-limit counts of an earlier test."""
     from ckanext.maemoh.residents import snapshot
 
+    from ckanext.maemoh import rate_limit
+
     redis_ = snapshot.connection()
-    for key in redis_.scan_iter(snapshot.KEY + "*"):
-        redis_.delete(key)
+    for pattern in (snapshot.KEY + "*", rate_limit.KEY.format("*", "*")):
+        for key in redis_.scan_iter(pattern):
+            redis_.delete(key)
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("harvest")
     migrate_db_for("maemoh")
-    _empty_alert_tables()
+    _empty_own_tables()
 
 
-def _empty_alert_tables():
-    """The warnings' own tables (outside CKAN's model, which reset_db empties)."""
+def _empty_own_tables():
+    """The warnings' and the residents' reports' own tables (outside CKAN's
+    model, which reset_db empties)."""
     from ckanext.maemoh.alerting import model as alert_model
+    from ckanext.maemoh.reporting import model as report_model
 
+    tables = alert_model.metadata.sorted_tables + report_model.metadata.sorted_tables
     with alert_model.engine().begin() as conn:
-        conn.execute(sa.text("TRUNCATE {} CASCADE".format(
-            ", ".join(table.name for table in alert_model.metadata.sorted_tables))))
+        conn.execute(sa.text("TRUNCATE {} CASCADE".format(", ".join(table.name for table in tables))))
 
 
 @pytest.fixture

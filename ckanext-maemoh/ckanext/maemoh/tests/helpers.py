@@ -3,6 +3,7 @@ datasets of each type, harvest sources run without the queues, the demo's
 replay server, the suite's one "now", and a real xloader site and worker."""
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import pathlib
@@ -268,3 +269,16 @@ def xloader_site(reset_db, migrate_db_for, reset_queues):
     finally:
         tk.config[TOKEN_OPTION] = before
         plugins.unload_non_system_plugins()
+
+
+def phone_photo(size=(2400, 1800)):
+    """A JPEG as a phone takes it: EXIF with the camera and a GPS position."""
+    from PIL import Image
+
+    image = Image.new("RGB", size, (180, 120, 90))
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(0x8825).update({1: "N", 2: (18.0, 17.0, 3.0), 3: "E", 4: (99.0, 39.0, 40.0)})
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()

@@ -14,7 +14,7 @@ from standardwebhooks.webhooks import Webhook
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.maemoh.alerting import deliver, evaluate, model, subscriptions
+from ckanext.maemoh.alerting import deliver, evaluate, model
 from ckanext.maemoh.alerts import cap
 from ckanext.maemoh.alerts.sink import Sink
 from ckanext.maemoh.alerts.tests import line_server
@@ -39,10 +39,7 @@ def sink(tmp_path, ckan_config, monkeypatch):
 
 @pytest.fixture
 def site(clean_db, sink):
-    """A clean database, the SMTP sink and no sign-ups counted yet."""
-    from ckanext.maemoh.residents import snapshot
-    for key in snapshot.connection().scan_iter(subscriptions.RATE_KEY.format("*")):
-        snapshot.connection().delete(key)
+    """A clean database (no sign-ups counted yet) and the SMTP sink."""
     return sink
 
 
@@ -205,9 +202,6 @@ def test_bad_sign_ups_are_refused_with_the_field_and_nothing_is_kept(app, site, 
 
 def test_sign_ups_are_rate_limited_per_client(app, site, ckan_config, monkeypatch):
     monkeypatch.setitem(ckan_config, "ckanext.maemoh.alerts.signups_per_hour", 2)
-    from ckanext.maemoh.residents import snapshot
-    for key in snapshot.connection().scan_iter("maemoh:alerts:signups:*"):
-        snapshot.connection().delete(key)
     answers = [_sign_up(app, email=f"r{k}@example.org", ip="198.51.100.7").status_code for k in range(3)]
     assert answers == [200, 200, 429]
     refused = app.post("/api/3/action/maemoh_alert_subscribe", json={

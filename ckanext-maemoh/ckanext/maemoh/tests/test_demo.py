@@ -1,14 +1,23 @@
 """`ckan maemoh load-demo` loads the real boundaries and registers the demo's
-harvest sources, once."""
+harvest sources, once; the demo's harvests fill the portal as `make run`
+does, and that catalogue is found by what people type: the queries of issue
+14's table find every dataset a person expects, and recall@10 and MRR over
+the whole query set (data/search_queries.yaml) do not fall below the
+figures last recorded in bench/search_relevance.json (by
+bench/search_relevance.py)."""
 import json
+import pathlib
 
 import pandas as pd
 import pytest
 
 from ckan.cli.cli import ckan as ckan_command
+from ckan.lib import search as search_index
 from ckan.tests import helpers
 
+from ckanext.maemoh.reference import datasets as reference_datasets
 from ckanext.maemoh.risk import inputs as risk_inputs
+from ckanext.maemoh.search import relevance
 from ckanext.maemoh.risk_jobs import dimensions
 from ckanext.maemoh.tests.helpers import DEMO_SOURCES, harvested_demo, risk_worker, run_harvest
 
@@ -16,6 +25,9 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "demo_secrets")
 
 MAE_MOH_BBOX = "99.62,18.19,100.06,18.63"
 DATASETS = ["ghg-emission-factors", "maemoh-ghg-activity-demo", "maemoh-land-cover-demo", "maemoh-tambon-boundaries"]
+RECORD = pathlib.Path(__file__).resolve().parents[4] / "bench" / "search_relevance.json"
+#: the queries of issue 14's table: each must find all the datasets expected
+FIRST_TRIED = ("ฝุ่น", "ฝุ่นละออง", "คุณภาพอากาศ", "air quality", "fire", "PM2.5")
 
 
 @pytest.fixture
@@ -28,7 +40,7 @@ def load_demo(cli, demo_data):
 
 
 def _names(**params):
-    result = helpers.call_action("package_search", rows=100, **params)
+    result = helpers.call_action("package_search", rows=1000, **params)
     return sorted(d["name"] for d in result["results"])
 
 
@@ -85,7 +97,8 @@ def test_the_demo_harvest_sources_are_registered_once(cli, demo_data):
 def test_the_demo_harvests_fill_the_portal(cli, demo_data, ckan_config):
     """What `make run` shows: the demo's harvest sources, harvested from the
     replay server, put stations with weeks of hourly data on the map, and
-    the risk workers publish a layer of every dimension from them."""
+    the risk workers publish a layer of every dimension, the forecast and
+    the low-cost sensors' calibration from them; and people find it."""
     with harvested_demo(cli, demo_data) as jobs:
         for name, job in jobs.items():
             assert not job.gather_errors, (name, [e.message for e in job.gather_errors])
@@ -121,3 +134,29 @@ def test_the_demo_harvests_fill_the_portal(cli, demo_data, ckan_config):
     # days), and each station-week (up to 18 here) has an outage of up to 4 h
     # and one sentinel
     assert 119 * 24 - 18 * (4 + 1) <= hours <= 120 * 24
+    corrections = helpers.call_action("package_show", id=reference_datasets.CALIBRATION_DATASET)
+    assert {r["name"] for r in corrections["resources"]} == {
+        reference_datasets.CALIBRATION_CORRECTIONS_TABLE, reference_datasets.CALIBRATION_CORRECTED_TABLE}
+
+    # as the queues leave it: each harvested dataset indexed with its source's title
+    search_index.rebuild()
+    _found_by_what_people_type()
+
+
+def _found_by_what_people_type():
+    corpus, queries = relevance.load()
+    assert set(_names()) == corpus
+
+    def search(q):  # the first results of the Action API's package_search, as the bench runs it
+        result = helpers.call_action("package_search", q=q, rows=relevance.K, sort=relevance.SORT)
+        return [d["name"] for d in result["results"]]
+
+    judged = relevance.judge(search, queries)
+    first = {j.query.q: j for j in judged if j.query.q in FIRST_TRIED}
+    assert set(first) == set(FIRST_TRIED)
+    assert all(j.recall == 1 for j in first.values()), relevance.misses(first.values())
+    recorded = json.loads(RECORD.read_text(encoding="utf-8"))
+    measured = relevance.figures(judged)
+    assert measured["queries"] >= 40
+    assert measured["recall_at_10"] >= recorded["recall_at_10"], relevance.misses(judged)
+    assert measured["mrr"] >= recorded["mrr"], relevance.misses(judged)
