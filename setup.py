@@ -97,6 +97,7 @@ setup(
             *(f"maemoh_{module}_harvester = ckanext.maemoh.harvest.plugins:{class_name}Harvester"
               for module, class_name in _sensor_sources().items()),
             "maemoh_firms_harvester = ckanext.maemoh.harvest.plugins:FirmsHarvester",
+            "maemoh_traffy_harvester = ckanext.maemoh.harvest.plugins:TraffyHarvester",
             "maemoh_agency_files_harvester = "
             "ckanext.maemoh.harvest.plugins:AgencyFilesHarvester",
             "maemoh_ckan_harvester = ckanext.maemoh.harvest.upstream:MaeMohCKANHarvester",

@@ -380,6 +380,52 @@ def is_low_confidence(conf: pd.Series) -> pd.Series:
     return low.fillna(False).astype(bool)
 
 
+def _positions(longitudes, latitudes, cells: gpd.GeoDataFrame) -> np.ndarray:
+    """For each point, the position in ``cells`` of the first cell (in
+    ``cells`` order) that contains it (an edge counts), or -1 outside them all."""
+    if not len(longitudes):
+        return np.zeros(0, dtype=int)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(longitudes, latitudes), crs="EPSG:4326")
+    poly = gpd.GeoDataFrame({"_pos": np.arange(len(cells))}, geometry=cells.geometry.to_crs("EPSG:4326").values,
+                            crs="EPSG:4326")
+    joined = gpd.sjoin(pts, poly, how="left", predicate="intersects")
+    first = joined["_pos"].groupby(level=0).min().reindex(range(len(pts)))
+    return first.fillna(-1).astype(int).to_numpy()
+
+
+#: what one approved resident's report of smoke, burning or ash counts for,
+#: beside one satellite detection (1): evidence, never added to the hazard
+REPORT_WEIGHT = 0.25
+FIRE_REPORT_CATEGORIES = ("smoke-burning", "ash")
+
+
+def report_evidence(reports: pd.DataFrame, cells: gpd.GeoDataFrame, start: Any, end: Any,
+                    weight: float = REPORT_WEIGHT) -> pd.DataFrame:
+    """Residents' approved reports of smoke or burning and ash per cell in
+    ``[start, end)`` (UTC): a table of its own beside the fire hazard, never
+    mixed into it.
+
+    ``reports``: ``time_utc, category, latitude, longitude`` (the centre of
+    the report's H3 cell: the public data place a report no closer). Rows:
+    the cells with such reports, ``cell_id, reports, weight, evidence``
+    (``reports · weight``, in satellite-detection equivalents) and the label
+    that says what it is, in Thai and English.
+    """
+    check_cells(cells)
+    t0, t1 = _utc(start), _utc(end)
+    times = _times_utc(reports["time_utc"]) if len(reports) else pd.Series([], dtype="datetime64[ns, UTC]")
+    chosen = reports[(times >= t0) & (times < t1) & reports["category"].isin(FIRE_REPORT_CATEGORIES)]
+    pos = _positions(chosen["longitude"].astype(float), chosen["latitude"].astype(float), cells)
+    counts = pd.Series(pos[pos >= 0]).value_counts().sort_index()
+    table = pd.DataFrame({"cell_id": cell_index(cells)[counts.index], "reports": counts.to_numpy(dtype=np.int64)})
+    return table.assign(
+        weight=float(weight), evidence=table["reports"] * float(weight),
+        label_th="รายงานของประชาชน (ควัน การเผา เถ้า) ที่เจ้าหน้าที่อนุมัติ: หลักฐานประกอบ ไม่ใช่การตรวจวัด "
+                 "และไม่รวมในค่าความเสี่ยง",
+        label_en="Residents' approved reports (smoke, burning, ash): supporting evidence, not measurements, "
+                 "not added to the hazard")
+
+
 def fire_hazard(
     detections: pd.DataFrame,
     cells: gpd.GeoDataFrame,
@@ -426,23 +472,11 @@ def fire_hazard(
     index = cell_index(cells)
     count = np.zeros(len(index), dtype=np.int64)
     frp = np.zeros(len(index), dtype=float)
-    outside = 0
-    if len(det):
-        pts = gpd.GeoDataFrame(
-            {"frp_mw": det["frp_mw"].to_numpy()},
-            geometry=gpd.points_from_xy(det["longitude"], det["latitude"]),
-            crs="EPSG:4326",
-        ).reset_index(drop=True)
-        poly = gpd.GeoDataFrame(
-            {"_pos": np.arange(len(cells))}, geometry=cells.geometry.to_crs("EPSG:4326").values, crs="EPSG:4326"
-        )
-        joined = gpd.sjoin(pts, poly, how="left", predicate="intersects")
-        joined = joined.reset_index().sort_values(["index", "_pos"]).drop_duplicates("index", keep="first")
-        outside = int(joined["_pos"].isna().sum())
-        joined = joined.dropna(subset=["_pos"])
-        pos = joined["_pos"].astype(int).to_numpy()
-        np.add.at(count, pos, 1)
-        np.add.at(frp, pos, joined["frp_mw"].fillna(0.0).to_numpy(dtype=float))
+    pos = _positions(det["longitude"], det["latitude"], cells)
+    inside = pos >= 0
+    outside = int((~inside).sum())
+    np.add.at(count, pos[inside], 1)
+    np.add.at(frp, pos[inside], det["frp_mw"].fillna(0.0).to_numpy(dtype=float)[inside])
 
     area = cell_area_km2(cells)
     table = pd.DataFrame({"count": count, "frp_mw_sum": frp, "area_km2": area.to_numpy()}, index=index)

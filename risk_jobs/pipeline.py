@@ -132,6 +132,8 @@ class Inputs:
     :data:`OBSERVATION_COLUMNS` (+ ``quality``), times UTC, canonical units —
     a ``station_id`` may also be a tambon code (agency tables);
     ``fire_detections``: FIRMS rows, or None when no source reports fire;
+    ``reports``: residents' approved reports (``time_utc, category,
+    latitude, longitude``: the centre of the report's H3 cell), or None;
     ``vulnerability``: see :func:`.composite.vulnerability`; ``emissions``:
     the latest inventory per tambon (``tambon_code, year, basic_plus_t_co2e,
     i44_t_co2e``), or None; ``land_cover``: the path of the land-cover GeoTIFF
@@ -148,6 +150,7 @@ class Inputs:
     observations: pd.DataFrame = dataclasses.field(
         default_factory=lambda: pd.DataFrame(columns=list(OBSERVATION_COLUMNS)))
     fire_detections: pd.DataFrame | None = None
+    reports: pd.DataFrame | None = None
     vulnerability: pd.DataFrame | None = None
     emissions: pd.DataFrame | None = None
     land_cover: str | None = None
@@ -297,7 +300,15 @@ def _air(inputs, cells, start, end, p):
 def _fire(inputs, cells, start, end, p):
     if inputs.fire_detections is None:
         return hazards.no_data("fire", "no fire-detection table is published"), []
-    return hazards.fire_hazard(inputs.fire_detections, cells, start, end), []
+    result = hazards.fire_hazard(inputs.fire_detections, cells, start, end)
+    if inputs.reports is None:
+        return result, []
+    evidence = hazards.report_evidence(inputs.reports, cells, start, end)
+    note = (f"residents' approved reports of smoke, burning or ash: {int(evidence['reports'].sum())} in "
+            f"{len(evidence)} cells, in a table of their own (weight {hazards.REPORT_WEIGHT} of a satellite "
+            "detection each), not added to the hazard")
+    return dataclasses.replace(result, notes=result.notes + (note,),
+                               tables={**result.tables, "residents' reports": evidence}), []
 
 
 def _heat(inputs, cells, start, end, p):
@@ -443,7 +454,7 @@ def _waste(inputs, cells, start, end, p):
     landfills = landfills.join(_located(inputs))
     notes = result.notes + (
         "months reported are scaled to a year (tonnes / months x 12); residents: registered population",
-        "open dumping and burning reports: none read (residents' reports are not collected yet)")
+        "residents' reports of waste dumping: not read by this layer (they are published in citizen-reports)")
     return dataclasses.replace(result, table=detail, notes=notes,
                                tables={"landfills": landfills.reset_index()} if len(landfills) else {}), []
 
@@ -662,7 +673,7 @@ def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.T
         kind = source.get("kind")
         if kind == "observations" and not places & {str(p) for p in source.get("places", ())}:
             continue
-        if kind == "fire_detections" and not fire:
+        if kind in ("fire_detections", "citizen_reports") and not fire:
             continue
         if kind == "inventory" and not inventory:
             continue
@@ -670,5 +681,6 @@ def _sources(inputs: Inputs, records: list[dict], start: pd.Timestamp, end: pd.T
             continue
         if kind == "vulnerability" and inputs.vulnerability is None:
             continue
-        used.append(dict(source, **window) if kind in ("observations", "fire_detections") else dict(source))
+        used.append(dict(source, **window) if kind in ("observations", "fire_detections", "citizen_reports")
+                    else dict(source))
     return tuple(used)

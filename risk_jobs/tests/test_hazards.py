@@ -246,6 +246,24 @@ def test_fire_point_on_shared_edge_counted_once():
     assert result.table["count"].sum() == 1
 
 
+def test_residents_reports_are_weighted_evidence_beside_the_fire_hazard():
+    reports = pd.DataFrame({
+        "time_utc": ["2024-03-01T01:00:00Z", "2024-03-01T05:00:00Z", "2024-03-01T06:00:00Z",
+                     "2024-03-01T07:00:00Z", "2024-03-02T00:00:00Z"],
+        "category": ["smoke-burning", "ash", "odour", "smoke-burning", "smoke-burning"],
+        "latitude": [18.35, 18.36, 18.35, 18.35, 18.35],
+        "longitude": [99.75, 99.76, 99.75, 99.85, 99.75],
+    })
+    cells = grid_2x1()
+    evidence = hazards.report_evidence(reports, cells, "2024-03-01", "2024-03-02")
+    # smoke and ash in the window count; odour does not; the last is after the window
+    assert evidence.set_index("cell_id")["reports"].to_dict() == {"west": 2, "east": 1}
+    assert (evidence["evidence"] == evidence["reports"] * hazards.REPORT_WEIGHT).all()
+    assert evidence["label_en"].str.contains("not added to the hazard").all()
+    assert evidence["label_th"].str.contains("รายงานของประชาชน").all()
+    assert hazards.report_evidence(reports.iloc[0:0], cells, "2024-03-01", "2024-03-02").empty
+
+
 def test_fire_no_detections_is_zero_not_missing(tambons):
     det = pd.DataFrame(columns=["time_utc", "latitude", "longitude", "frp_mw", "confidence"])
     result = hazards.fire_hazard(det, tambons, "2024-03-01", "2024-03-08")

@@ -1,4 +1,5 @@
 """A whole risk run on the real tambons: hazards per dimension, statistics, outputs."""
+import dataclasses
 import io
 import json
 from importlib.resources import files
@@ -172,6 +173,21 @@ def test_fire_cluster_is_a_hot_spot(fire_cluster, hex_params, hex_units):
     assert layer.table.loc[ring["cell_id"], "value"].gt(0).all()
     assert layer.table["value"].sum() == pytest.approx((5 / hazards.cell_area_km2(ring)).sum())
     assert any(s["kind"] == "fire_detections" for s in layer.sources)
+
+
+def test_residents_reports_are_a_table_beside_the_fire_layer_never_in_it(fire_cluster, hex_params, hex_units):
+    fire_inputs, target, _ring = fire_cluster
+    centre = hex_units.cells.loc[hex_units.cells["cell_id"] == target["cell_id"]].geometry.iloc[0].centroid
+    reports = pd.DataFrame({"time_utc": [END - pd.Timedelta(hours=5)] * 3, "category": ["smoke-burning", "ash", "dust"],
+                            "latitude": [centre.y] * 3, "longitude": [centre.x] * 3})
+    alone = pipeline.compute("fire", fire_inputs, hex_params, hex_units)
+    with_reports = pipeline.compute("fire", dataclasses.replace(fire_inputs, reports=reports), hex_params, hex_units)
+    pd.testing.assert_series_equal(with_reports.table["value"], alone.table["value"])
+    pd.testing.assert_series_equal(with_reports.table["gi_class"], alone.table["gi_class"])
+    (row,) = with_reports.tables["residents' reports"].to_dict("records")
+    assert row["cell_id"] == target["cell_id"] and row["reports"] == 2  # dust is not fire evidence
+    assert any("not added to the hazard" in note for c in with_reports.components for note in c.get("notes", ()))
+    assert "residents' reports" not in alone.tables
 
 
 def test_dimensions_without_data(inputs, tambon_params):

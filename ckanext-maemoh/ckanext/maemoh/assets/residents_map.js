@@ -1,6 +1,7 @@
 /* The residents' map: tambons coloured by their current AQI band (or, by
    choice, by their highest air-risk class), stations by their band, fire
-   detections of the last 48 hours; no base tiles (the tambon outlines are
+   detections of the last 48 hours, and the H3 cells of residents' approved
+   reports of the last 30 days (a layer of its own); no base tiles (the tambon outlines are
    the map). The page reads fine without it.
    Every text from the data (station names, labels) reaches the page as
    text, never as HTML: tooltips get elements built with textContent, and
@@ -46,7 +47,21 @@
       var choices = {};
       choices[escaped(element.getAttribute("data-aqi-label"))] = tambons;
       choices[escaped(element.getAttribute("data-risk-label"))] = risk;
-      L.control.layers(choices, null, { collapsed: false }).addTo(map);
+      var reportsLabel = element.getAttribute("data-reports-label");
+      var reports = L.geoJSON(layers.reports, {
+        style: function () {
+          return { color: "#4a148c", weight: 2, dashArray: "4 3", fillColor: "#ce93d8", fillOpacity: 0.45,
+                   className: "maemoh-report-cell" };
+        },
+        onEachFeature: function (feature, layer) {
+          var p = feature.properties;
+          layer.bindTooltip(textElement(reportsLabel + ": " + p.categories.join(", ") + " (" + p.reports + "), "
+                                        + p.latest_local), { sticky: true });
+        }
+      }).addTo(map);
+      var overlays = {};
+      overlays[escaped(reportsLabel)] = reports;
+      L.control.layers(choices, overlays, { collapsed: false }).addTo(map);
       L.geoJSON(layers.stations, {
         pointToLayer: function (feature, latlng) {
           var p = feature.properties;

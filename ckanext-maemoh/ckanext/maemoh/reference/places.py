@@ -7,7 +7,7 @@ import functools
 import json
 import pathlib
 
-from shapely.geometry import shape
+from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 DATA_DIR = pathlib.Path(__file__).resolve().parents[1] / "data"
@@ -41,6 +41,13 @@ def tambon_features():
 def tambons():
     """``{tambon_code: shapely polygon}`` of the five tambons."""
     return {f["properties"]["tambon_code"]: shape(f["geometry"]) for f in tambon_features()}
+
+
+def tambon_of(longitude, latitude):
+    """The code of the tambon covering the point (the first in code order on
+    a shared border), None outside the district."""
+    point = Point(float(longitude), float(latitude))
+    return next((code for code, polygon in sorted(tambons().items()) if polygon.covers(point)), None)
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,35 +3,21 @@ report, placed by its H3 cell (resolution 8) and tambon, never closer; the
 hour it was seen (UTC), not the minute; the category in Thai and English;
 the photo's address when it has one. No point, no words, no address of the
 reporter ever reach it. Owned by the district organisation, written by the
-platform's jobs account."""
+platform's jobs account. A change refreshes the residents' snapshot and,
+for smoke, burning or ash, queues the fire layer, whose evidence table
+counts them."""
 import datetime as dt
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.maemoh.citizen import reports
+from ckanext.maemoh.risk_jobs import hazards
 from ckanext.maemoh.reference import datasets
+from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.store import catalog, datastore_tables
-from ckanext.maemoh.store.datastore_tables import Table
 
-REPORTS = Table(
-    name={"th": "รายงานจากประชาชน", "en": datasets.CITIZEN_REPORTS_TABLE},
-    fields=(
-        {"id": "report_id", "type": "text"},
-        {"id": "category", "type": "text"},
-        {"id": "category_th", "type": "text"},
-        {"id": "category_en", "type": "text"},
-        {"id": "observed_hour_utc", "type": "timestamp"},
-        {"id": "tambon_code", "type": "text"},
-        {"id": "h3_cell", "type": "text"},
-        {"id": "h3_resolution", "type": "int"},
-        {"id": "status", "type": "text"},
-        {"id": "photo_url", "type": "text"},
-    ),
-    primary_key=("report_id",),
-    compared=("category", "observed_hour_utc", "h3_cell", "status", "photo_url"),
-    searchable=("category", "category_th", "category_en", "tambon_code"),
-)
+SOURCE = "maemoh"  # reports made through our own form
 
 
 def add(row):
@@ -39,20 +25,29 @@ def add(row):
     context = risk_runs.publisher_context()
     resource_id = _table(context)
     th, en = reports.CATEGORY_NAMES[row["category"]]
-    datastore_tables.bulk_upsert(context, resource_id, REPORTS, [{
-        "report_id": row["id"], "category": row["category"], "category_th": th, "category_en": en,
-        "observed_hour_utc": _hour(row["observed_at"]),
+    datastore_tables.bulk_upsert(context, resource_id, datastore_tables.CITIZEN_REPORTS, [{
+        "source": SOURCE, "report_id": row["id"], "category": row["category"], "category_th": th, "category_en": en,
+        "time_utc": _hour(row["observed_at"]),
         "tambon_code": row["tambon_code"], "h3_cell": row["h3_cell"], "h3_resolution": reports.H3_RESOLUTION,
         "status": row["status"],
         "photo_url": tk.url_for("maemoh_reports.photo", report_id=row["id"], _external=True) if row["photo"] else None,
     }])
+    _changed(row["category"])
 
 
-def withdraw(report_id):
+def withdraw(report_id, category):
     """Remove a report from the public table (its reporter deleted it)."""
     context = risk_runs.publisher_context()
     tk.get_action("datastore_delete")(dict(context), {
-        "resource_id": _table(context), "filters": {"report_id": report_id}, "force": True})
+        "resource_id": _table(context), "filters": {"source": SOURCE, "report_id": report_id}, "force": True})
+    _changed(category)
+
+
+def _changed(category):
+    """The residents' map and, for smoke, burning or ash, the fire layer's evidence are out of date."""
+    snapshot.request()
+    if category in hazards.FIRE_REPORT_CATEGORIES:
+        risk_runs.request("fire")
 
 
 def _hour(moment):
@@ -63,7 +58,8 @@ def _hour(moment):
 def _table(context):
     """The id of the public table, creating the dataset and table when missing."""
     _action, dataset = catalog.upsert(context, "package", dataset_fields(tk.config["ckanext.maemoh.organization"]))
-    return datastore_tables.ensure_table(context, dataset["id"], REPORTS)
+    return datastore_tables.ensure_table(context, dataset["id"], datastore_tables.CITIZEN_REPORTS,
+                                         datasets.CITIZEN_REPORTS_TABLE)
 
 
 def dataset_fields(organization):

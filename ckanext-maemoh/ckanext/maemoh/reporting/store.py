@@ -92,12 +92,13 @@ def delete(token):
     row. NotFound when there is none."""
     with model.engine().begin() as conn:
         row = conn.execute(model.report.delete().where(model.report.c.token_hash == _hash(token))
-                           .returning(model.report.c.id, model.report.c.photo, model.report.c.status)).first()
+                           .returning(model.report.c.id, model.report.c.photo, model.report.c.status,
+                                      model.report.c.category)).first()
     if row is None:
         raise NotFound(token)
     _remove_photo(row.photo)
     if row.status == "approved":
-        publish.withdraw(row.id)
+        publish.withdraw(row.id, row.category)
 
 
 def queue(status="pending", limit=100):

@@ -107,7 +107,6 @@ import logging
 
 import pandas as pd
 from flask import g, has_request_context
-from shapely.geometry import Point
 
 import ckan.plugins.toolkit as tk
 
@@ -267,6 +266,30 @@ def fire_hotspots(hours=48, now=None):
             for row in fires.itertuples()]
 
 
+REPORT_COLUMNS = "report_id, category, category_th, category_en, time_utc, tambon_code, h3_cell"
+
+
+def citizen_reports(days=30, now=None):
+    """Residents' approved reports seen in the last ``days``, newest first,
+    from the district's public ``citizen-reports`` table: ``report_id,
+    category, category_th, category_en, time_utc, time_local, tambon_code,
+    h3_cell`` (a cell, never a point)."""
+    days = air_now.positive(days, "days", air_now.MAX_DAYS)
+    now = _utc(now)
+    tables = [_table_id(d, datasets.CITIZEN_REPORTS_TABLE) for d in _catalogue()[0]
+              if d["name"] == datasets.CITIZEN_REPORTS_DATASET
+              and (d.get("organization") or {}).get("name") == trust.district()]
+    frames = [risk_inputs.read_rows(table, REPORT_COLUMNS, "time_utc > :start AND time_utc <= :end",
+                                    {}, now - pd.Timedelta(days=days), now) for table in tables if table]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if rows.empty:
+        return []
+    rows = rows.sort_values(["time_utc", "report_id"], ascending=[False, True])
+    return [{"report_id": r.report_id, "category": r.category, "category_th": r.category_th,
+             "category_en": r.category_en, **air_now.times(r.time_utc), "tambon_code": r.tambon_code,
+             "h3_cell": r.h3_cell} for r in rows.itertuples()]
+
+
 def pm25_daily(tambon_code, days=30, now=None):
     """The daily (24-hour) PM2.5 mean of a tambon for the ``days`` complete
     Bangkok days before today, oldest first: ``date, value_ug_m3, hours,
@@ -291,8 +314,9 @@ def state(now=None, days=30, fire_hours=48):
     ``stations`` (:func:`station_aqi`), ``daily`` and ``changes`` per tambon
     code (:func:`pm25_daily` and :func:`band_changes` over ``days``),
     ``fires`` (:func:`fire_hotspots` of ``fire_hours``) and ``risk``
-    (:func:`risk_summary`), ``forecast`` (:func:`forecast`) and ``low_cost``
-    (what low-cost sensors count for: ``corrected`` or ``reference-only``); JSON-safe."""
+    (:func:`risk_summary`), ``forecast`` (:func:`forecast`), ``low_cost``
+    (what low-cost sensors count for: ``corrected`` or ``reference-only``) and
+    ``reports`` (:func:`citizen_reports` over ``days``); JSON-safe."""
     now = _utc(now)
     history = _history(now, days)
     stale = stale_after_hours()
@@ -304,7 +328,7 @@ def state(now=None, days=30, fire_hours=48):
             "daily": {t["tambon_code"]: _daily_of(t, history) for t in tambons()},
             "changes": {t["tambon_code"]: _changes_of(t, history) for t in tambons()},
             "fires": fire_hotspots(fire_hours, now), "risk": risk_summary(), "forecast": forecast(),
-            "low_cost": risk_inputs.low_cost_mode()}
+            "low_cost": risk_inputs.low_cost_mode(), "reports": citizen_reports(days, now)}
 
 
 class _History:
@@ -371,11 +395,7 @@ def tambons():
     return [dict(t) for t in _tambon_table()]
 
 
-def tambon_of(longitude, latitude):
-    """The code of the tambon covering the point, None outside the district."""
-    point = Point(float(longitude), float(latitude))
-    return next((code for code, polygon in sorted(places.tambons().items())
-                 if polygon.covers(point)), None)
+tambon_of = places.tambon_of
 
 
 # ------------------------------------------------------------ the catalogue

@@ -1,5 +1,8 @@
 """What the residents' pages need beyond :mod:`.snapshot`: the map layers
 and the links of the latest published inventory, both from the snapshot."""
+import itertools
+
+import h3
 
 import ckan.plugins.toolkit as tk
 
@@ -14,7 +17,9 @@ NO_DATA_COLOUR = "#BDBDBD"
 def map_layers(lang):
     """GeoJSON FeatureCollections (EPSG:4326): tambons and stations coloured
     by their current band (grey when stale or without data), the tambons'
-    highest air-risk class, and the fire detections of the last 48 hours."""
+    highest air-risk class, the fire detections of the last 48 hours, and
+    the residents' approved reports of the last 30 days by H3 cell (the
+    cell's outline, never a point)."""
     stations = snapshot.station_aqi()
     tambons = {t["tambon_code"]: t for t in snapshot.tambon_aqi(stations=stations)}
     layer = snapshot.risk_summary(dimension="air").get("air", {"tambons": []})
@@ -38,7 +43,22 @@ def map_layers(lang):
               "properties": {"time_local": f["time_local"], "frp_mw": f["frp_mw"]}}
              for f in snapshot.fire_hotspots(hours=48)]
     return {"tambons": _collection(tambon_features), "stations": _collection(station_features),
-            "fires": _collection(fires)}
+            "fires": _collection(fires), "reports": _collection(_report_cells(lang))}
+
+
+def _report_cells(lang):
+    """One feature per H3 cell with approved reports: its outline, how many,
+    of which kinds (in ``lang``), and when the newest was seen."""
+    reports = sorted(snapshot.citizen_reports(), key=lambda r: r["h3_cell"])
+    features = []
+    for cell, rows in itertools.groupby(reports, key=lambda r: r["h3_cell"]):
+        rows = list(rows)
+        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]
+        kinds = sorted({r[f"category_{lang}"] for r in rows})
+        features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring + ring[:1]]},
+                         "properties": {"h3_cell": cell, "reports": len(rows), "categories": kinds,
+                                        "latest_local": max(r["time_local"] for r in rows)}})
+    return features
 
 
 def _feature(geometry, item, lang, **properties):

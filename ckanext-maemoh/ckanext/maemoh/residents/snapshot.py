@@ -283,6 +283,17 @@ def band_changes(tambon_code, days=HISTORY_DAYS, now=None):
     return [c for c in _part("changes", {}).get(tambon_code, []) if _time(c["time_utc"]) > start]
 
 
+def citizen_reports():
+    """:func:`.data.citizen_reports` of the last :data:`HISTORY_DAYS` from the snapshot."""
+    return _part("reports", [])
+
+
+def low_cost_mode():
+    """What the snapshot's AQI took of low-cost sensors (``corrected`` or
+    ``reference-only``), or None before the first snapshot."""
+    return _part("low_cost", None)
+
+
 def guidance(tambon=None):
     """What ``maemoh_guidance`` returned for ``tambon`` (None: the district)
     when the snapshot was computed, or None without an inventory."""

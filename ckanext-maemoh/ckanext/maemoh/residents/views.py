@@ -97,7 +97,8 @@ def index():
     return tk.render("maemoh/index.html", {
         "tambons": tambons, "stations": stations, "fires": fires, "lang": language,
         "stale_after_hours": residents.stale_after_hours(),
-        "risk": snapshot.risk_summary(), "forecast": forecast})
+        "risk": snapshot.risk_summary(), "forecast": forecast, "low_cost": snapshot.low_cost_mode(),
+        "reports": snapshot.citizen_reports()})
 
 
 @residents_pages.route("/tambon/<code>")

@@ -19,6 +19,7 @@ import os
 import tempfile
 
 import geopandas as gpd
+import h3
 import pandas as pd
 import sqlalchemy as sa
 
@@ -76,12 +77,15 @@ def load(names, parameters):
             observations.append(rows)
             sources.append(source("observations", dataset, resource,
                                   places=sorted(rows["station_id"].unique())))
+    reports = None
     if "fire_detections" in reads:
         for dataset in datasets:
             for resource in dataset["resources"]:
                 if tables.get(resource["id"]) == "fire_detections":
                     fires.append(read_fire(resource["id"], start, end))
                     sources.append(source("fire_detections", dataset, resource))
+        reports, reports_source = citizen_reports(datasets, start, end)
+        sources += reports_source
 
     emissions, emissions_source = _emissions(datasets) if "inventory" in reads else (None, [])
     raster, raster_source = land_cover_raster(datasets) if "land_cover" in reads else (None, None)
@@ -96,6 +100,7 @@ def load(names, parameters):
         observations=pd.concat(observations, ignore_index=True) if observations
         else pd.DataFrame(columns=columns),
         fire_detections=pd.concat(fires, ignore_index=True) if fires else None,
+        reports=reports,
         vulnerability=vulnerability,
         emissions=emissions,
         land_cover=raster,
@@ -288,6 +293,25 @@ def stations(datasets):
                          "name_th": title.get("th") or dataset["title"],
                          "name_en": title.get("en") or dataset["title"]})
     return pd.DataFrame(rows, columns=["station_id", "longitude", "latitude", "dataset_id", "name_th", "name_en"])
+
+
+def citizen_reports(datasets, start, end):
+    """``(rows, [source])`` of the district's public ``citizen-reports``
+    table seen in ``[start, end)``: ``time_utc, category, latitude,
+    longitude`` at the centre of each report's H3 cell; ``(None, [])``
+    without the table."""
+    for dataset in datasets:
+        if (dataset["name"] != reference_datasets.CITIZEN_REPORTS_DATASET
+                or (dataset.get("organization") or {}).get("name") != trust.district()):
+            continue
+        for resource in dataset["resources"]:
+            if resource.get("name") == reference_datasets.CITIZEN_REPORTS_TABLE and resource.get("datastore_active"):
+                rows = read_rows(resource["id"], "time_utc, category, h3_cell",
+                                 "time_utc >= :start AND time_utc < :end", {}, start, end)
+                centres = [h3.cell_to_latlng(cell) for cell in rows["h3_cell"]]
+                rows = rows.assign(latitude=[c[0] for c in centres], longitude=[c[1] for c in centres])
+                return rows.drop(columns="h3_cell"), [source("citizen_reports", dataset, resource)]
+    return None, []
 
 
 def _emissions(datasets):

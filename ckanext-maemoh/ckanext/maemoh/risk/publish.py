@@ -36,6 +36,10 @@ EXTRA_TABLES = {
     "parameters": ("Parameters per sampling point", "ค่าสถิติและประเภทของแต่ละดัชนีคุณภาพน้ำรายจุด / "
                                                     "Statistic and class of each parameter at each point"),
     "landfills": ("Landfills", "ที่ตั้งสถานที่ฝังกลบขยะและปริมาณที่รับ / Landfills and the waste they received"),
+    "residents' reports": ("Residents' reports (evidence)",
+                           "รายงานควัน การเผา และเถ้าของประชาชนที่อนุมัติแล้วรายช่อง: หลักฐานประกอบ ถ่วงน้ำหนัก "
+                           "ไม่รวมในค่าความเสี่ยง / Residents' approved reports of smoke, burning and ash per "
+                           "cell: weighted supporting evidence, not added to the hazard"),
 }
 SAMPLING_POINTS_TABLE = EXTRA_TABLES["sampling points"][0]
 

@@ -78,6 +78,28 @@ FIRE_DETECTIONS = Table(
     searchable=("source", "confidence", "satellite", "instrument", "daynight"),
 )
 
+#: residents' reports as published: by H3 cell (resolution 8) and tambon,
+#: never a point; the hour seen (UTC); no words (our form's and Traffy's)
+CITIZEN_REPORTS = Table(
+    name={"th": "รายงานจากประชาชน", "en": "Reports"},
+    fields=(
+        {"id": "source", "type": "text"},
+        {"id": "report_id", "type": "text"},
+        {"id": "category", "type": "text"},
+        {"id": "category_th", "type": "text"},
+        {"id": "category_en", "type": "text"},
+        {"id": "time_utc", "type": "timestamp"},
+        {"id": "tambon_code", "type": "text"},
+        {"id": "h3_cell", "type": "text"},
+        {"id": "h3_resolution", "type": "int"},
+        {"id": "status", "type": "text"},
+        {"id": "photo_url", "type": "text"},
+    ),
+    primary_key=("source", "report_id"),
+    compared=("category", "time_utc", "h3_cell", "status", "photo_url"),
+    searchable=("source", "category", "category_th", "category_en", "tambon_code", "status"),
+)
+
 
 @dataclass(frozen=True)
 class UpsertCount:

@@ -10,7 +10,7 @@ PLUGINS = [
     "harvest", "dcat", "geo_view", "geojson_view", "datastore",
     "datatables_view", "activity", "maemoh_air4thai_harvester",
     "maemoh_openaq_harvester", "maemoh_sensorthings_harvester",
-    "maemoh_dustboy_harvester", "maemoh_firms_harvester",
+    "maemoh_dustboy_harvester", "maemoh_firms_harvester", "maemoh_traffy_harvester",
     "maemoh_agency_files_harvester", "maemoh_ckan_harvester",
     "maemoh_dcat_rdf_harvester", "maemoh_dcat_mapping",
 ]

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import os
+import pathlib
 import urllib.parse
 
 import h3
@@ -93,7 +94,7 @@ def test_a_report_is_kept_privately_then_published_at_cell_level_once_approved(a
     (published,) = helpers.call_action("datastore_search", context=dict(ANONYMOUS), resource_id=table["id"])["records"]
     assert published["h3_cell"] == h3.latlng_to_cell(LATITUDE, LONGITUDE, 8) and published["tambon_code"] == "520204"
     assert published["category"] == "smoke-burning" and published["category_th"] == "ควันหรือการเผาในที่โล่ง"
-    assert published["observed_hour_utc"].endswith(":00:00")
+    assert published["time_utc"].endswith(":00:00") and published["source"] == "maemoh"
     assert not {"latitude", "longitude", "text", "client"} & set(published)
     public_photo = app.get(urllib.parse.urlsplit(published["photo_url"]).path)
     assert public_photo.status_code == 200
@@ -211,3 +212,35 @@ def test_personal_data_is_emptied_after_keep_days(app, editor):
     assert left["id"] == kept["id"] and left["purged_at"] is not None
     assert (left["latitude"], left["longitude"], left["text"], left["client"]) == (None, None, None, None)
     assert not os.path.exists(dropped_photo) and store.photo_path(kept["id"]) is not None
+
+
+def test_traffy_complaints_are_harvested_at_cell_level_as_community_data(organization, monkeypatch):
+    """The Traffy Fondue harvester against a local server replaying the
+    adapter's fixtures (payloads shaped like the public API's)."""
+    from ckanext.maemoh.harvesters.replay import ReplayServer, json_answer
+    from ckanext.maemoh.tests.helpers import create_source, report, run_harvest
+
+    files = pathlib.Path(__file__).resolve().parents[4] / "harvesters" / "tests" / "fixtures" / "traffy"
+
+    def handler(request):
+        page = files / f"geojson_page{int(request.query['offset']) // int(request.query['limit'])}.json"
+        return json_answer(page.read_bytes() if page.exists() else b'{"type": "FeatureCollection", "features": []}')
+
+    monkeypatch.setitem(tk.config, clock.OPTION, "2024-03-14T04:00:00Z")  # the fixtures' day
+    with ReplayServer(handler) as server:
+        source = create_source(organization, server.url + "/teamchadchart-stat-api/geojson/v1", "traffy",
+                               {"page_limit": 4, "days": 1})
+        job = run_harvest(source["id"])
+    assert all(status != "errored" for status, _ in report(job).values())
+    dataset = helpers.call_action("package_show", context=dict(ANONYMOUS), id="traffy-source-data")
+    assert set(dataset["theme"]) >= {"air", "waste"} and dataset["quality_level"] == "raw"
+    (table,) = dataset["resources"]
+    rows = {r["report_id"]: r for r in helpers.call_action(
+        "datastore_search", context=dict(ANONYMOUS), resource_id=table["id"], limit=100)["records"]}
+    ash = rows["2024-1AYB7N"]
+    assert (ash["source"], ash["category"], ash["status"]) == ("traffy", "ash", "in-progress")
+    dumping = rows["2024-7WJD4P"]
+    assert dumping["h3_cell"] and len(dumping["h3_cell"]) == 15 and dumping["time_utc"].endswith(":00:00")
+    assert not {"latitude", "longitude", "text", "place_text"} & set(dumping)
+    dump = json.dumps(rows, ensure_ascii=False)
+    assert "99.7342" not in dump and "ติดต่อกลับ" not in dump and "บ้านหัวฝาย" not in dump
