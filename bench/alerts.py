@@ -192,7 +192,6 @@ def main():
             for table, rows in loads:
                 datastore_tables.bulk_upsert(catalog.site_context(), table, datastore_tables.OBSERVATIONS, rows)
             landed = time.perf_counter()
-            snapshot.warm_up()  # what the default worker does before it forks a job
             with app._wsgi_app.test_request_context():  # what the worker's refresh job does, in two steps
                 snapshot.refresh()
                 refreshed = time.perf_counter()

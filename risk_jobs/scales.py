@@ -1,8 +1,9 @@
 """Fixed, cited hazard scales (pure: no ``ckan`` import).
 
 A scale classes a dimension's value into levels 1..n with breaks held as data
-(classed by mapclassify's ``UserDefined``, PySAL's classifier), so a level
-means the same today and next month, here and in another district; a run
+(user-defined breaks, as PySAL's ``mapclassify.UserDefined`` classes them,
+without its numba kernels compiled at import), so a level means the same
+today and next month, here and in another district; a run
 never stretches its own range. A value is first rounded as the scale is
 published (AQI in whole numbers, heat index to 0.1 °C) and then falls in the
 first level whose upper bound it does not exceed (on a descending scale: the
@@ -14,7 +15,6 @@ highest; the composite risk multiplies it with exposure and vulnerability.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 import pandas as pd
@@ -53,17 +53,15 @@ class Scale:
 
     def level(self, values: pd.Series) -> pd.Series:
         """Level (Int64, 1..n) of each value; NaN -> <NA>."""
-        import mapclassify  # imported where used: it compiles numba kernels (~6 s, ~150 MB)
-
         v = pd.to_numeric(values, errors="coerce").astype(float)
         out = pd.Series(pd.NA, index=v.index, dtype="Int64")
         known = v.notna().to_numpy()
         if known.any():
             rounded = _round_half_up(v.to_numpy()[known], self.decimals)
             sign = -1.0 if self.descending else 1.0  # v >= bound  <=>  -v <= -bound
-            bins = [*(sign * b for b in self.upper_bounds), math.inf]
-            classed = mapclassify.UserDefined(sign * rounded, bins=bins)
-            out[known] = classed.yb + 1
+            bins = np.array([sign * b for b in self.upper_bounds])
+            # the first level whose (inclusive) upper bound the value does not exceed
+            out[known] = np.searchsorted(bins, sign * rounded, side="left") + 1
         return out
 
     def normalised(self, values: pd.Series) -> pd.Series:

@@ -21,6 +21,23 @@ def test_heat_levels_follow_the_published_bounds(value, level):
     assert scales.HEAT.level(pd.Series([value])).iloc[0] == level
 
 
+@pytest.mark.parametrize("scale", [scales.AIR, scales.HEAT, *(d.scale for d in dimensions.REGISTRY.values())])
+def test_levels_are_those_of_pysal_user_defined_breaks(scale):
+    """The levels are mapclassify's UserDefined classes of the rounded values
+    (on a descending scale, of the negated values), on and around every bound."""
+    import mapclassify
+
+    rng = np.random.default_rng(7)
+    bounds = np.array(scale.upper_bounds, dtype=float)
+    span = max(abs(bounds).max(), 1.0)
+    values = np.concatenate([bounds, bounds - 10.0 ** -scale.decimals, bounds + 10.0 ** -scale.decimals,
+                             rng.uniform(bounds.min() - span, bounds.max() + span, 500)])
+    rounded = scales._round_half_up(values, scale.decimals)
+    sign = -1.0 if scale.descending else 1.0
+    oracle = mapclassify.UserDefined(sign * rounded, bins=[*(sign * bounds), np.inf]).yb + 1
+    assert scale.level(pd.Series(values)).tolist() == oracle.tolist()
+
+
 def test_a_scale_does_not_stretch_with_the_run():
     narrow = pd.Series([33.81, 33.91])
     wide = pd.Series([20.0, 33.81, 33.91, 60.0])

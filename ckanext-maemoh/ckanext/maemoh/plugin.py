@@ -167,13 +167,11 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
                 store_publish.published_signal(): [risk_runs.on_published, snapshot.on_data_changed],
                 snapshot.refreshed_signal(): [alert_evaluation.on_snapshot_refreshed]}
 
-    # IForkObserver: job workers load what their jobs need once, before they fork
+    # IForkObserver: risk workers load what their jobs need once, before they fork
 
     def before_fork(self):
         if risk_runs.is_risk_worker():
             risk_runs.warm_up()
-        else:
-            snapshot.warm_up()
 
 
 def _may_edit(context, pkg_dict):

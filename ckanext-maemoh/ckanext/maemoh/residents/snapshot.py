@@ -38,7 +38,6 @@ Cost of a read
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import json
 import logging
 
@@ -102,14 +101,6 @@ def refresh(now=None):
             pipe.set(KEY, body).set(VERSION_KEY, version).execute()
     log.info("residents' snapshot %s computed at %s", version, snapshot["computed_at"])
     return snapshot
-
-
-def warm_up():
-    """Import what a refresh needs that web processes do not load: the
-    hazard scales' classifier (mapclassify compiles numba kernels on import,
-    about 4 s). Called before a job worker forks, so that each refresh job,
-    and the warnings decided after it, starts warm."""
-    importlib.import_module("mapclassify")
 
 
 def refreshed_signal():
