@@ -166,6 +166,20 @@ def risk_worker(ckan_config, now=None, options=None):
     return done.stderr
 
 
+def run_queue_here(queue):
+    """Perform the jobs queued on ``queue`` in this process, in order (no
+    worker process: for tests of what the jobs do; those of the worker itself
+    use :func:`risk_worker`); the titles of the jobs performed."""
+    from ckan.lib import jobs
+
+    rq_queue, done = jobs.get_queue(queue), []
+    while (job := rq_queue.dequeue_any([rq_queue], None, connection=rq_queue.connection)) is not None:
+        job = job[0]
+        job.perform()
+        done.append(job.meta.get("title") or job.description)
+    return done
+
+
 def harvest(district, now, *kinds):
     """Harvest the demo replay server as of ``now``: its air stations, fire
     detections, weather station, low-cost DustBoy sensors, agency files

@@ -13,7 +13,8 @@ from ckan.tests import factories, helpers
 
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
-from ckanext.maemoh.tests.helpers import NOW, harvest, risk_worker
+from ckanext.maemoh import clock
+from ckanext.maemoh.tests.helpers import NOW, harvest, risk_worker, run_queue_here
 
 pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 
@@ -32,7 +33,7 @@ def download(app, resource):
     return response.get_data()
 
 
-def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, district):
+def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, district, monkeypatch):
     harvest(district, NOW, "air4thai")
     queued = helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])
     # three station objects changed: one job per dimension and one forecast, not one per object
@@ -67,8 +68,10 @@ def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, 
 
     for key in risk_runs.connection().scan_iter(risk_runs.GATE_KEY.format("*")):
         risk_runs.connection().delete(key)  # as if the minimum interval had passed
-    harvest(district, NOW + dt.timedelta(hours=3), "air4thai")  # three new hours
-    risk_worker(ckan_config, now=NOW + dt.timedelta(hours=3))
+    later = NOW + dt.timedelta(hours=3)
+    monkeypatch.setitem(tk.config, clock.OPTION, later.isoformat())
+    harvest(district, later, "air4thai")  # three new hours
+    assert "Risk layer air (h3:7)" in run_queue_here(risk_runs.RISK_QUEUE)  # the worker's part was shown above
     again, second = resources("risk-air")
     assert {n: r["id"] for n, r in second.items()} == {n: r["id"] for n, r in first.items()}
     assert again["computed_at"] > dataset["computed_at"]
