@@ -108,16 +108,23 @@ def _time(value, now, errors):
 
 
 def moderate(report, decision, reason=""):
-    """The report approved or rejected (with a reason); ValueError when it
-    was already decided or a rejection gives no reason."""
-    if report.status != "pending":
-        raise ValueError(f"the report is already {report.status}")
+    """The report approved or rejected (with a reason): see :func:`decided`."""
+    status, reason = decided(report.status, decision, reason)
+    return replace(report, status=status, reason=reason)
+
+
+def decided(status, decision, reason=""):
+    """``(status, reason)`` of a report that was ``status`` once an editor
+    approved or rejected it; ValueError when it was already decided or a
+    rejection gives no reason."""
+    if status != "pending":
+        raise ValueError(f"the report is already {status}")
     if decision not in ("approved", "rejected"):
         raise ValueError("decision: approved or rejected")
     reason = " ".join(str(reason or "").split())[:MAX_TEXT]
     if decision == "rejected" and not reason:
         raise ValueError("reason: say why the report is rejected")
-    return replace(report, status=decision, reason=reason)
+    return decision, reason
 
 
 def cell(longitude, latitude):

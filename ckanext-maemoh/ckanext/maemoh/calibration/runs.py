@@ -85,6 +85,7 @@ def describe(fit):
     """One line on a sensor's correction and its held-out scores (µg/m³)."""
     if isinstance(fit, calibration.NoCorrection):
         return f"{fit.sensor_id}: no correction ({fit.reason})"
+
     def scores(m):
         r2 = "n/a" if m.r2 is None else f"{m.r2:.3f}"
         return f"R² {r2}, RMSE {m.rmse:.2f}, bias {m.bias:+.2f}"

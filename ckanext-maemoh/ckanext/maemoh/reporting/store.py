@@ -26,7 +26,7 @@ from ckan.lib import uploader
 from ckanext.maemoh import clock, rate_limit
 from ckanext.maemoh.citizen import photos, reports
 from ckanext.maemoh.reporting import model, publish
-from ckanext.maemoh.residents import data as residents
+from ckanext.maemoh.reference import places
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def receive(data, photo=None, client="", now=None):
     now = now or clock.now()
     try:
         report = reports.check(data["category"], data["longitude"], data["latitude"], data["observed_at"],
-                               data.get("text", ""), now, residents.tambon_of)
+                               data.get("text", ""), now, places.tambon_of)
     except reports.Invalid as error:
         raise tk.ValidationError({field: [message] for field, message in error.errors.items()}) from None
     cleaned = None
@@ -121,17 +121,15 @@ def decide(report_id, decision, reason, user_id, now=None):
                            .with_for_update()).mappings().first()
         if row is None:
             raise tk.ObjectNotFound(tk._("No such report"))
-        current = reports.Report(row["category"], 0.0, 0.0, row["observed_at"], "", row["tambon_code"],
-                                 row["status"], row["reason"])
         try:
-            decided = reports.moderate(current, decision, reason)
+            status, reason = reports.decided(row["status"], decision, reason)
         except ValueError as error:
             field = "reason" if str(error).startswith("reason") else "decision"
             raise tk.ValidationError({field: [str(error)]}) from None
         conn.execute(model.report.update().where(model.report.c.id == report_id).values(
-            status=decided.status, reason=decided.reason, decided_at=now, decided_by=user_id))
-        row = dict(row, status=decided.status, reason=decided.reason, decided_at=now)
-    if decided.status == "approved":
+            status=status, reason=reason, decided_at=now, decided_by=user_id))
+        row = dict(row, status=status, reason=reason, decided_at=now)
+    if status == "approved":
         publish.add(row)
     return _public(row)
 

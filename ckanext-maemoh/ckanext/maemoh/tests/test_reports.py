@@ -172,7 +172,9 @@ def test_only_editors_of_the_district_read_and_decide_reports(app, district, edi
             helpers.call_action("maemoh_citizen_report_list", context=context)
         with pytest.raises(tk.NotAuthorized):
             helpers.call_action("maemoh_citizen_report_decide", context=context, id=row["id"], decision="approved")
-    assert app.get("/maemoh/reports/moderate", extra_environ={"REMOTE_USER": stranger["name"]}).status_code == 403
+    stranger_token = {"Authorization": factories.APIToken(user=stranger["name"])["token"]}
+    assert app.get("/maemoh/reports/moderate", headers=stranger_token).status_code == 403
+    assert app.get("/maemoh/reports/moderate").status_code == 403
     assert app.get(f"/maemoh/reports/photo/{row['id']}").status_code == 404
     with pytest.raises(tk.ValidationError) as refused:
         helpers.call_action("maemoh_citizen_report_decide", context=_as(editor), id=row["id"], decision="rejected")
@@ -244,3 +246,25 @@ def test_traffy_complaints_are_harvested_at_cell_level_as_community_data(organiz
     assert not {"latitude", "longitude", "text", "place_text"} & set(dumping)
     dump = json.dumps(rows, ensure_ascii=False)
     assert "99.7342" not in dump and "ติดต่อกลับ" not in dump and "บ้านหัวฝาย" not in dump
+
+
+def test_an_editor_moderates_on_the_queue_page(app, editor):
+    _report(app, phone_photo())
+    _report(app, category="odour")
+    photographed, plain = sorted(_rows(), key=lambda r: r["photo"] is None)
+    token = {"Authorization": factories.APIToken(user=editor["name"])["token"]}
+    page = app.get("/maemoh/reports/moderate", headers=token)
+    assert page.status_code == 200 and WORDS in page.body and f"{LATITUDE:.5f}" in page.body
+    assert f'/maemoh/reports/photo/{photographed["id"]}' in page.body
+    photo = app.get(f'/maemoh/reports/photo/{photographed["id"]}', headers=token)  # pending: its moderators only
+    assert photo.status_code == 200 and photo.headers["Content-Type"] == "image/jpeg"
+    csrf = _token(page.body)
+    refused = app.post(f'/maemoh/reports/moderate/{plain["id"]}', headers=token,
+                       data={"_csrf_token": csrf, "decision": "rejected", "reason": ""})
+    assert refused.status_code == 200 and {r["id"]: r["status"] for r in _rows()}[plain["id"]] == "pending"
+    app.post(f'/maemoh/reports/moderate/{plain["id"]}', headers=token,
+             data={"_csrf_token": csrf, "decision": "rejected", "reason": "ไม่พบกลิ่นในพื้นที่"})
+    app.post(f'/maemoh/reports/moderate/{photographed["id"]}', headers=token,
+             data={"_csrf_token": csrf, "decision": "approved"})
+    assert {r["id"]: r["status"] for r in _rows()} == {photographed["id"]: "approved", plain["id"]: "rejected"}
+    assert WORDS not in app.get("/maemoh/reports/moderate", headers=token).body  # the queue is empty
