@@ -10,7 +10,8 @@ from ckanext.maemoh.residents.views import CONTENT_SECURITY_POLICY
 from ckanext.maemoh.tests.browser import axe_violations, screenshot
 from ckanext.maemoh.tests.helpers import TAMBONS_EN, TAMBONS_TH
 
-pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+# one portal for the module: these tests only read it
+pytestmark = pytest.mark.usefixtures("shared_portal")
 
 LANGUAGES = {"th": ("/", "แพลตฟอร์มข้อมูลเมืองแม่เมาะ", "ตำบล", TAMBONS_TH),
              "en": ("/en/", "Mae Moh City Data Platform", "Tambon", TAMBONS_EN)}
@@ -25,7 +26,7 @@ def with_residents_csp(route):
 
 @pytest.mark.parametrize("width", [360, 1280])
 @pytest.mark.parametrize("lang", ["th", "en"])
-def test_the_home_page(portal, live_server, browser_page, lang, width):
+def test_the_home_page(live_server, browser_page, lang, width):
     from playwright.sync_api import expect
 
     path, name, tambon, tambons = LANGUAGES[lang]

@@ -7,19 +7,20 @@ from ckanext.maemoh.risk_jobs import aqi, composite
 from ckanext.maemoh.tests.browser import axe_violations, screenshot
 from ckanext.maemoh.tests.helpers import TAMBONS_EN, TAMBONS_TH
 
-pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+# one portal for the module: these tests only read it
+pytestmark = pytest.mark.usefixtures("shared_portal")
 GREY = "#bdbdbd"
 
 
-@pytest.fixture
-def with_forecast(portal):
+@pytest.fixture(scope="module")
+def with_forecast(shared_portal):
     """The portal with its PM2.5 forecast published and in the residents' snapshot."""
     from ckanext.maemoh.forecasting import runs as forecast_runs
     from ckanext.maemoh.residents import snapshot
 
     assert forecast_runs.execute()["status"] == "published"
     snapshot.refresh()
-    return portal
+    return shared_portal
 
 
 def test_the_district_page_on_a_phone(with_forecast, live_server, browser_page):

@@ -36,9 +36,9 @@ def download(app, resource):
 def test_a_harvest_updates_the_risk_layers_through_the_worker(app, ckan_config, district, monkeypatch):
     harvest(district, NOW, "air4thai")
     queued = helpers.call_action("job_list", queues=[risk_runs.RISK_QUEUE])
-    # three station objects changed: one job per dimension and one forecast, not one per object
+    # three station objects changed: one job per dimension, one forecast and one calibration, not one per object
     assert sorted(j["title"] for j in queued) == [
-        "PM2.5 forecast", "Risk layer air (h3:7)", "Risk layer composite (h3:7)"]
+        "Low-cost sensor calibration", "PM2.5 forecast", "Risk layer air (h3:7)", "Risk layer composite (h3:7)"]
 
     log = risk_worker(ckan_config)
     assert "Risk layer air" in log
