@@ -14,15 +14,16 @@ from ckanext.maemoh.residents import snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.tests import helpers, jobs
 
-pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+# one running stack for the module: its tests read it (the last adds a failed job)
+pytestmark = pytest.mark.usefixtures("running")
 
 
-@pytest.fixture
-def running(portal):
+@pytest.fixture(scope="module")
+def running(shared_portal):
     """The portal's harvests, a recorded risk run of fire, the residents' snapshot."""
     risk_runs.run_job(risk_runs.new_run("fire", via="sync")["id"])
     snapshot.refresh()
-    return portal
+    return shared_portal
 
 
 def closed_port():

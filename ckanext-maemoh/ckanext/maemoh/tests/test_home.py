@@ -12,7 +12,9 @@ from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk_jobs import air_now, aqi
 from ckanext.maemoh.tests.helpers import NOW, TAMBONS_EN, TAMBONS_TH, harvest
 
-pytestmark = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
+# The first tests only read one portal (shared_portal, built once); the
+# others start from a clean site.
+clean_site = pytest.mark.usefixtures("clean_index", "clean_queues", "clean_risk")
 CODES = ["520201", "520202", "520203", "520204", "520205"]
 
 
@@ -28,7 +30,7 @@ def theme_counts():
     return {item["name"]: item["count"] for item in facets["vocab_theme"]["items"]}
 
 
-def test_the_home_page_in_thai_and_english(app, portal):
+def test_the_home_page_in_thai_and_english(app, shared_portal):
     thai = page(app, "/")
     assert 'class="logo maemoh-brand"' in thai and "/maemoh/logo.svg" in thai
     assert "แพลตฟอร์มข้อมูลเมืองแม่เมาะ" in thai and "ckan-logo" not in thai
@@ -64,7 +66,7 @@ def test_the_home_page_in_thai_and_english(app, portal):
     assert "Risk map: Air" in english and "Mae Moh greenhouse-gas inventory 2024" in english
 
 
-def test_every_link_of_the_home_page_answers(app, portal):
+def test_every_link_of_the_home_page_answers(app, shared_portal):
     main = page(app, "/").split('class="maemoh maemoh-home"')[1].split("<footer")[0]
     links = set(re.findall(r'href="(/[^"]*)"', main.replace("&amp;", "&")))
     assert len(links) >= 15
@@ -72,7 +74,7 @@ def test_every_link_of_the_home_page_answers(app, portal):
         assert app.get(link).status_code == 200, link
 
 
-def test_the_home_page_reads_the_snapshot_and_one_search(app, portal, monkeypatch):
+def test_the_home_page_reads_the_snapshot_and_one_search(app, shared_portal, monkeypatch):
     reads = []
     monkeypatch.setattr(risk_inputs, "official_datasets", lambda: reads.append("catalogue"))
     monkeypatch.setattr(risk_inputs, "read_rows", lambda *args: reads.append("datastore"))
@@ -80,6 +82,7 @@ def test_the_home_page_reads_the_snapshot_and_one_search(app, portal, monkeypatc
     assert reads == []
 
 
+@clean_site
 def test_stale_air_is_not_shown_as_current(app, district):
     harvest(district, NOW - dt.timedelta(hours=8), "air4thai")
     snapshot.refresh()
@@ -93,6 +96,7 @@ def test_stale_air_is_not_shown_as_current(app, district):
     assert "the air quality now is not known" in html and "Last measured:" in html
 
 
+@clean_site
 def test_nothing_published_yet(app, district):
     english = page(app, "/en/")
     assert 'class="maemoh-stale"' in english
