@@ -29,6 +29,7 @@ the risk-map view of risk layers (:class:`RiskMapViewPlugin`,
 (:class:`PdfViewPlugin`, ``maemoh_pdf_view``). Templates are in
 ``templates/``, translations in ``i18n/``.
 """
+import logging
 from collections import OrderedDict
 
 import ckan.plugins as p
@@ -53,6 +54,8 @@ from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.tables import xloader_thai
 from ckanext.maemoh.logic import action
 from ckanext.maemoh.harvesters import egress
+
+log = logging.getLogger(__name__)
 
 
 @tk.blanket.actions(action.get_actions)
@@ -171,7 +174,10 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
 
     def before_fork(self):
         if risk_runs.is_risk_worker():
-            risk_runs.warm_up()
+            try:
+                risk_runs.warm_up()
+            except Exception:  # e.g. a broken numba cache: the jobs compile on their own, the worker lives
+                log.exception("risk worker warm-up failed; its jobs will compile what they need")
 
 
 def _may_edit(context, pkg_dict):
