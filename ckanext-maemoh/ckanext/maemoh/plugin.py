@@ -176,7 +176,8 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         if risk_runs.is_risk_worker():
             try:
                 risk_runs.warm_up()
-            except Exception:  # e.g. a broken numba cache: the jobs compile on their own, the worker lives
+            except Exception:  # e.g. a broken numba cache: the worker lives, and the job compiles
+                # what it needs itself or fails with the error, in the failed-job registry
                 log.exception("risk worker warm-up failed; its jobs will compile what they need")
 
 
