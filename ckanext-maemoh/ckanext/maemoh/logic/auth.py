@@ -18,15 +18,19 @@ __all__ = ["maemoh_risk_run", "maemoh_risk_status", "maemoh_ghg_run", "maemoh_gu
            "maemoh_citizen_report_decide"]
 
 
-def _publisher(context):
+def _district_editors(context, message):
+    """Editors (and admins) of the district organisation; ``message`` (with
+    ``{org}``) tells the others who may."""
     org = tk.config["ckanext.maemoh.organization"]
     try:
         tk.check_access("package_create", dict(context), {"owner_org": org})
     except tk.NotAuthorized:
-        return {"success": False,
-                "msg": tk._("Only editors of the organisation {org} may run or follow computed layers")
-                .format(org=org)}
+        return {"success": False, "msg": message.format(org=org)}
     return {"success": True}
+
+
+def _publisher(context):
+    return _district_editors(context, tk._("Only editors of the organisation {org} may run or follow computed layers"))
 
 
 def maemoh_risk_run(context, data_dict):
@@ -134,14 +138,8 @@ def maemoh_citizen_report_delete(context, data_dict):
 
 
 def _moderator(context):
-    org = tk.config["ckanext.maemoh.organization"]
-    try:
-        tk.check_access("package_create", dict(context), {"owner_org": org})
-    except tk.NotAuthorized:
-        return {"success": False,
-                "msg": tk._("Only editors of the organisation {org} may read and decide residents' reports")
-                .format(org=org)}
-    return {"success": True}
+    return _district_editors(context, tk._("Only editors of the organisation {org} may read and decide residents' "
+                                           "reports"))
 
 
 def maemoh_citizen_report_list(context, data_dict):
