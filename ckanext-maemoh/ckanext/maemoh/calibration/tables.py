@@ -60,6 +60,7 @@ CORRECTED = Table(
 def dataset_fields(organization):
     """The metadata of the ``sensor-calibration`` dataset (Thai and English)."""
     return {
+        **datasets.GDC_DEFAULTS,
         "name": datasets.CALIBRATION_DATASET,
         "type": "dataset",
         "owner_org": organization,
@@ -85,10 +86,6 @@ def dataset_fields(organization):
         "update_frequency_unit": "day",
         "update_frequency_interval": "1",
         "quality_level": "validated",
-        "data_type": "record",
-        "objective": ["public-service"],
         "geo_coverage": "district",
         "data_source": "Mae Moh City Data Platform, from the stations' published readings",
-        "data_category": "public",
-        "data_language": ["th", "en"],
     }

@@ -65,6 +65,7 @@ def _table(context):
 def dataset_fields(organization):
     """The metadata of the ``citizen-reports`` dataset (Thai and English)."""
     return {
+        **datasets.GDC_DEFAULTS,
         "name": datasets.CITIZEN_REPORTS_DATASET,
         "type": "dataset",
         "owner_org": organization,
@@ -85,10 +86,6 @@ def dataset_fields(organization):
         "license_id": "CC-BY-4.0",
         "update_frequency_unit": "real-time",
         "quality_level": "raw",
-        "data_type": "record",
-        "objective": ["public-service"],
         "geo_coverage": "district",
         "data_source": "Residents of Mae Moh, through the Mae Moh City Data Platform",
-        "data_category": "public",
-        "data_language": ["th", "en"],
     }
