@@ -5,6 +5,8 @@ Environment (defaults for 2 cores):
   CKAN_INI          the CKAN configuration file (required; deploy/web/wsgi.py)
   MAEMOH_WEB_BIND   where nginx reaches gunicorn: unix:/path or HOST:PORT
                     (127.0.0.1:8001)
+  MAEMOH_WEB_NODE   this node's name, sent in the header X-Maemoh-Node
+                    (deploy/web/wsgi.py); unset: no header
   WEB_WORKERS       worker processes (3)
   WEB_THREADS       threads per worker (4): a thread waits on PostgreSQL or
                     Solr while another renders

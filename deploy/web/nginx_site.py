@@ -14,7 +14,8 @@ the API token header (requests carrying them bypass the micro-cache), and
 the largest upload.
 
 Usage: python deploy/web/nginx_site.py CONFIG.ini --listen 127.0.0.1:5000 \
-           --upstream unix:/path/gunicorn.sock --static DIR --cache DIR > site.conf
+           --upstream unix:/path/gunicorn.sock [--upstream HOST:PORT ...] \
+           --static DIR --cache DIR > site.conf
 """
 import argparse
 import os
@@ -80,13 +81,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ini", help="the CKAN configuration file")
     parser.add_argument("--listen", required=True, help="nginx's address, e.g. 127.0.0.1:5000 or 80")
-    parser.add_argument("--upstream", required=True, help="gunicorn's: unix:/path or 127.0.0.1:PORT")
+    parser.add_argument("--upstream", required=True, action="append",
+                        help="a web node (gunicorn): unix:/path or HOST:PORT; once per node")
     parser.add_argument("--static", required=True, type=pathlib.Path, help="where CKAN's public files are collected")
     parser.add_argument("--cache", required=True, help="the micro-cache's directory")
     args = parser.parse_args()
     public, values = ckan_values(os.path.abspath(args.ini))
     collect(public, args.static.resolve())
-    values.update(MAEMOH_LISTEN=args.listen, MAEMOH_UPSTREAM=args.upstream,
+    servers = "\n    ".join(f"server {node};" for node in args.upstream)
+    values.update(MAEMOH_LISTEN=args.listen, MAEMOH_UPSTREAM_SERVERS=servers,
                   MAEMOH_STATIC=str(args.static.resolve()), MAEMOH_CACHE=args.cache)
     sys.stdout.write(render(values))
 
