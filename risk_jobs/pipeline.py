@@ -80,6 +80,9 @@ class Parameters:
     k: int = 6
     interpolation: str = "auto"             # see hazards.station_hazard
     idw_power: float = 2.0
+    # where the local statistics run: a dask.distributed scheduler address, None
+    # in-process; the numbers are the same, so the method record leaves it out
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         match = _GRID.fullmatch(str(self.grid))
@@ -117,6 +120,7 @@ class Parameters:
 
     def record(self) -> dict[str, Any]:
         record = dataclasses.asdict(self)
+        del record["scheduler"]
         record["end"] = None if self.end is None else pd.Timestamp(self.end).isoformat()
         record["weights"] = "queen" if self.spatial_unit == "tambon" else self.weights
         return record
@@ -566,8 +570,8 @@ def compute(dimension: str, inputs: Inputs, parameters: Parameters, units: Spati
     local_record = {"component": "local statistics", "computed": computed, "why_not": why_not}
     moran, attrs = None, {}
     if computed:
-        local = statistics.local_statistics(value, units.w, parameters.permutations,
-                                            parameters.seed, parameters.significance, parameters.fdr)
+        local = statistics.local_statistics(value, units.w, parameters.permutations, parameters.seed,
+                                            parameters.significance, parameters.fdr, parameters.scheduler)
         moran = statistics.global_moran(value, units.w, parameters.permutations, parameters.seed)
         table = table.join(local.set_axis(table.index))
         attrs = {k: v for k, v in local.attrs.items() if k != "notes"}

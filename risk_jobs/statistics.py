@@ -39,12 +39,16 @@ Outcomes that are not ordinary results (documented for the method record):
   2.9 counts them as less extreme on the lower side, which gives false
   p = 0.001. :func:`tie_aware_p` counts a permuted statistic within
   :data:`TIE_RTOL` of the observed one (relative to the largest magnitude of
-  that statistic in the run) as at least as extreme, on both sides.
+  that unit's statistic, observed or permuted) as at least as extreme, on
+  both sides.
+
+The local statistics are computed by blocks of rows (:mod:`.blocks`), in
+this process or on a dask.distributed cluster: the same numbers as esda's,
+without keeping the n x permutations simulations.
 """
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -65,11 +69,8 @@ SEED = 20240601
 MIN_UNITS = 3
 MIN_UNITS_GLOBAL = 4  # the variance of Moran's I divides by (n - 3)
 #: permuted statistics this close to the observed one (relative to the largest
-#: magnitude of the statistic in the run) are ties: counted as at least as extreme
+#: magnitude of the unit's statistic, observed or permuted) are ties: counted as at least as extreme
 TIE_RTOL = 1e-9
-
-# esda >= 2.10 takes ``alternative=``; 2.9 always computes the "directed" test.
-ALTERNATIVE = "directed"
 
 P_VALUE_DEFINITION = (
     "Pseudo p-values from conditional permutation (esda {version}): for each unit the "
@@ -79,7 +80,7 @@ P_VALUE_DEFINITION = (
     "side of the permutation distribution where the observed statistic lies: a one-tailed "
     "('directed') test, not two-sided (a two-sided p is about twice as large). Ties count: "
     "M = min(#(sim >= obs - tol), #(sim <= obs + tol)) with tol = {rtol} x the largest "
-    "absolute value of the statistic (observed or permuted) in the run, so a unit whose "
+    "absolute value of that unit's statistic (observed or permuted), so a unit whose "
     "permuted statistics all equal the observed one gets p = 1, not 0.001 (esda 2.9 counts "
     "ties as less extreme on the lower side). Units whose value equals each neighbour's are "
     "'no variation' and not tested. The smallest attainable p is 1 / (permutations + 1), "
@@ -112,20 +113,17 @@ def tie_aware_p(observed: np.ndarray, simulations: np.ndarray, permutations: int
 
     ``observed``: (n,) statistics; ``simulations``: (n, permutations) permuted
     ones (esda's ``rlisas`` / ``rGs``, or (permutations,) for a global
-    statistic). Without ties this equals esda's ``p_sim``.
+    statistic). The tolerance of unit i is :data:`TIE_RTOL` x max(|obs_i|,
+    max_j |sim_ij|): each unit on its own, so blocks of units give the same
+    p as the whole. Without ties this equals esda's ``p_sim``.
     """
     obs = np.asarray(observed, dtype=float)
     sim = np.asarray(simulations, dtype=float)
-    scale = max(np.nanmax(np.abs(obs), initial=0.0), np.nanmax(np.abs(sim), initial=0.0))
-    tol = TIE_RTOL * scale
+    scale = np.fmax(np.abs(obs), np.nanmax(np.abs(sim), axis=-1, initial=0.0))
+    tol = TIE_RTOL * scale[..., None]
     upper = (sim >= obs[..., None] - tol).sum(axis=-1)
     lower = (sim <= obs[..., None] + tol).sum(axis=-1)
     return (np.minimum(upper, lower) + 1.0) / (permutations + 1.0)
-
-
-def _alternative_kwargs(cls) -> dict:
-    """``alternative=ALTERNATIVE`` where the esda class takes it (esda >= 2.10)."""
-    return {"alternative": ALTERNATIVE} if "alternative" in inspect.signature(cls).parameters else {}
 
 
 @dataclass(frozen=True)
@@ -208,26 +206,26 @@ def global_moran(
     return GlobalMoran(float(mi.I), float(mi.EI), p, float(mi.z_sim), len(y), permutations, tuple(notes))
 
 
-def _esda_local(y: np.ndarray, w: W, permutations: int, seed: int | None):
-    esda = _esda()
+def _local(y: np.ndarray, w: W, permutations: int, seed: int | None, scheduler: str | None) -> dict:
+    """:func:`.blocks.compute` on the weights esda's ``Moran_Local`` (``w``
+    row-standardised) and ``G_Local(star=True)`` (self-weight = the row's
+    largest weight, then row-standardised: the binary Gi*) would use."""
+    from esda.getisord import _infer_star_and_structure_w
 
-    common = dict(permutations=permutations, n_jobs=1, keep_simulations=True, seed=seed)
+    from . import blocks
+
+    _esda()
+    w.transform = "r"
     with warnings.catch_warnings():
-        # esda 2.9 warns that the default test will change; we document the
-        # directed test in P_VALUE_DEFINITION (see ALTERNATIVE).
-        warnings.filterwarnings("ignore", message="The alternative hypothesis", category=DeprecationWarning)
-        # Islands are classified "isolated" afterwards; esda's own complaints
-        # about them (disconnected weights, 0/0 z for Gi*) are expected.
-        warnings.filterwarnings("ignore", message="The weights matrix is not fully connected", category=UserWarning)
-        warnings.filterwarnings("ignore", message="invalid value encountered", category=RuntimeWarning)
-        # with the simulations kept, esda 2.9 also forms z_sim, 0/0 where every permutation ties
-        warnings.filterwarnings("ignore", message="divide by zero encountered", category=RuntimeWarning)
-        lisa = esda.Moran_Local(y, w, transformation="r", **common, **_alternative_kwargs(esda.Moran_Local))
-        # Gi* on row-standardised weights: esda warns that it sets the self
-        # weight to the row maximum (= the binary Gi*); that is what we want.
+        # esda warns that it sets the self weight to the row maximum: that is what we want.
         warnings.filterwarnings("ignore", message="Gi\\* requested", category=UserWarning)
-        gi = esda.G_Local(y, w, transform="R", star=True, **common, **_alternative_kwargs(esda.G_Local))
-    return lisa, gi
+        # islands are classified "isolated" afterwards
+        warnings.filterwarnings("ignore", message="The weights matrix is not fully connected", category=UserWarning)
+        gi_w, _ = _infer_star_and_structure_w(w, True, "R")
+    gi_w.transform = "R"
+    if seed is None:
+        seed = int(np.random.randint(12345, 12345000))  # as esda.crand
+    return blocks.compute(y, w.sparse, gi_w.sparse, permutations, seed, scheduler=scheduler)
 
 
 def _gi_label(z: float, p: float, alpha: float) -> str:
@@ -238,8 +236,14 @@ def _gi_label(z: float, p: float, alpha: float) -> str:
 
 
 def _no_variation(y: pd.Series, w: W) -> list:
-    """Ids of units with neighbours whose value equals each neighbour's."""
-    return [i for i in y.index if w.neighbors[i] and (y[w.neighbors[i]] == y[i]).all()]
+    """Ids of units with neighbours whose value equals each neighbour's
+    (``y`` in the order of ``w.id_order``)."""
+    a = w.sparse.tocsr()
+    cards = np.diff(a.indptr)
+    rows = np.repeat(np.arange(len(cards)), cards)
+    values = y.to_numpy()
+    differing = np.bincount(rows, weights=values[a.indices] != values[rows], minlength=len(cards))
+    return y.index[(cards > 0) & (differing == 0)].tolist()
 
 
 def local_statistics(
@@ -249,6 +253,7 @@ def local_statistics(
     seed: int | None = SEED,
     significance: float = 0.05,
     fdr: bool = True,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Local Moran (LISA) and Gi* for ``values`` (Series indexed by the ids of ``w``).
 
@@ -266,10 +271,12 @@ def local_statistics(
     ``alpha`` is ``significance``, or with ``fdr=True`` the cut-off of
     ``esda.fdr(p, significance)`` computed separately for LISA and Gi* over
     the tested units (the p-values themselves stay unadjusted).
-    esda is called with ``n_jobs=1``, ``keep_simulations=True`` (n x
-    permutations floats per statistic, for :func:`tie_aware_p`) and the same
-    ``w``, ``permutations`` and ``seed`` for both statistics; esda sets
-    ``w.transform = "r"``.  ``result.attrs`` holds ``alpha_lisa``,
+    The numbers are esda's ``Moran_Local`` and ``G_Local(star=True)`` with
+    the same ``w``, ``permutations`` and ``seed`` for both statistics,
+    computed by blocks of rows (:mod:`.blocks`) that keep no simulations: in
+    this process when ``scheduler`` is None, else on the dask.distributed
+    scheduler at that address (:class:`.blocks.SchedulerUnreachable` when it
+    cannot be reached). ``w.transform`` is set to ``"r"``.  ``result.attrs`` holds ``alpha_lisa``,
     ``alpha_gi``, ``islands``, ``untestable``, ``no_variation``, ``no_data``,
     ``notes`` and ``p_value_definition``.
     """
@@ -298,12 +305,12 @@ def local_statistics(
     if reason:
         notes.append(reason)
     else:
-        lisa, gi = _esda_local(y.to_numpy(), w_used, permutations, seed)
-        out["lisa_i"] = lisa.Is
-        out["lisa_q"] = pd.array(lisa.q, dtype="Int64")
-        out["lisa_p"] = tie_aware_p(lisa.Is, lisa.rlisas, permutations)
-        out["gi_z"] = np.asarray(gi.Zs, dtype=float)
-        out["gi_p"] = tie_aware_p(gi.Gs, gi.rGs, permutations)
+        local = _local(y.to_numpy(), w_used, permutations, seed, scheduler)
+        out["lisa_i"] = local["lisa_i"]
+        out["lisa_q"] = pd.array(local["lisa_q"], dtype="Int64")
+        out["lisa_p"] = local["lisa_p"]
+        out["gi_z"] = local["gi_z"]
+        out["gi_p"] = local["gi_p"]
         if islands:
             out.loc[islands, ["lisa_p", "gi_p"]] = np.nan
             out.loc[islands, "lisa_q"] = pd.NA
@@ -381,7 +388,7 @@ def _esda():
 
 
 def warm_up() -> None:
-    """Compile esda's numba kernels (Moran_Local, G_Local star) on a 3x3 lattice.
+    """Compile the numba kernels of the local statistics on a 3x3 lattice.
 
     Call once in a worker's parent process before forking: the first call in a
     process takes 15-18 s, later ones are fast.
@@ -391,4 +398,4 @@ def warm_up() -> None:
     w = lat2W(3, 3)
     w.transform = "r"
     y = np.arange(9, dtype=float)
-    _esda_local(y, w, permutations=9, seed=0)
+    _local(y, w, permutations=9, seed=0, scheduler=None)

@@ -14,8 +14,8 @@ TIE_RTOL = 1e-9  # as the method record's p-value definition states
 
 
 def _p(observed, simulations, permutations):
-    scale = max(np.abs(observed).max(), np.abs(simulations).max())
-    tol = TIE_RTOL * scale
+    scale = np.maximum(np.abs(observed), np.abs(simulations).max(axis=1))  # each unit's own
+    tol = TIE_RTOL * scale[:, None]
     upper = (simulations >= observed[:, None] - tol).sum(axis=1)
     lower = (simulations <= observed[:, None] + tol).sum(axis=1)
     return (np.minimum(upper, lower) + 1.0) / (permutations + 1.0)
