@@ -7,6 +7,9 @@
 # warnings of the demo's generated data say status Test).
 # With --addresses, only the addresses of the local services, the site and
 # the repository's files are set (deploy/restore.sh: a restored configuration on this machine's ports).
+# With DATASTORE_STANDBY=NAME, the DataStore is read from the streaming standby
+# NAME of deploy/services/postgres-standby.sh on PG_STANDBY_PORT, and from the
+# primary while it is down (deploy/postgres-standby.md); without it, from the primary.
 set -euo pipefail
 source "$(dirname "$0")/services/common.sh"
 
@@ -19,6 +22,12 @@ CKAN_PORT=${CKAN_PORT:-5000}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 MAIL_PORT=${MAIL_PORT:-8025}
 SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
+READ_FROM=$SOCKET
+if [ -n "${DATASTORE_STANDBY:-}" ]; then
+  # libpq tries the hosts in turn and keeps the first standby; none: the primary.
+  READ_FROM="host=%(here)s/run/postgresql-$DATASTORE_STANDBY:${PG_STANDBY_PORT:-5433}\
+&host=%(here)s/run/postgresql:$PG_PORT&target_session_attrs=prefer-standby&connect_timeout=3"
+fi
 
 if [ "${1:-}" != --addresses ]; then
   if [ ! -f "$INI" ]; then
@@ -34,7 +43,7 @@ fi
   "sqlalchemy.url=postgresql://ckan_default@/ckan_default?$SOCKET" \
   "ckanext.xloader.jobs_db.uri=postgresql://ckan_default@/ckan_default?$SOCKET" \
   "ckan.datastore.write_url=postgresql://ckan_default@/datastore_default?$SOCKET" \
-  "ckan.datastore.read_url=postgresql://datastore_default@/datastore_default?$SOCKET" \
+  "ckan.datastore.read_url=postgresql://datastore_default@/datastore_default?$READ_FROM" \
   "solr_url=http://127.0.0.1:$SOLR_PORT/solr/ckan" \
   "ckan.redis.url=redis://127.0.0.1:$REDIS_PORT/0" \
   "ckan.harvest.mq.hostname=127.0.0.1" \
