@@ -145,7 +145,7 @@ def timed(function, *args, **kwargs):
 
 
 #: (module, attribute, phase) wrapped by :func:`instrumented`; nested phases
-#: (``_esda_local`` inside ``local_statistics``) are reported "of which".
+#: (``_local``, the simulations by blocks, inside ``local_statistics``) are reported "of which".
 PHASES = (
     (pipeline, "spatial_units", "spatial_units"),
     (grid, "hex_grid", "  hex_grid"),
@@ -157,7 +157,7 @@ PHASES = (
     (pipeline, "hazard", "  hazard"),
     (composite, "composite_risk", "  composite_risk"),
     (statistics, "local_statistics", "  local statistics"),
-    (statistics, "_esda_local", "    of which esda"),
+    (statistics, "_local", "    of which simulations (blocks)"),
     (statistics, "global_moran", "  global Moran"),
     (pipeline, "render", "render"),
     (geojson, "to_geojson", "  GeoJSON"),

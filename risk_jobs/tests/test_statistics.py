@@ -297,3 +297,11 @@ def test_an_all_zero_field_has_no_significant_unit():
     res = st.local_statistics(pd.Series(0.0, index=range(100)), lattice(), permutations=PERMS)
     assert not res["lisa_class"].isin(["HH", "LH", "LL", "HL"]).any()
     assert not res["gi_class"].str.startswith(("hot", "cold")).any()
+
+
+def test_the_tie_tolerance_is_each_units_own():
+    observed = np.array([1e-6, 1e6])
+    simulations = np.array([[1e-6 + 1e-8 * k for k in range(1, 10)], [0.0] * 9])
+    # A tolerance scaled by the run's largest statistic (1e-9 x 1e6 = 1e-3) would
+    # make unit 0's nine larger permutations ties (p = 1); its own scale does not.
+    np.testing.assert_array_equal(st.tie_aware_p(observed, simulations, 9), [0.1, 0.1])
