@@ -10,12 +10,6 @@ Its state and logs: var/test-artifacts/web-stack/ (nginx and gunicorn log
 there, not in var/log/).
 """
 import concurrent.futures
-import os
-import pathlib
-import shutil
-import socket
-import subprocess
-import sys
 import uuid
 
 import pytest
@@ -24,70 +18,22 @@ import requests
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories
 
-REPO = pathlib.Path(__file__).resolve().parents[4]
-# Under the repository's var/ (not a private temporary folder): nginx's
-# workers run as nobody when the tests run as root, and must reach it.
+from ckanext.maemoh.tests.web_stack import REPO, web_stack
+
 STATE = REPO / "var" / "test-artifacts" / "web-stack"
 CLIENTS = 48
 PAGES = ("/maemoh/", "/dataset/", "/api/3/action/package_search")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def web_sh(*args, env):
-    done = subprocess.run([str(REPO / "deploy" / "web.sh"), *args], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, f"deploy/web.sh {' '.join(args)}:\n{done.stderr}"
-
-
-def command_line(pid):
-    try:
-        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return None
-
-
-def stack_processes():
-    """``{pid: command line}``: the gunicorn and nginx masters of the pid
-    files in the stack's state folder and their children."""
-    masters = {(STATE / "run" / f"{name}.pid").read_text().strip() for name in ("gunicorn", "nginx")}
-    found = {}
-    for proc in pathlib.Path("/proc").iterdir():
-        try:
-            parent = (proc / "stat").read_text().rsplit(")", 1)[1].split()[1]
-        except OSError:
-            continue
-        if proc.name in masters or parent in masters:
-            found[int(proc.name)] = command_line(proc.name)
-    return found
 
 
 @pytest.fixture(scope="module")
 def stack():
     """The base URL of the stack, started once for the module; stopped after
     it, checking that no process of it remains."""
-    shutil.rmtree(STATE, ignore_errors=True)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    bin_dir = os.path.dirname(sys.executable)
-    env = dict(os.environ, MAEMOH_VAR=str(STATE), CKAN_PORT=str(port), CKAN_SITE_URL=base_url,
-               CKAN=os.path.join(bin_dir, "ckan"), CKAN_PYTHON=sys.executable)
-    web_sh("start", tk.config["__file__"], env=env)
-    running = stack_processes()
-    try:
-        yield base_url
-    finally:
-        web_sh("stop", env=env)
-    assert [c for c in running.values() if c.startswith("nginx: worker")], running
-    assert len([c for c in running.values() if "gunicorn" in c]) > 1, running  # a master and its workers
-    left = {pid: command for pid, command in running.items() if command_line(pid) == command}
-    assert left == {}, f"still running after deploy/web.sh stop: {left}"
-    with pytest.raises(OSError):
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    with web_stack(STATE) as started:
+        yield started.url
+    running = started.processes.values()
+    assert [c for c in running if c.startswith("nginx: worker")], running
+    assert len([c for c in running if "gunicorn" in c]) > 1, running  # a master and its workers
 
 
 def gunicorn_log():
