@@ -48,7 +48,7 @@ from ckanext.maemoh.residents import http_cache, snapshot
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.forecasting import runs as forecast_runs
 from ckanext.maemoh.search import facets, index, query
-from ckanext.maemoh.store import publish as store_publish, published
+from ckanext.maemoh.store import publish as store_publish, published, replica
 from ckanext.maemoh.tables import loading as table_loading
 from ckanext.maemoh.tables import validation as table_validation
 from ckanext.maemoh.tables import xloader_thai
@@ -90,6 +90,7 @@ class MaeMohPlugin(DefaultTranslation, p.SingletonPlugin):
         clock.configure(config)
         egress.allow_hosts(tk.aslist(config.get(egress.OPTION)))
         xloader_thai.install()
+        replica.install()
 
     # IMiddleware: a service down answers 503 in Thai and English (health/outages.py);
     # the snapshot's pages carry ETag and Cache-Control (residents/http_cache.py)
