@@ -16,7 +16,11 @@
 #   mail        the demo's SMTP sink on 127.0.0.1:$MAIL_PORT (default 8025):
 #               every e-mail the site sends lands in var/mail/*.eml
 #   replay      the demo's local replay server of source payloads (deploy/demo)
-# Usage: deploy/background.sh start CONFIG.ini NAME... | stop NAME...
+# NAME:N starts N of them (e.g. worker:2 risk-worker:2, fetch:2): NAME, then
+# NAME-2 ... NAME-N, each with its pid file and log (var/run/NAME-K.pid,
+# var/log/NAME-K.log). Workers of one queue share its jobs, each job taken
+# by one of them (RQ); stop NAME stops all of them (deploy/web/NODES.md).
+# Usage: deploy/background.sh start CONFIG.ini NAME[:N]... | stop NAME[:N]...
 set -euo pipefail
 source "$(dirname "$0")/services/common.sh"
 
@@ -26,8 +30,8 @@ HARVEST_EVERY=${HARVEST_EVERY:-60}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 MAIL_PORT=${MAIL_PORT:-8025}
 
-command_of() {  # NAME CONFIG -> the command line
-  case $1 in
+command_of() {  # NAME (or NAME-K) CONFIG -> the command line
+  case ${1%-[0-9]*} in
     worker) echo "$CKAN -c $2 jobs worker" ;;
     risk-worker) echo "$CKAN -c $2 jobs worker maemoh-risk" ;;
     gather) echo "$CKAN -c $2 harvester gather-consumer" ;;
@@ -54,15 +58,35 @@ start() {
   say "$name: running (pid $(cat "$pidfile")), log $LOG_DIR/$name.log"
 }
 
+instances() {  # NAME[:N] -> NAME, NAME-2 ... NAME-N, one a line
+  local name=${1%%:*} count=1 k
+  [[ $1 == *:* ]] && count=${1#*:}
+  [[ $count =~ ^[1-9][0-9]*$ ]] || die "$1: the number after ':' must be 1 or more"
+  command_of "$name" CONFIG >/dev/null  # an unknown name fails here
+  echo "$name"
+  for ((k = 2; k <= count; k++)); do echo "$name-$k"; done
+}
+
 case ${1:-} in
   start)
-    ini=${2:?usage: $0 start CONFIG.ini NAME...}
+    ini=${2:?usage: $0 start CONFIG.ini NAME[:N]...}
     shift 2
-    for name in "$@"; do start "$name" "$ini"; done
+    for spec in "$@"; do instances "$spec" >/dev/null; done  # every name known, before one starts
+    for spec in "$@"; do
+      for instance in $(instances "$spec"); do start "$instance" "$ini"; done
+    done
     ;;
   stop)
     shift
-    for name in "$@"; do stop_pid "$name" "$RUN_DIR/$name.pid"; done
+    for spec in "$@"; do
+      name=${spec%%:*}
+      # every instance that runs, whatever N says now
+      for pidfile in "$RUN_DIR/$name.pid" "$RUN_DIR/$name"-[0-9]*.pid; do
+        if [ -e "$pidfile" ] || [ "$pidfile" = "$RUN_DIR/$name.pid" ]; then
+          stop_pid "$(basename "$pidfile" .pid)" "$pidfile"
+        fi
+      done
+    done
     ;;
-  *) die "usage: $0 start CONFIG.ini NAME... | stop NAME..." ;;
+  *) die "usage: $0 start CONFIG.ini NAME[:N]... | stop NAME[:N]..." ;;
 esac

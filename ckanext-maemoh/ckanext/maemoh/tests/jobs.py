@@ -19,3 +19,13 @@ def fails(kind):
     if kind == "outage":
         raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
     raise ValueError("a bug")
+
+
+def pause(seconds):
+    """Keep a worker busy for ``seconds``; the name of the worker that ran it."""
+    import time
+
+    import rq
+
+    time.sleep(seconds)
+    return rq.get_current_job().worker_name
