@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 from scipy import sparse
 
-from .statistics import tie_aware_p
+from .statistics import _esda, tie_aware_p
 
 #: rows per block: 4 096 x 999 permutations x 8 bytes = 33 MB of simulations per statistic
 BLOCK_ROWS = 4096
@@ -93,7 +93,7 @@ class Shared:
 
 def shared_inputs(y: np.ndarray, lisa: Prepared, gi: Prepared, permutations: int, seed: int) -> Shared:
     """The arrays and scalars of esda's ``Moran_Local`` / ``G_Local`` for ``y``."""
-    from esda.crand import vec_permutations
+    vec_permutations = _esda().crand.vec_permutations  # its kernel cached on disk
 
     y = np.array(y, dtype=float)  # a writable copy: one compiled kernel for every caller
     n = len(y)
@@ -178,14 +178,15 @@ def _kernel():
 
 
 def compute(y, lisa_matrix, gi_matrix, permutations: int, seed: int, *, block_rows: int = BLOCK_ROWS,
-            scheduler: str | None = None, connect_timeout: float = CONNECT_TIMEOUT) -> dict[str, np.ndarray]:
+            scheduler: str | None = None, connect_timeout: float | None = None) -> dict[str, np.ndarray]:
     """LISA (``lisa_i``, ``lisa_q``, ``lisa_p``) and Gi* (``gi_g``, ``gi_z``,
     ``gi_p``) of ``y`` per unit, as arrays in the order of ``y``.
 
     ``lisa_matrix``: the row-standardised weights (sparse, n x n) as
     ``Moran_Local`` uses them; ``gi_matrix``: the Gi* weights (with their
     diagonal) as ``G_Local(star=True)`` uses them. ``scheduler``: a
-    dask.distributed address, or None to run in this process.
+    dask.distributed address, or None to run in this process;
+    ``connect_timeout``: seconds to reach it (None: :data:`CONNECT_TIMEOUT`).
     """
     if block_rows < 1:
         raise ValueError("block_rows must be at least 1")
@@ -199,7 +200,7 @@ def compute(y, lisa_matrix, gi_matrix, permutations: int, seed: int, *, block_ro
     if scheduler is None:
         parts = [block(shared, *task) for task in tasks]
     else:
-        parts = _on_cluster(scheduler, connect_timeout, shared, tasks)
+        parts = _on_cluster(scheduler, connect_timeout or CONNECT_TIMEOUT, shared, tasks)
     return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 

@@ -34,7 +34,7 @@ from ckanext.maemoh.store import catalog
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import publish as risk_publish
 from ckanext.maemoh.reference import datasets as reference_datasets, vocabularies
-from ckanext.maemoh.risk_jobs import dimensions, pipeline, statistics
+from ckanext.maemoh.risk_jobs import blocks, dimensions, pipeline, statistics
 from ckanext.maemoh.writers import values
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ RUNS_KEY = "maemoh:risk:runs"
 RUN_KEY = "maemoh:risk:run:{}"
 DIRTY_KEY = "maemoh:risk:dirty:{}"
 GATE_KEY = "maemoh:risk:gate:{}"
+SCHEDULER_OPTION = "ckanext.maemoh.risk.dask_scheduler"
 KEEP_RUNS = 200
 STATES = ("queued", "running", "finished", "failed")
 STEPS = ("read inputs", "spatial units", "compute", "render", "publish")
@@ -71,6 +72,7 @@ def parameters(grid=None, end=None):
         seed=tk.config["ckanext.maemoh.risk.seed"],
         significance=float(tk.config["ckanext.maemoh.risk.significance"]),
         fdr=tk.config["ckanext.maemoh.risk.fdr"],
+        scheduler=tk.config.get(SCHEDULER_OPTION) or None,
     )
 
 
@@ -129,7 +131,10 @@ def execute(dimension, grid=None, progress=None):
     if inputs.vulnerability is not None:
         units = units.with_vulnerability(inputs.vulnerability)
     step("compute")
-    layer = pipeline.compute(dimension, inputs, params, units)
+    try:
+        layer = pipeline.compute(dimension, inputs, params, units)
+    except blocks.SchedulerUnreachable as error:
+        raise blocks.SchedulerUnreachable(f"{error} (set by {SCHEDULER_OPTION})") from error
     if not layer.has_data:
         log.info("risk %s: no data (%s); the published layer is left as it is", dimension, layer.reason)
         return {"status": "no data", "reason": layer.reason}

@@ -3,6 +3,7 @@ through the real job queue and worker; who may start them; what they read."""
 import datetime as dt
 import io
 import json
+import socket
 
 import PIL.Image
 import pytest
@@ -12,6 +13,7 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.risk import runs as risk_runs
+from ckanext.maemoh.risk_jobs import blocks
 from ckanext.maemoh.risk_jobs.tests.recompute import assert_agrees
 from ckanext.maemoh import clock
 from ckanext.maemoh.tests.helpers import NOW, harvest, risk_worker, run_queue_here
@@ -133,6 +135,22 @@ def test_a_failing_run_keeps_the_previous_layer(district, monkeypatch):
     assert after["resources"] == before["resources"]
     (failed,) = helpers.call_action("maemoh_risk_status", state="failed")
     assert failed["dimension"] == "fire" and "not a public resource" in failed["error"]
+
+
+def test_an_unreachable_dask_scheduler_fails_the_run_naming_the_option(district, monkeypatch):
+    harvest(district, NOW, "firms")
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"  # nothing listens there
+    monkeypatch.setitem(tk.config, "ckanext.maemoh.risk.dask_scheduler", address)
+    monkeypatch.setattr(blocks, "CONNECT_TIMEOUT", 1.0)
+    run = risk_runs.new_run("fire", trigger="test", via="sync")
+    with pytest.raises(blocks.SchedulerUnreachable):
+        risk_runs.run_job(run["id"])
+    (failed,) = helpers.call_action("maemoh_risk_status", state="failed")
+    assert failed["error"].startswith(f"SchedulerUnreachable: dask scheduler '{address}' cannot be reached")
+    assert failed["error"].endswith("(set by ckanext.maemoh.risk.dask_scheduler)")
+    assert not helpers.call_action("package_search", q="name:risk-fire")["count"]
 
 
 def test_water_and_waste_layers_from_the_agency_files(district):
