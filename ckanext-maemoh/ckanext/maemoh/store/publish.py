@@ -11,7 +11,9 @@ first, and :func:`published_signal` is sent. Readers of the tables keep the rows
 dataset's ``published_run``, so a reader sees the old run or the new one,
 and a publication killed at any point leaves the old one whole. Callers
 check their files before calling, so a bad result never reaches the
-catalogue.
+catalogue. Publications of one dataset wait for each other (a lock in
+Redis): several workers of a queue (deploy/background.sh worker:2) may run
+two at once, and each would remove the other's rows.
 """
 import dataclasses
 import datetime as dt
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib import datapreview
+from ckan.lib.redis import connect_to_redis
 from ckanext.datastore.backend.postgres import get_write_engine
 
 from ckanext.maemoh import clock
@@ -31,6 +34,10 @@ from ckanext.maemoh.writers import values
 PUBLISHED = "maemoh:published"
 RUN_FIELD = "published_run"
 RUN_COLUMN = {"id": "run_id", "type": "text"}
+LOCK_KEY = "maemoh:publish:lock:{}"
+#: seconds a publication holds its dataset's lock at most (Redis frees it
+#: when its holder died) and another waits for it
+LOCK_S = 900
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +81,13 @@ VIEW_TITLES = {"geojson_view": "แผนที่ / Map", "image_view": "ภา
 def publish(context, dataset, files=(), tables=()):
     """Create or update ``dataset`` with ``files`` and ``tables``; the dataset
     dict as it is now. ``tk.ValidationError`` for a bad one: the catalogue
-    and its tables are left as they were."""
+    and its tables are left as they were. Waits while another publication
+    of the dataset runs."""
+    with connect_to_redis().lock(LOCK_KEY.format(dataset["name"]), timeout=LOCK_S, blocking_timeout=LOCK_S):
+        return _publish(context, dataset, files, tables)
+
+
+def _publish(context, dataset, files, tables):
     existing = _existing(context, dataset)
     refused = existing and catalog.refusal(existing, dataset)
     if refused:

@@ -1,19 +1,23 @@
 """Publishing a risk layer: one risk-layer dataset whose four files move to
 each new run at once (same resource ids), its tambon table showing the
 run's rows, views once (the risk map first), and a bad layer changes
-nothing."""
+nothing; a second publication of the layer waits for the first."""
+import contextvars
 import dataclasses
 import datetime as dt
 import json
+import threading
 
 import geopandas as gpd
 import pytest
 
 import ckan.plugins.toolkit as tk
+from ckan import model
+from ckan.lib.redis import connect_to_redis
 from ckan.tests import factories, helpers
 
 from ckanext.maemoh.residents import data as residents_data
-from ckanext.maemoh.store import catalog, published
+from ckanext.maemoh.store import catalog, publish, published
 from ckanext.maemoh.risk_jobs.composite import RISK_CLASSES
 from ckanext.maemoh.risk.publish import RiskLayer, publish_layer
 from ckanext.maemoh.tests.helpers import DEMO_DATA
@@ -195,3 +199,25 @@ def test_old_runs_are_removed_beyond_the_ones_kept(district):
         names.append(publish_layer(context, make_layer(risk))["published_run"])
     kept = sorted(p.name for p in (published.root() / "risk-air").iterdir())
     assert kept == sorted(names[-2:])
+
+
+def test_a_publication_waits_while_another_of_the_dataset_runs(district):
+    """Two risk workers may publish one layer at once: the second waits for
+    the first (each removes the other runs' rows), so the table keeps its run."""
+    context = catalog.site_context()
+    first = publish_layer(context, with_summary(make_layer(0.7), 0.7))
+    other = connect_to_redis().lock(publish.LOCK_KEY.format("risk-air"), timeout=60)
+    assert other.acquire(blocking=False)  # a publication of another worker runs
+    waiting = threading.Thread(target=contextvars.copy_context().run,
+                               args=(publish_layer, context, with_summary(make_layer(0.3), 0.3)))
+    waiting.start()
+    waiting.join(2)
+    assert waiting.is_alive()
+    model.Session.remove()
+    assert helpers.call_action("package_show", id="risk-air")["published_run"] == first["published_run"]
+    other.release()
+    waiting.join(60)
+    model.Session.remove()
+    after = helpers.call_action("package_show", id="risk-air")
+    assert after["published_run"] != first["published_run"]
+    assert {r["run_id"] for r in table_rows(after)} == {after["published_run"]} and len(table_rows(after)) == 5
