@@ -17,8 +17,9 @@ How
     WAL the primary had written at that moment (``pg_current_wal_lsn()``
     through the write engine: one trivial query on the primary; the reading
     itself runs on the standby), polling every 5 ms for at most
-    ``ckanext.maemoh.datastore.standby_wait_ms``; after that it reads what
-    the standby has, with a warning: a late answer beats none.
+    ``ckanext.maemoh.datastore.standby_wait_ms``; after that, or at once
+    when the primary does not answer, it reads what the standby has, with
+    a warning: a late answer beats none.
 One cluster
     A connection to the primary is asked once and never waits.
 """
@@ -58,8 +59,12 @@ def _caught_up(connection, *_branch):
 def wait_for_replay(connection, seconds):
     """Wait until the standby of ``connection`` has replayed what the
     primary had written now, at most ``seconds``; True if it has."""
-    with get_write_engine().connect() as primary:
-        written = primary.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar()
+    try:
+        with get_write_engine().connect() as primary:
+            written = primary.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar()
+    except sa.exc.OperationalError as error:
+        log.warning("the DataStore's primary does not answer (%s): reading what the standby has", error)
+        return False
     deadline = time.monotonic() + seconds
     while not connection.exec_driver_sql(
             "SELECT pg_last_wal_replay_lsn() >= %(written)s::pg_lsn", {"written": written}).scalar():

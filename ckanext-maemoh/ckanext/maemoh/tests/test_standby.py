@@ -247,3 +247,15 @@ def test_a_read_waits_for_the_write_before_it(app, standby, reading_standby, fir
     finally:
         standby.sql("ALTER SYSTEM RESET recovery_min_apply_delay")
         standby.sql("SELECT pg_reload_conf()")
+
+
+def test_reads_answer_from_the_standby_while_the_primary_does_not(standby, reading_standby, fires):
+    caught_up(standby)
+    write_url = tk.config["ckan.datastore.write_url"]
+    nowhere = f"postgresql://ckan_default@/datastore_test?host={STATE}/nowhere&port=5432"
+    tk.config["ckan.datastore.write_url"] = nowhere
+    try:
+        assert read_path(fires) == [0, 1, 2]
+    finally:
+        tk.config["ckan.datastore.write_url"] = write_url
+        datastore_postgres._engines.pop(nowhere).dispose()
