@@ -26,7 +26,7 @@
 set -euo pipefail
 
 source "$(dirname "$0")/common.sh"
-SRC=$REPO/deploy/solr
+source "$(dirname "$0")/solr-lib.sh"
 
 SOLR_PORT=${SOLR_PORT:-8983}
 CORES=(ckan ckan_test)
@@ -37,33 +37,12 @@ CLASSPATH_FILE=$STATE/classpath.txt
 LOG=$LOG_DIR/solr.log
 PIDFILE=$RUN_DIR/solr.pid
 BASE_URL=http://127.0.0.1:$SOLR_PORT/solr
-SYNONYMS=${SOLR_SYNONYMS:-$SRC/synonyms.txt}
 READY_TIMEOUT=${SOLR_READY_TIMEOUT:-120}   # seconds to wait for both cores
-STOP_TIMEOUT=20     # seconds between TERM and KILL
 
 # --- process helpers --------------------------------------------------------
 
-# Pid from the pid file if that process is alive and is the Solr of *this*
-# state folder (guards against a stale pid file whose pid was reused).
-our_pid() {
-    local pid
-    [[ -f $PIDFILE ]] || return 1
-    pid=$(<"$PIDFILE")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "Launcher.java $SOLR_HOME " || return 1
-    echo "$pid"
-}
-
-# Port that Solr process was started with (last argument of its command line).
-port_of() {
-    tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep . | tail -n 1
-}
-
-
-http_code() {
-    curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$1" 2>/dev/null || true
-}
+# Pid of this state folder's Solr, if it runs.
+our_pid() { launcher_pid "$PIDFILE" "$SOLR_HOME"; }
 
 core_ok() {
     [[ $(http_code "$BASE_URL/$1/select?q=*:*&rows=0&wt=json") == 200 ]]
@@ -107,58 +86,15 @@ startup_failed() {
 
 # --- setup ------------------------------------------------------------------
 
-# Resolve the classpath with Maven, only if missing, older than pom.xml, or
-# pointing at jars that are gone / unreadable (e.g. another user's ~/.m2).
-ensure_classpath() {
-    local jar stale=
-    if [[ ! -s $CLASSPATH_FILE || $SRC/pom.xml -nt $CLASSPATH_FILE ]]; then
-        stale=1
-    else
-        local IFS=:
-        for jar in $(<"$CLASSPATH_FILE"); do
-            [[ -r $jar ]] || { stale=1; break; }
-        done
-    fi
-    [[ -n $stale ]] || return 0
-    command -v mvn >/dev/null || die "solr: mvn not found (needed once to resolve Solr from Maven Central)"
-    say "solr: resolving Solr jars with Maven (first start only) ..."
-    mvn -q -B -Dstyle.color=never -f "$SRC/pom.xml" dependency:build-classpath \
-        -Dmdep.outputFile="$CLASSPATH_FILE.tmp" >>"$LOG" 2>&1 ||
-        { tail -n 40 "$LOG" >&2; die "solr: Maven could not resolve deploy/solr/pom.xml (see $LOG)"; }
-    mv -f "$CLASSPATH_FILE.tmp" "$CLASSPATH_FILE"
-}
-
 # (Re)write solr.xml and each core's conf/ from deploy/solr and the installed
 # CKAN; index data (<core>/data) is left alone.
-check_ckan_python() {
-    [[ -n ${CKAN_PYTHON:-} ]] || die "solr: CKAN_PYTHON is not set (path to the python of the virtualenv with ckan installed)"
-    [[ -x $CKAN_PYTHON ]] || die "solr: CKAN_PYTHON=$CKAN_PYTHON is not an executable"
-}
-
-ckan_schema() {
-    local schema
-    schema=$("$CKAN_PYTHON" -c 'import ckan, os; print(os.path.join(os.path.dirname(ckan.__file__), "config", "solr", "schema.xml"))') ||
-        die "solr: cannot import ckan with $CKAN_PYTHON"
-    [[ -f $schema ]] || die "solr: CKAN schema not found: $schema"
-    echo "$schema"
-}
-
-# write_core_conf CORE SCHEMA: the core's conf/ from deploy/solr and CKAN's schema.
-write_core_conf() {
-    local core=$1
-    mkdir -p "$SOLR_HOME/$core/conf"
-    "$CKAN_PYTHON" "$SRC/make_schema.py" "$2" "$SOLR_HOME/$core/conf/schema.xml" >/dev/null
-    cp -f "$SRC/solrconfig.xml" "$SRC/protwords.txt" "$SOLR_HOME/$core/conf/"
-    cp -f "$SYNONYMS" "$SOLR_HOME/$core/conf/synonyms.txt"
-}
-
 write_conf() {
     local schema core
     schema=$(ckan_schema)
     mkdir -p "$SOLR_HOME"
     cp -f "$SRC/solr.xml" "$SOLR_HOME/solr.xml"
     for core in "${CORES[@]}"; do
-        write_core_conf "$core" "$schema"
+        write_conf_dir "$SOLR_HOME/$core/conf" "$schema"
         printf 'name=%s\n' "$core" >"$SOLR_HOME/$core/core.properties"
     done
 }
@@ -169,7 +105,7 @@ do_start() {
     local pid running_port
     mkdir -p "$STATE" "$LOG_DIR" "$RUN_DIR"
     if pid=$(our_pid); then
-        running_port=$(port_of "$pid")
+        running_port=$(launcher_port "$pid")
         [[ $running_port == "$SOLR_PORT" ]] ||
             die "solr: the Solr of $MAEMOH_VAR is already running on port $running_port (pid $pid), not on SOLR_PORT=$SOLR_PORT; run '$0 stop' first to change the port"
         wait_ready "$pid" no  # quick if up; waits if another start is in progress
@@ -182,27 +118,15 @@ do_start() {
 Stop that process or choose another port, e.g.: SOLR_PORT=$((SOLR_PORT + 1)) $0 start
 (and point CKAN's solr_url at that port)."
     fi
-    command -v java >/dev/null || die "solr: java not found on PATH (Java 17 needed)"
-    command -v curl >/dev/null || die "solr: curl not found on PATH"
+    check_java
     check_ckan_python
 
-    ensure_classpath
+    ensure_classpath "$CLASSPATH_FILE" "$LOG"
     write_conf
 
     say "solr: starting Solr on $BASE_URL (log: $LOG)"
     echo "===== $(date -u '+%Y-%m-%dT%H:%M:%SZ') solr.sh start (port $SOLR_PORT) =====" >>"$LOG"
-    # shellcheck disable=SC2086  # SOLR_JAVA_OPTS is a list of options
-    setsid nohup java \
-        -Xms256m -Xmx1g -XX:+UseG1GC \
-        -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Duser.timezone=UTC \
-        -Djava.net.preferIPv4Stack=true \
-        -Dlog4j2.configurationFile="$SRC/log4j2.xml" \
-        -Dsolr.log.dir="$LOG_DIR" -Dsolr.install.dir="$STATE" -Djetty.port="$SOLR_PORT" \
-        ${SOLR_JAVA_OPTS:-} \
-        -cp "$(<"$CLASSPATH_FILE")" \
-        "$SRC/Launcher.java" "$SOLR_HOME" "$SOLR_PORT" \
-        </dev/null >>"$LOG" 2>&1 9>&- &  # 9>&-: java must not inherit the lock
-    pid=$!
+    pid=$(launch_solr "$SOLR_HOME" "$SOLR_PORT" "$LOG" "$CLASSPATH_FILE")
     echo "$pid" >"$PIDFILE"
 
     wait_ready "$pid" yes
@@ -210,24 +134,14 @@ Stop that process or choose another port, e.g.: SOLR_PORT=$((SOLR_PORT + 1)) $0 
 }
 
 do_stop() {
-    local pid deadline
+    local pid
     if ! pid=$(our_pid); then
         rm -f "$PIDFILE"
         say "solr: not running"
         return 0
     fi
-    say "solr: stopping (pid $pid) ..."
-    kill -TERM "$pid" 2>/dev/null || true
-    deadline=$((SECONDS + STOP_TIMEOUT))
-    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.5; done
-    if alive "$pid"; then
-        say "solr: still alive after ${STOP_TIMEOUT}s, sending KILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        deadline=$((SECONDS + 10))
-        while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-    fi
+    stop_java solr "$pid"
     rm -f "$PIDFILE"
-    say "solr: stopped"
 }
 
 do_reload() {
@@ -238,7 +152,7 @@ do_reload() {
     schema=$(ckan_schema)
     for core in "${cores[@]}"; do
         [[ -f $SOLR_HOME/$core/core.properties ]] || die "solr: no core '$core' in $SOLR_HOME"
-        write_core_conf "$core" "$schema"
+        write_conf_dir "$SOLR_HOME/$core/conf" "$schema"
         curl -sf --max-time 120 -o /dev/null "$BASE_URL/admin/cores?action=RELOAD&core=$core&wt=json" ||
             die "solr: core '$core' did not reload; its configuration is in $SOLR_HOME/$core/conf (see $LOG)"
         say "solr: reloaded core $core"
@@ -251,7 +165,7 @@ do_status() {
         echo "solr: not running"
         return 3
     fi
-    running_port=$(port_of "$pid")
+    running_port=$(launcher_port "$pid")
     if [[ $running_port != "$SOLR_PORT" ]]; then
         echo "solr: running (pid $pid) on port $running_port, not on SOLR_PORT=$SOLR_PORT"
         return 3

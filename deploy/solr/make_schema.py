@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the Solr schema for this deployment from CKAN's own schema.xml.
 
-usage: make_schema.py <ckan_schema.xml> <out_schema.xml>
+usage: make_schema.py [--cloud] <ckan_schema.xml> <out_schema.xml>
 
 Adds what ckanext-spatial's "solr-spatial-field" search backend needs:
   * fieldType location_rpt (RPT spatial field, JTS context)
@@ -20,6 +20,13 @@ For spelling suggestions it adds a field "spell" (fieldType text_spell: Thai
 words, lower case, not stemmed, so a suggestion is a word people write),
 copied from the words a dataset is about: title, description, tags and the
 labels of its codes (``extras_maemoh_labels``).
+
+With --cloud (the configset of deploy/services/solrcloud.sh) the field
+_version_ is a long with docValues, as SolrCloud needs: CKAN declares it a
+string, which a single node accepts, but a replica that comes back compares
+its index with the leader's by summing the versions as longs (peer sync) and
+would fail and copy the whole index instead. The single node keeps CKAN's
+declaration, so that its existing indexes stay readable.
 
 The input text is kept as is (comments and layout included); the new
 definitions are inserted just before </types> and </fields>.  Anything that
@@ -68,6 +75,8 @@ WHITESPACE_TOKENIZER = '<tokenizer class="solr.WhitespaceTokenizerFactory"/>'
 THAI_TOKENIZER = '<tokenizer class="solr.ThaiTokenizerFactory"/>'
 SYNONYMS = '<filter class="solr.SynonymGraphFilterFactory" synonyms="synonyms.txt"'
 THAI_SYNONYMS = SYNONYMS + ' tokenizerFactory="solr.ThaiTokenizerFactory"'
+STRING_VERSION = '<field name="_version_" type="string" indexed="true" stored="true"/>'
+LONG_VERSION = '<field name="_version_" type="plong" indexed="false" stored="false" docValues="true"/>'
 
 
 def die(msg):
@@ -109,10 +118,22 @@ def use_thai_tokenizer(text):
     return text[:start] + block + text[end:]
 
 
+def use_long_version(text):
+    """Declare _version_ a long with docValues (SolrCloud's peer sync)."""
+    if LONG_VERSION in text:
+        return text
+    if text.count(STRING_VERSION) != 1:
+        die(f"expected the field {STRING_VERSION} in the input schema")
+    return text.replace(STRING_VERSION, LONG_VERSION)
+
+
 def main(argv):
-    if len(argv) != 3:
-        die("usage: make_schema.py <ckan_schema.xml> <out_schema.xml>")
-    src, dst = argv[1], argv[2]
+    args = argv[1:]
+    cloud = "--cloud" in args
+    args = [a for a in args if a != "--cloud"]
+    if len(args) != 2:
+        die("usage: make_schema.py [--cloud] <ckan_schema.xml> <out_schema.xml>")
+    src, dst = args
     try:
         with open(src, encoding="utf-8") as f:
             text = f.read()
@@ -140,6 +161,10 @@ def main(argv):
         f'<copyField source="{source}" dest="spell"/>' for source in SPELL_SOURCES
         if f'<copyField source="{source}" dest="spell"/>' not in text])
     text = use_thai_tokenizer(text)
+    if cloud:
+        if "plong" not in have_types:
+            die(f"{src}: fieldType 'plong' (used for _version_ with --cloud) is missing")
+        text = use_long_version(text)
 
     # sanity check: the result must parse and contain everything we need
     out_root = ET.fromstring(text.encode("utf-8"))
