@@ -145,7 +145,7 @@ def test_an_editor_signs_in_edits_uploads_and_publishes_across_nodes(nodes):
     assert found_anonymously(nodes.url, dataset["name"]) == 1
     anonymous = requests.get(f"{nodes.url}/dataset/{dataset['name']}/resource/{resource['id']}/download/pm25.csv",
                              timeout=60)
-    assert anonymous.content == CSV
+    assert anonymous.content == CSV and anonymous.headers["X-Maemoh-Node"] in ("web1", "web2")
 
 
 @pytest.mark.usefixtures("clean_db")
@@ -169,3 +169,13 @@ def test_flash_messages_with_markup_cross_nodes(nodes):
     assert token, shown[-3000:]
     assert helpers.call_action("api_token_list", context={"user": editor["name"]},
                                user_id=editor["name"])[0]["name"] == "harvests"
+
+
+def test_anonymous_readers_get_no_session_and_the_micro_cache(nodes):
+    """Redis sessions open none for an anonymous reader, so nginx's micro-cache keeps serving them."""
+    pages = [requests.get(f"{nodes.url}/maemoh/", timeout=60) for _ in range(3)]
+    assert [page.status_code for page in pages] == [200] * 3
+    assert all("Set-Cookie" not in page.headers for page in pages)
+    assert pages[-1].headers["X-Cache-Status"] == "HIT"
+    for node, name in zip(nodes.nodes, ("web1", "web2")):
+        assert "Set-Cookie" not in get(requests.Session(), f"{node}/maemoh/", name).headers
