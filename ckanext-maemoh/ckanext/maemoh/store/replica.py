@@ -23,6 +23,7 @@ How
 One cluster
     A connection to the primary is asked once and never waits.
 """
+import functools
 import logging
 import time
 
@@ -47,13 +48,19 @@ def install():
 
 
 def _caught_up(connection, *_branch):
-    if connection.engine.url != make_url(tk.config["ckan.datastore.read_url"]):
+    read_url = tk.config.get("ckan.datastore.read_url")
+    if not read_url or connection.engine.url != _url(read_url):
         return
     info = connection.connection.info
     if info.get(STANDBY) is None:
         info[STANDBY] = connection.exec_driver_sql("SELECT pg_is_in_recovery()").scalar()
     if info[STANDBY]:
         wait_for_replay(connection, tk.config.get(WAIT_OPTION) / 1000)
+
+
+@functools.lru_cache(maxsize=8)
+def _url(text):
+    return make_url(text)
 
 
 def wait_for_replay(connection, seconds):
