@@ -50,12 +50,14 @@ class SchedulerUnreachable(RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class Prepared:
     """Weights as ``esda.crand`` uses them: the matrix of the observed
-    statistic, the self-weights, and the other weights (diagonal removed,
-    explicit zeros eliminated)."""
+    statistic, the self-weights, the other weights (diagonal removed,
+    explicit zeros eliminated), and the largest number of other weights in
+    a row of the WHOLE matrix (the width of its permutation table)."""
 
     observed: sparse.csr_matrix
     self_weights: np.ndarray
     others: sparse.csr_matrix
+    max_card: int
 
     @classmethod
     def of(cls, matrix) -> Prepared:
@@ -66,14 +68,11 @@ class Prepared:
             warnings.simplefilter("ignore")  # as crand: changing the sparsity costs little here
             others.setdiag(0)
         others.eliminate_zeros()
-        return cls(observed, self_weights, others)
-
-    @property
-    def max_card(self) -> int:
-        return int(np.diff(self.others.indptr).max(initial=0))
+        return cls(observed, self_weights, others, int(np.diff(others.indptr).max(initial=0)))
 
     def rows(self, start: int, stop: int) -> Prepared:
-        return Prepared(self.observed[start:stop], self.self_weights[start:stop], self.others[start:stop])
+        return Prepared(self.observed[start:stop], self.self_weights[start:stop], self.others[start:stop],
+                        self.max_card)
 
 
 @dataclasses.dataclass(frozen=True)
