@@ -4,6 +4,9 @@
 // Run in Java 11+ source-launcher mode (no compile step), e.g.:
 //   java -cp "$(cat classpath.txt)" deploy/solr/Launcher.java <solrHome> <port>
 // deploy/services/solr.sh does this; the classpath comes from deploy/solr/pom.xml.
+// deploy/services/solrcloud.sh starts SolrCloud nodes with it: a solr home
+// whose solr.xml has a <solrcloud> section (deploy/solr/solr-cloud.xml) and
+// -DzkHost=... on the java command line.
 //
 // Binding: JettySolrRunner (9.10.1) always sets its connector host to
 // "127.0.0.1" (see JettySolrRunner#init), so Solr is reachable from this
