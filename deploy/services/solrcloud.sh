@@ -252,16 +252,9 @@ nginx_pid() {
     echo "$pid"
 }
 
-start_nginx() {
-    local pid servers="" port conf
-    if pid=$(nginx_pid); then
-        grep -qF "listen 127.0.0.1:$LB_PORT;" "$NGINX_DIR/nginx.conf" ||
-            die "solrcloud: its nginx (pid $pid) listens on another port than SOLRCLOUD_PORT=$LB_PORT; run '$0 stop' first"
-        return 0
-    fi
-    [[ -x $NGINX ]] || die "solrcloud: nginx not found at $NGINX (deploy/install-system-packages.sh installs it)"
-    port_taken "$LB_PORT" && die "solrcloud: port $LB_PORT (nginx) is in use by another process; set SOLRCLOUD_PORT"
-    mkdir -p "$NGINX_DIR/temp"
+# nginx_conf: deploy/solr/nginx-solrcloud.conf with this cluster's ports.
+nginx_conf() {
+    local servers="" port conf
     for port in "${NODE_PORTS[@]}"; do
         servers+="        server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"$'\n'
     done
@@ -270,6 +263,26 @@ start_nginx() {
     conf=${conf//@PORT@/$LB_PORT}
     conf=${conf//@RUN_DIR@/$RUN_DIR}
     conf=${conf//@LOG_DIR@/$LOG_DIR}
+    printf '%s\n' "$conf"
+}
+
+# Start nginx; if it runs, give it the configuration of the current ports
+# (e.g. a node added to SOLRCLOUD_NODE_PORTS) when that changed.
+start_nginx() {
+    local pid conf
+    conf=$(nginx_conf)
+    if pid=$(nginx_pid); then
+        [[ $conf == "$(<"$NGINX_DIR/nginx.conf")" ]] && return 0
+        printf '%s\n' "$conf" >"$NGINX_DIR/nginx.conf"
+        "$NGINX" -t -q -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/solrcloud-nginx-error.log" ||
+            die "solrcloud: nginx refuses its new configuration; see $LOG_DIR/solrcloud-nginx-error.log"
+        kill -HUP "$pid"
+        say "solrcloud: nginx (pid $pid) reloaded with the nodes ${NODE_PORTS[*]} on port $LB_PORT"
+        return 0
+    fi
+    [[ -x $NGINX ]] || die "solrcloud: nginx not found at $NGINX (deploy/install-system-packages.sh installs it)"
+    port_taken "$LB_PORT" && die "solrcloud: port $LB_PORT (nginx) is in use by another process; set SOLRCLOUD_PORT"
+    mkdir -p "$NGINX_DIR/temp"
     printf '%s\n' "$conf" >"$NGINX_DIR/nginx.conf"
     "$NGINX" -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$LOG_DIR/solrcloud-nginx-error.log" 9>&- ||
         die "solrcloud: nginx did not start; see $LOG_DIR/solrcloud-nginx-error.log"

@@ -4,8 +4,8 @@
 usage: cloud_state.py COLLECTION SHARDS REPLICAS < clusterstatus.json
 
 Prints one line per shard (its replicas: node, state, leader) and exits 0
-when the collection has SHARDS shards of REPLICAS replicas each, all active
-on live nodes; 1 when it is not (yet) so; 2 when the answer is not a
+when the collection has SHARDS shards of at least REPLICAS replicas each,
+all active on live nodes; 1 when it is not (yet) so; 2 when the answer is not a
 CLUSTERSTATUS or names no such collection.
 """
 import json
@@ -27,7 +27,7 @@ def describe(status, collection, shards, replicas):
             active += up
             parts.append(f"{replica['node_name']} {replica['state'] if replica['node_name'] in live else 'down'}"
                          + (" leader" if replica.get("leader") == "true" else ""))
-        healthy = healthy and active == len(shard["replicas"]) == replicas
+        healthy = healthy and active == len(shard["replicas"]) >= replicas
         lines.append(f"{collection} {name}: " + ", ".join(sorted(parts)))
     return healthy, lines
 
