@@ -35,7 +35,7 @@ from ckanext.maemoh.reference import datasets as reference_datasets, places
 from ckanext.maemoh.risk import inputs as risk_inputs
 from ckanext.maemoh.risk import runs as risk_runs
 from ckanext.maemoh.risk_jobs import aqi, calibration
-from ckanext.maemoh.store import catalog, datastore_tables
+from ckanext.maemoh.store import catalog, datastore_tables, publish
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,13 @@ def _read(start, end):
 
 
 def _publish(fits, corrected, origin, start):
-    """Write the corrections and the new corrected rows; the rows written."""
+    """Write the corrections and the new corrected rows (one run at a time,
+    whichever worker runs it); the rows written."""
+    with publish.exclusive(reference_datasets.CALIBRATION_DATASET):
+        return _write(fits, corrected, origin, start)
+
+
+def _write(fits, corrected, origin, start):
     context = risk_runs.publisher_context()
     _action, dataset = catalog.upsert(context, "package", tables.dataset_fields(tk.config["ckanext.maemoh.organization"]))
     corrections_id = datastore_tables.ensure_table(context, dataset["id"], tables.CORRECTIONS)

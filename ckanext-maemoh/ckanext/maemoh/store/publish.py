@@ -15,6 +15,7 @@ catalogue. Publications of one dataset wait for each other (a lock in
 Redis): several workers of a queue (deploy/background.sh worker:2) may run
 two at once, and each would remove the other's rows.
 """
+import contextlib
 import dataclasses
 import datetime as dt
 
@@ -83,8 +84,16 @@ def publish(context, dataset, files=(), tables=()):
     dict as it is now. ``tk.ValidationError`` for a bad one: the catalogue
     and its tables are left as they were. Waits while another publication
     of the dataset runs."""
-    with connect_to_redis().lock(LOCK_KEY.format(dataset["name"]), timeout=LOCK_S, blocking_timeout=LOCK_S):
+    with exclusive(dataset["name"]):
         return _publish(context, dataset, files, tables)
+
+
+@contextlib.contextmanager
+def exclusive(name):
+    """Hold the publication lock of the dataset ``name``, after waiting for
+    its holder (``redis.exceptions.LockError`` after :data:`LOCK_S`)."""
+    with connect_to_redis().lock(LOCK_KEY.format(name), timeout=LOCK_S, blocking_timeout=LOCK_S):
+        yield
 
 
 def _publish(context, dataset, files, tables):
