@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import warnings
 
 import numpy as np
@@ -204,7 +205,7 @@ def compute(y, lisa_matrix, gi_matrix, permutations: int, seed: int, *, block_ro
 
 
 def _on_cluster(address: str, timeout: float, shared: Shared, tasks: list) -> list[dict]:
-    from distributed import Client
+    from distributed import Client, as_completed
 
     try:
         client = Client(address, timeout=timeout, set_as_default=False)
@@ -212,5 +213,22 @@ def _on_cluster(address: str, timeout: float, shared: Shared, tasks: list) -> li
         raise SchedulerUnreachable(f"dask scheduler {address!r} cannot be reached: {error}") from error
     with client:
         on_workers = client.scatter(shared, broadcast=True)
-        futures = [client.submit(block, on_workers, *task, pure=False) for task in tasks]
-        return client.gather(futures)
+        # A few blocks in flight per worker thread: a worker keeps the inputs of
+        # every block queued on it, so submitting all at once would make its
+        # memory grow with the number of cells.
+        window = 2 * max(1, sum(client.nthreads().values()))
+        pending, positions, parts = iter(enumerate(tasks)), {}, [None] * len(tasks)
+
+        def submit(position, task):
+            future = client.submit(block, on_workers, *task, pure=False)
+            positions[future.key] = position
+            return future
+
+        running = as_completed([submit(*item) for item in itertools.islice(pending, window)], loop=client.loop,
+                               with_results=True)
+        for future, part in running:
+            parts[positions.pop(future.key)] = part
+            following = next(pending, None)
+            if following is not None:
+                running.add(submit(*following))
+        return parts
