@@ -32,11 +32,12 @@ doubling of cells per worker in time per cell (slope of log time against
 log cells per worker <= 1 + log2 1.3 = 1.38 over all runs); peak memory per
 worker <= 600 MB + 16 bytes per cell (the value vectors every worker holds).
 
-    .venv/bin/python bench/risk_scale.py [--sizes 100000,300000,800000] [--workers 1,2] [--esda-sizes 100000]
+    .venv/bin/python bench/risk_scale.py [--sizes 100000,300000,800000] [--workers 1,2] [--esda-sizes 100000] [--check]
 """
 import argparse
 import math
 import multiprocessing
+import sys
 import time
 import warnings
 
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--esda-sizes", default="100000")
     parser.add_argument("--memory-limit", default="2GiB", help="per worker (LocalCluster memory_limit)")
     parser.add_argument("--block-rows", type=int, default=blocks.BLOCK_ROWS)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     worker_counts = [int(s) for s in args.workers.split(",")]
@@ -198,11 +200,14 @@ def main() -> None:
             print(f"  {workers} worker(s), {a['n']:,} -> {b['n']:,} cells: time x{per_doubling:.2f} per doubling, "
                   f"time per cell x{per_doubling / 2:.2f} per doubling")
     slope = np.polyfit(np.log2([r["per_worker"] for r in runs]), np.log2([r["seconds"] for r in runs]), 1)[0]
+    time_ok = slope <= MAX_SLOPE
     print(f"  all runs: time ~ (cells per worker)^{slope:.2f}: time per cell x{2 ** (slope - 1):.2f} per doubling "
-          f"-> {'PASS' if slope <= MAX_SLOPE else 'FAIL'} (target <= 1.3x)")
+          f"-> {'PASS' if time_ok else 'FAIL'} (target <= 1.3x)")
     print(f"  peak memory per worker <= {BOUND_BASE_MB} MB + {BOUND_PER_CELL_B} B per cell: "
           f"{'PASS' if memory_ok else 'FAIL'}")
     print(f"  this process (grids, weights, results): peak RSS {peak_mb():,.0f} MB")
+    if args.check and not (time_ok and memory_ok):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
