@@ -1,6 +1,8 @@
 # The local Mae Moh platform: `make run` serves it, `make test` tests it.
 # Ports: CKAN_PORT (5000), SOLR_PORT (8983), PG_PORT (5432), REDIS_PORT (6379),
 # MAIL_PORT (8025, the demo's SMTP sink), REPLAY_PORT (8765, the demo's sources).
+# Several nodes (make run-nodes, deploy/MULTINODE.md): WEB_NODES web nodes,
+# WORKERS and RISK_WORKERS job workers per queue, DASK_WORKERS dask workers.
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -13,7 +15,17 @@ export MAEMOH_VAR := $(CURDIR)/var
 export CKAN_PYTHON := $(CURDIR)/$(VENV)/bin/python
 export CKAN := $(CURDIR)/$(CKAN)
 SERVICES := deploy/services
-BACKGROUND := replay mail worker risk-worker gather fetch scheduler alerts
+WEB_NODES ?= 1
+WORKERS ?= 1
+RISK_WORKERS ?= 1
+DASK_WORKERS ?= 2
+export WEB_NODES
+BACKGROUND = replay mail worker:$(WORKERS) risk-worker:$(RISK_WORKERS) gather fetch scheduler alerts
+DASK = dask-scheduler dask-worker:$(DASK_WORKERS)
+# The layout of several nodes on this machine: SolrCloud behind its nginx
+# (port 8990), DataStore reads from the streaming standby, local statistics
+# on the dask scheduler.
+NODES := SOLR_PORT=$${SOLRCLOUD_PORT:-8990} DATASTORE_STANDBY=$${PG_STANDBY_NAME:-standby} DASK_SCHEDULER=1
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,6 +37,21 @@ run: install services init  ## install, start everything, load the demo, serve h
 dev: install services init  ## the same with CKAN's development server, reloading changed code
 	deploy/background.sh start $(INI) $(BACKGROUND)
 	deploy/serve.sh $(INI)
+
+# The scale-out layout on one machine, from the files several machines use
+# (deploy/MULTINODE.md). The SolrCloud collection starts empty: datasets
+# already in PostgreSQL are indexed into it.
+run-nodes: WEB_NODES = 2
+run-nodes: WORKERS = 2
+run-nodes: RISK_WORKERS = 2
+run-nodes: install services  ## make run as several nodes: 2 web nodes, 2 workers a queue, SolrCloud, a DataStore standby, dask
+	$(SERVICES)/solrcloud.sh start
+	$(SERVICES)/postgres-standby.sh start
+	$(NODES) $(MAKE) init
+	$(CKAN) -c $(INI) search-index rebuild --only-missing
+	deploy/background.sh start $(INI) $(DASK)
+	deploy/background.sh start $(INI) $(BACKGROUND)
+	deploy/web.sh run $(INI)
 
 test: install services test-db  ## the whole test suite against the real services, but the long scenarios
 	$(VENV)/bin/pytest -p no:ckan -p no:ckan_fixtures harvesters risk_jobs netzero writers forecast alerts citizen
@@ -42,6 +69,10 @@ test-dates: install services test-db  ## the CKAN suite at each of DATES (about 
 	    echo "== the suite at $$at"; \
 	    MAEMOH_FROZEN_AT=$$at $(VENV)/bin/pytest --ckan-ini=test.ini -m "not long" ckanext-maemoh || exit 1; \
 	done
+
+test-scale: install services  ## national-scale statistics on dask: 100 000 to 800 000 cells, 1 and 2 workers, against esda (about 15 min)
+	$(VENV)/bin/python bench/risk_scale.py --check
+	$(VENV)/bin/python bench/standby_lag.py
 
 backup:  ## a dated archive of the site in var/backups (its secrets in a file beside it)
 	deploy/backup.sh
@@ -70,8 +101,10 @@ soak:  ## MINUTES of harvests every minute and steady page traffic under `make r
 stop:  ## stop every process `make run` or `make test` started
 	-deploy/web.sh stop
 	-deploy/serve.sh stop
-	-deploy/background.sh stop $(BACKGROUND)
+	-deploy/background.sh stop $(BACKGROUND) $(DASK)
+	-$(SERVICES)/solrcloud.sh stop
 	-$(SERVICES)/solr.sh stop
+	-$(SERVICES)/postgres-standby.sh stop
 	-$(SERVICES)/redis.sh stop
 	-$(SERVICES)/postgres.sh stop
 
@@ -141,4 +174,4 @@ constraints:  ## re-pin constraints.txt from a fresh virtualenv
 	{ sed -n '1,2p' constraints.txt; var/constraints-venv/bin/pip freeze --all; } > var/constraints.txt
 	mv var/constraints.txt constraints.txt
 
-.PHONY: help run dev test test-long test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages
+.PHONY: help run run-nodes dev test test-long test-scale test-dates backup restore check-restore check-outages soak stop install services init test-db constraints messages

@@ -16,6 +16,12 @@
 #   mail        the demo's SMTP sink on 127.0.0.1:$MAIL_PORT (default 8025):
 #               every e-mail the site sends lands in var/mail/*.eml
 #   replay      the demo's local replay server of source payloads (deploy/demo)
+#   dask-scheduler  a dask.distributed scheduler on 127.0.0.1:$DASK_PORT
+#               (default 8786), no dashboard: risk runs compute their local
+#               statistics on it when ckanext.maemoh.risk.dask_scheduler
+#               names it (configure-ckan.sh DASK_SCHEDULER=1; deploy/MULTINODE.md)
+#   dask-worker one worker process of that scheduler, one thread, at most
+#               DASK_WORKER_MEMORY (default 2GiB)
 # NAME:N starts N of them (e.g. worker:2 risk-worker:2, fetch:2): NAME, then
 # NAME-2 ... NAME-N, each with its pid file and log (var/run/NAME-K.pid,
 # var/log/NAME-K.log). Workers of one queue share its jobs, each job taken
@@ -29,6 +35,9 @@ PYTHON=${CKAN_PYTHON:-$REPO/.venv/bin/python}
 HARVEST_EVERY=${HARVEST_EVERY:-60}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 MAIL_PORT=${MAIL_PORT:-8025}
+DASK=$(dirname "$CKAN")/dask
+DASK_PORT=${DASK_PORT:-8786}
+DASK_WORKER_MEMORY=${DASK_WORKER_MEMORY:-2GiB}
 
 command_of() {  # NAME (or NAME-K) CONFIG -> the command line
   case ${1%-[0-9]*} in
@@ -40,6 +49,9 @@ command_of() {  # NAME (or NAME-K) CONFIG -> the command line
     replay) echo "$PYTHON $REPO/deploy/demo/replay_sources.py --port $REPLAY_PORT" ;;
     alerts) echo "$CKAN -c $2 maemoh alerts run --forever" ;;
     mail) echo "$PYTHON -m ckanext.maemoh.alerts.sink --dir $MAEMOH_VAR/mail --port $MAIL_PORT" ;;
+    dask-scheduler) echo "$DASK scheduler --host 127.0.0.1 --port $DASK_PORT --no-dashboard" ;;
+    dask-worker) echo "$DASK worker tcp://127.0.0.1:$DASK_PORT --host 127.0.0.1 --nthreads 1 \
+--memory-limit $DASK_WORKER_MEMORY --no-dashboard --local-directory $MAEMOH_VAR/dask --name $1" ;;
     *) die "unknown background process $1" ;;
   esac
 }

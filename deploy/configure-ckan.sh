@@ -10,6 +10,10 @@
 # With DATASTORE_STANDBY=NAME, the DataStore is read from the streaming standby
 # NAME of deploy/services/postgres-standby.sh on PG_STANDBY_PORT, and from the
 # primary while it is down (deploy/postgres-standby.md); without it, from the primary.
+# With DASK_SCHEDULER=1, risk runs compute their local statistics on the dask
+# scheduler of deploy/background.sh (127.0.0.1:$DASK_PORT); without it, in
+# the worker's own process. SOLR_PORT=8990 reads the SolrCloud of
+# deploy/services/solrcloud.sh through its nginx (deploy/MULTINODE.md).
 set -euo pipefail
 source "$(dirname "$0")/services/common.sh"
 
@@ -21,6 +25,8 @@ REDIS_PORT=${REDIS_PORT:-6379}
 CKAN_PORT=${CKAN_PORT:-5000}
 REPLAY_PORT=${REPLAY_PORT:-8765}
 MAIL_PORT=${MAIL_PORT:-8025}
+DASK_ADDRESS=
+[ -n "${DASK_SCHEDULER:-}" ] && DASK_ADDRESS=tcp://127.0.0.1:${DASK_PORT:-8786}
 SOCKET="host=%(here)s/run/postgresql&port=$PG_PORT"
 READ_FROM=$SOCKET
 if [ -n "${DATASTORE_STANDBY:-}" ]; then
@@ -55,6 +61,7 @@ fi
   "smtp.server=127.0.0.1:$MAIL_PORT" \
   "smtp.mail_from=Mae Moh warnings <warnings@maemoh.localhost>" \
   "ckanext.maemoh.alerts.cap_status=Test" \
-  "licenses_group_url=file://$REPO/schemas/licenses.json"
+  "licenses_group_url=file://$REPO/schemas/licenses.json" \
+  "ckanext.maemoh.risk.dask_scheduler=$DASK_ADDRESS"
 # The generated config logs ckanext at DEBUG, which prints every geometry.
 "$CKAN" config-tool "$INI" -s logger_ckanext "level=INFO"
