@@ -48,7 +48,9 @@ def install():
 
 
 def _caught_up(connection, *_branch):
-    read_url = tk.config.get("ckan.datastore.read_url")
+    # A default: CKAN connects while it loads, before the DataStore has
+    # declared the option (no warning about an undeclared option then).
+    read_url = tk.config.get("ckan.datastore.read_url", "")
     if not read_url or connection.engine.url != _url(read_url):
         return
     info = connection.connection.info
