@@ -27,7 +27,6 @@ every worker. The workers must be able to import this package.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import itertools
 import warnings
 
@@ -109,8 +108,7 @@ def shared_inputs(y: np.ndarray, lisa: Prepared, gi: Prepared, permutations: int
 def block(shared: Shared, start: int, lisa: Prepared, gi: Prepared) -> dict[str, np.ndarray]:
     """Observed statistics and tie-aware p of rows ``start..start + len`` (the
     rows of ``lisa`` and ``gi``); the simulations die here."""
-    from esda.getisord import _g_local_star_crand
-    from esda.moran import _moran_local_crand
+    from . import crand_rows
 
     n, rows = len(shared.y), slice(start, start + lisa.observed.shape[0])
     z, y = shared.z, shared.y
@@ -127,54 +125,18 @@ def block(shared: Shared, start: int, lisa: Prepared, gi: Prepared) -> dict[str,
         variance = variance * (1 / n ** 2)
         variance = variance * (shared.g_variance / shared.g_mean ** 2)
         gi_z = (g - expected) / np.sqrt(variance)
-    lisa_sim = _simulate(_moran_local_crand, start, z, shared.tables[lisa.max_card], lisa, shared.moran_scaling)
+    lisa_sim = _simulate(crand_rows.local_moran, start, z, shared.tables[lisa.max_card], lisa, shared.moran_scaling)
     lisa_p = tie_aware_p(lisa_i, lisa_sim, shared.permutations)
     del lisa_sim
-    gi_sim = _simulate(_g_local_star_crand, start, y, shared.tables[gi.max_card], gi, shared.y_sum)
+    gi_sim = _simulate(crand_rows.local_g_star, start, y, shared.tables[gi.max_card], gi, shared.y_sum)
     gi_p = tie_aware_p(g, gi_sim, shared.permutations)
     return {"lisa_i": lisa_i, "lisa_q": q, "lisa_p": lisa_p, "gi_g": g, "gi_z": gi_z, "gi_p": gi_p}
 
 
-def _simulate(stat_func, start, values, table, weights: Prepared, scaling) -> np.ndarray:
+def _simulate(kernel, start, values, table, weights: Prepared, scaling) -> np.ndarray:
     with np.errstate(all="ignore"):
-        return _kernel()(stat_func, start, values, table, weights.others.indptr, weights.others.data,
-                         weights.self_weights, float(scaling))
-
-
-@functools.cache
-def _kernel():
-    """The row loop, compiled on first use (numba; cached on disk)."""
-    from numba import njit
-
-    @njit(cache=True)
-    def simulate_rows(stat_func, start, values, table, indptr, others, self_weights, scaling):
-        """esda's ``compute_chunk`` (islands: weight 0) for rows ``start..``,
-        keeping the simulations. Each row gives ``stat_func`` its own value
-        followed by the values its permuted ids draw, laid out so that an
-        identity table picks them in order: the same numbers as esda's."""
-        permutations, width = table.shape
-        identity = np.arange(permutations * width).reshape(permutations, width)
-        drawn = np.empty(permutations * width + 1)
-        out = np.empty((len(indptr) - 1, permutations))
-        for row in range(len(indptr) - 1):
-            i = start + row
-            k = indptr[row + 1] - indptr[row]
-            if k == 0:
-                weights_i = np.zeros(2)
-            else:
-                weights_i = np.zeros(k + 1)
-                weights_i[0] = self_weights[row]
-                weights_i[1:] = others[indptr[row]:indptr[row + 1]]
-            used = len(weights_i) - 1
-            drawn[0] = values[i]
-            for p in range(permutations):
-                for j in range(used):
-                    other = table[p, j]  # an id among the n - 1 units other than i
-                    drawn[1 + p * width + j] = values[other + 1 if other >= i else other]
-            out[row] = stat_func(0, drawn, identity, weights_i, scaling)
-        return out
-
-    return simulate_rows
+        return kernel(start, values, table, weights.others.indptr, weights.others.data, weights.self_weights,
+                      float(scaling))
 
 
 def compute(y, lisa_matrix, gi_matrix, permutations: int, seed: int, *, block_rows: int = BLOCK_ROWS,
