@@ -105,7 +105,10 @@ def main(argv=None):
         signal.signal(signum, lambda *_: stopping.set())
     with Sink(options.dir, options.host, options.port) as sink:
         log.info("SMTP sink on %s:%s storing in %s", sink.host, sink.port, sink.directory)
-        stopping.wait()
+        # With a timeout: a signal that reaches another thread (aiosmtpd's)
+        # would not wake a wait without one, and TERM would be lost.
+        while not stopping.wait(timeout=1):
+            pass
     log.info("stopped")
 
 
