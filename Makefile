@@ -70,7 +70,7 @@ test-dates: install services test-db  ## the CKAN suite at each of DATES (about 
 	    MAEMOH_FROZEN_AT=$$at $(VENV)/bin/pytest --ckan-ini=test.ini -m "not long" ckanext-maemoh || exit 1; \
 	done
 
-test-scale: install services  ## national-scale statistics on dask: 100 000 to 800 000 cells, 1 and 2 workers, against esda (about 15 min)
+test-scale: install services  ## national-scale statistics on dask: 100 000 to 800 000 cells, 1 and 2 workers, against esda (about 6 min)
 	$(VENV)/bin/python bench/risk_scale.py --check
 	$(VENV)/bin/python bench/standby_lag.py
 
