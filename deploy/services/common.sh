@@ -18,6 +18,18 @@ alive() {
   [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
+# pid_running PIDFILE TEXT: prints the recorded pid when that process is
+# alive and its command line contains TEXT (a stale pid file whose pid was
+# reused by another program is not ours); false otherwise.
+pid_running() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(<"$1")
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$2" || return 1
+  echo "$pid"
+}
+
 # pid_alive PIDFILE: true when the recorded process is running.
 pid_alive() {
   [ -f "$1" ] && alive "$(cat "$1")"

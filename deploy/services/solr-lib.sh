@@ -13,13 +13,7 @@ SYNONYMS=${SOLR_SYNONYMS:-$SRC/synonyms.txt}
 # alive and is the Launcher of that solr home (a stale pid file whose pid was
 # reused is not ours).
 launcher_pid() {
-    local pid
-    [[ -f $1 ]] || return 1
-    pid=$(<"$1")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "Launcher.java $2 " || return 1
-    echo "$pid"
+    pid_running "$1" "Launcher.java $2 "
 }
 
 # launcher_port PID: the port that Launcher was started with (its last argument).

@@ -79,12 +79,7 @@ check_node_number() {
 # --- ZooKeeper --------------------------------------------------------------
 
 zk_pid() {
-    local pid
-    [[ -f $ZK_PID ]] || return 1
-    pid=$(<"$ZK_PID")
-    [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "ZooKeeperServerMain $ZK_DIR/zoo.cfg" || return 1
-    echo "$pid"
+    pid_running "$ZK_PID" "ZooKeeperServerMain $ZK_DIR/zoo.cfg"
 }
 
 zk_ok() {  # ZooKeeper's "are you ok" command
@@ -244,12 +239,7 @@ wait_active() {
 # --- nginx ------------------------------------------------------------------
 
 nginx_pid() {
-    local pid
-    [[ -f $NGINX_PID ]] || return 1
-    pid=$(<"$NGINX_PID")
-    [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$NGINX_DIR" || return 1
-    echo "$pid"
+    pid_running "$NGINX_PID" "$NGINX_DIR"
 }
 
 # nginx_conf: deploy/solr/nginx-solrcloud.conf with this cluster's ports.
