@@ -14,7 +14,6 @@ import contextlib
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ import urllib.request
 import pytest
 
 from ckan.common import config
+
+from ckanext.maemoh.tests.processes import free_ports
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 # Screenshots and the live server's log; var/ is git-ignored.
@@ -49,12 +50,6 @@ def chromium_executable():
         return "/usr/bin/chromium"
     pytest.fail(f"the browser tests need Chromium, and `chromium` is not installed: "
                 f"{INSTALL_HINT}", pytrace=False)
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _tail(path, lines=40):
@@ -97,7 +92,7 @@ def ckan_server(ini, log_name):
     ``ckan.site_url`` its own address, until the block ends; yields that
     address. Its log: var/test-artifacts/browser/``log_name``."""
     ckan = os.path.join(os.path.dirname(sys.executable), "ckan")
-    port = _free_port()
+    port, = free_ports(1)
     base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / log_name

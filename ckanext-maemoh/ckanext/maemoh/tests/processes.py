@@ -2,6 +2,7 @@
 and polling for what they do."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -10,6 +11,18 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 
 CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
+
+
+def free_ports(count):
+    """``count`` distinct ports of 127.0.0.1 that nothing listens on now."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 class Process:

@@ -24,7 +24,7 @@ import ckan.lib.search as search
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 from ckanext.maemoh.tests.helpers import valid_dataset
-from ckanext.maemoh.tests.processes import wait_for
+from ckanext.maemoh.tests.processes import free_ports, wait_for
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 # Under the repository's var/: nginx's workers run as nobody when the tests
@@ -54,17 +54,6 @@ class Cloud:
         answer = requests.get(f"{base}/admin/collections", timeout=10,
                               params={"action": "CLUSTERSTATUS", "collection": COLLECTION, "wt": "json"}).json()
         return answer["cluster"]["live_nodes"], answer["cluster"]["collections"][COLLECTION]["shards"]
-
-
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def pids(state):

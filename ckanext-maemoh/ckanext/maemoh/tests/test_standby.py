@@ -32,8 +32,7 @@ from ckanext.datastore.backend import postgres as datastore_postgres
 
 from ckanext.maemoh.risk import inputs
 from ckanext.maemoh.store import replica
-from ckanext.maemoh.tests.processes import wait_for
-from ckanext.maemoh.tests.web_stack import free_port
+from ckanext.maemoh.tests.processes import free_ports, wait_for
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
 STATE = REPO / "var" / "test-artifacts" / "standby"
@@ -63,7 +62,7 @@ class Standby:
     test cluster, on a free port, its state in :data:`STATE`."""
 
     def __init__(self, primary_socket, primary_port):
-        self.port = free_port()
+        self.port, = free_ports(1)
         self.socket = STATE / "run" / f"postgresql-{NAME}"
         self.env = dict(os.environ, MAEMOH_VAR=str(STATE), PG_PRIMARY_SOCKET=primary_socket,
                         PG_PORT=primary_port, PG_STANDBY_NAME=NAME, PG_STANDBY_PORT=str(self.port))

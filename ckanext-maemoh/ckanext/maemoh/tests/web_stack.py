@@ -12,14 +12,10 @@ from types import SimpleNamespace
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.maemoh.tests.processes import free_ports
+
 
 REPO = pathlib.Path(__file__).resolve().parents[4]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def web_sh(*args, env):
@@ -73,8 +69,7 @@ def web_stack(state, nodes=1, options=None):
     no process of them remains and nginx's port is closed."""
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
-    port = free_port()
-    ports = [free_port() for _ in range(nodes)] if nodes > 1 else []
+    port, *ports = free_ports(1 + nodes if nodes > 1 else 1)
     bin_dir = os.path.dirname(sys.executable)
     env = dict(os.environ, MAEMOH_VAR=str(state), CKAN_PORT=str(port), CKAN_SITE_URL=f"http://127.0.0.1:{port}",
                CKAN=os.path.join(bin_dir, "ckan"), CKAN_PYTHON=sys.executable, WEB_NODES=str(nodes))
